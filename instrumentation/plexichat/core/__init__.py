@@ -1,0 +1,1 @@
+"""The PlexiChat core API documented by the performance guide."""
