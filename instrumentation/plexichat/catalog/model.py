@@ -1,0 +1,256 @@
+"""The typed form of one catalog entry (pydantic v2, unknown keys rejected)."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from plexichat.catalog import validation as v
+from plexichat.catalog.errors import CatalogError
+
+PROFILES: tuple[str, ...] = ("development", "production")
+"""Profiles a catalog entry may override; ``None`` stands for the guide's table itself."""
+
+Op = Literal["<", ">"]
+Kind = Literal["histogram", "counter", "gauge", "updowncounter"]
+Severity = Literal["warning", "critical"]
+
+EntryId = Annotated[str, AfterValidator(lambda s: v.check_pattern(s, v.ENTRY_ID, "snake_case"))]
+OtelName = Annotated[
+    str, AfterValidator(lambda s: v.check_pattern(s, v.OTEL_NAME, "a lowercase dotted OTel name"))
+]
+PrometheusName = Annotated[
+    str,
+    AfterValidator(lambda s: v.check_pattern(s, v.PROMETHEUS_NAME, "a Prometheus metric name")),
+]
+ConfigKey = Annotated[
+    str, AfterValidator(lambda s: v.check_pattern(s, v.CONFIG_KEY, "a dotted config key"))
+]
+Duration = Annotated[str, AfterValidator(v.check_duration)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Instrument(_Model):
+    """The OTel instrument behind an entry, as the instrumentation must create it."""
+
+    name: OtelName
+    kind: Kind
+    unit: NonEmpty
+    """UCUM: ``s``, ``By``, ``1``, or an annotation such as ``{request}``."""
+    description: NonEmpty
+    attributes: tuple[OtelName, ...] = ()
+    buckets: tuple[float, ...] = Field(default=(), validate_default=True)
+    """Explicit bucket boundaries (histograms only); see ``Catalog.bucket_boundaries``."""
+
+    @field_validator("buckets")
+    @classmethod
+    def _buckets(cls, value: tuple[float, ...], info: ValidationInfo) -> tuple[float, ...]:
+        if info.data.get("kind") == "histogram":
+            v.check_strictly_increasing(value)
+        elif value:
+            raise ValueError("only a histogram has bucket boundaries")
+        return value
+
+
+class Target(_Model):
+    """Where the value should be: ``value op target.value`` is healthy."""
+
+    op: Op
+    value: float
+
+
+class Alert(_Model):
+    """The alert condition ``value op alert.value``, held for ``for_`` (YAML key ``for``)."""
+
+    op: Op
+    value: float
+    for_: Duration = Field(alias="for")
+    severity: Severity
+
+
+class TargetOverride(_Model):
+    op: Op | None = None
+    value: float | None = None
+
+
+class AlertOverride(_Model):
+    op: Op | None = None
+    value: float | None = None
+    for_: Duration | None = Field(default=None, alias="for")
+    severity: Severity | None = None
+
+
+class ProfileOverride(_Model):
+    """A profile's changes; ``alert: null`` switches the alert off in that profile."""
+
+    target: TargetOverride | None = None
+    alert: AlertOverride | None = None
+
+
+class Profiles(_Model):
+    development: ProfileOverride | None = None
+    production: ProfileOverride | None = None
+
+
+class Follow(_Model):
+    """A performance.yaml key (below ``performance:``) that overrides a threshold.
+
+    The threshold becomes ``config value * scale`` (``scale: 0.001`` turns ms into s).
+    """
+
+    key: ConfigKey
+    scale: float = 1.0
+
+
+class Follows(_Model):
+    target: Follow | None = None
+    alert: Follow | None = None
+
+
+class Breakdown(_Model):
+    """The same value split by labels, for dashboards (same template scheme as ``promql``)."""
+
+    by: tuple[NonEmpty, ...] = Field(min_length=1)
+    promql: NonEmpty
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """An entry's thresholds resolved for one profile; ``alert`` is ``None`` when switched off."""
+
+    target: Target
+    alert: Alert | None
+
+
+class MetricEntry(_Model):
+    """One row of the guide's table, with what a machine needs to measure and alert on it."""
+
+    id: EntryId
+    guide_name: NonEmpty
+    description: NonEmpty
+    instrument: Instrument
+    extra_instruments: tuple[Instrument, ...] = ()
+    """Further instruments the entry owns (a denominator, per-tier detail)."""
+    series: tuple[PrometheusName, ...] = Field(min_length=1)
+    windowed: bool
+    window: Duration | None = Field(default=None, validate_default=True)
+    """The default window of ``query()`` (recording and alert rules); windowed entries only."""
+    promql: NonEmpty
+    breakdown: Breakdown | None = None
+    value_unit: NonEmpty
+    """UCUM unit of the PromQL value (``s``, ``1``, ``{request}/s``); thresholds are in it."""
+    display_unit: NonEmpty
+    scale: float = 1.0
+    """Multiply the PromQL value by this for ``display_unit`` (seconds to ms: 1000)."""
+    target: Target
+    alert: Alert
+    runbook: NonEmpty
+    profiles: Profiles = Profiles()
+    follows: Follows = Follows()
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: str | None, info: ValidationInfo) -> str | None:
+        windowed = info.data.get("windowed")
+        if windowed and value is None:
+            raise ValueError("a windowed entry needs a default window such as '5m'")
+        if windowed is False and value is not None:
+            raise ValueError("only a windowed entry has a window")
+        return value
+
+    @field_validator("promql")
+    @classmethod
+    def _promql(cls, value: str, info: ValidationInfo) -> str:
+        series = info.data.get("series", ())
+        v.check_template(value, series, windowed=bool(info.data.get("windowed")))
+        if not v.series_read(value, series):
+            raise ValueError(f"the query reads none of the series {list(series)}")
+        return value
+
+    @field_validator("breakdown")
+    @classmethod
+    def _breakdown(cls, value: Breakdown | None, info: ValidationInfo) -> Breakdown | None:
+        series = info.data.get("series", ())
+        if value is not None:
+            v.check_template(value.promql, series, windowed=bool(info.data.get("windowed")))
+        return value
+
+    @property
+    def instruments(self) -> tuple[Instrument, ...]:
+        """The primary instrument, then the extra ones."""
+        return (self.instrument, *self.extra_instruments)
+
+    def query(self, window: str | None = None, selector: str = "") -> str:
+        """The PromQL of the table's value, e.g. ``query("5m", 'job="plexichat"')``.
+
+        ``window`` defaults to the entry's ``window``; a Grafana variable such as
+        ``$__rate_interval`` is accepted. ``selector`` is zero or more label matchers,
+        comma-separated, without braces.
+        """
+        return self._render(self.promql, window, selector)
+
+    def breakdown_query(self, window: str | None = None, selector: str = "") -> str | None:
+        """The breakdown's PromQL rendered like ``query()``, or ``None`` if there is none."""
+        if self.breakdown is None:
+            return None
+        return self._render(self.breakdown.promql, window, selector)
+
+    def _render(self, template: str, window: str | None, selector: str) -> str:
+        if "{" in selector or "}" in selector:
+            raise CatalogError(
+                f"entry {self.id!r}: selector {selector!r} must be label matchers without braces"
+            )
+        text = template.replace(v.SELECTOR, selector.strip())
+        if self.windowed:
+            chosen = window if window is not None else self.window
+            try:
+                v.check_window(chosen or "")
+            except ValueError as exc:
+                raise CatalogError(f"entry {self.id!r}: window: {exc}") from None
+            text = text.replace(v.WINDOW, chosen or "")
+        return text
+
+    def thresholds(
+        self, profile: str | None = None, settings: Mapping[str, float] | None = None
+    ) -> Thresholds:
+        """Target and alert for ``profile`` (``None``: the guide's table).
+
+        ``settings`` maps performance.yaml keys named in ``follows`` to that profile's
+        configured values (``{"latency_optimizer.max_latency_ms": 500}``); a followed
+        key given there wins over the catalog's own profile value. A switched-off alert
+        stays off.
+        """
+        target: Target = self.target
+        alert: Alert | None = self.alert
+        override = self._override(profile)
+        if override is not None:
+            if override.target is not None:
+                target = target.model_copy(update=override.target.model_dump(exclude_none=True))
+            if "alert" in override.model_fields_set and override.alert is None:
+                alert = None
+            elif override.alert is not None:
+                changes = override.alert.model_dump(exclude_none=True)
+                alert = self.alert.model_copy(update=changes)
+        settings = settings or {}
+        followed_target, followed_alert = self.follows.target, self.follows.alert
+        if followed_target is not None and followed_target.key in settings:
+            value = settings[followed_target.key] * followed_target.scale
+            target = target.model_copy(update={"value": value})
+        if alert is not None and followed_alert is not None and followed_alert.key in settings:
+            value = settings[followed_alert.key] * followed_alert.scale
+            alert = alert.model_copy(update={"value": value})
+        return Thresholds(target=target, alert=alert)
+
+    def _override(self, profile: str | None) -> ProfileOverride | None:
+        if profile is None:
+            return None
+        if profile not in PROFILES:
+            known = ", ".join(PROFILES)
+            raise CatalogError(f"unknown profile {profile!r}; known profiles: {known}")
+        override: ProfileOverride | None = getattr(self.profiles, profile)
+        return override
