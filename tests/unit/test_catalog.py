@@ -1,0 +1,392 @@
+"""The metric catalog: the packaged metrics.yaml loads, carries DESIGN.md's names, resolves
+profiles, and every broken catalog is refused with an error naming file, entry and field."""
+
+import copy
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from plexichat.catalog import Catalog, CatalogError, MetricEntry, default_path, load_catalog
+
+IDS = (
+    "response_time",
+    "request_latency",
+    "throughput",
+    "error_rate",
+    "cpu_usage",
+    "memory_usage",
+    "db_query_time",
+    "cache_hit_ratio",
+)
+
+# DESIGN.md, "The catalog": id -> (OTel instrument, unit, Prometheus family).
+DESIGN_INSTRUMENTS = {
+    "response_time": (
+        "http.server.request.duration",
+        "s",
+        "http_server_request_duration_seconds",
+    ),
+    "request_latency": (
+        "plexichat.http.server.time_to_first_byte",
+        "s",
+        "plexichat_http_server_time_to_first_byte_seconds",
+    ),
+    "throughput": ("http.server.request.duration", "s", "http_server_request_duration_seconds"),
+    "error_rate": ("http.server.request.duration", "s", "http_server_request_duration_seconds"),
+    "cpu_usage": ("process.cpu.utilization", "1", "process_cpu_utilization"),
+    "memory_usage": ("process.memory.usage", "By", "process_memory_usage_bytes"),
+    "db_query_time": (
+        "db.client.operation.duration",
+        "s",
+        "db_client_operation_duration_seconds",
+    ),
+    "cache_hit_ratio": ("plexichat.cache.requests", "{request}", "plexichat_cache_requests_total"),
+}
+HTTP_ATTRIBUTES = {"http.request.method", "http.route", "http.response.status_code"}
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+def test_packaged_catalog_loads_in_file_order(catalog: Catalog) -> None:
+    assert tuple(entry.id for entry in catalog.entries) == IDS
+    assert isinstance(catalog["error_rate"], MetricEntry)
+    assert catalog.source == default_path()
+    with pytest.raises(KeyError, match="no catalog entry 'latency'"):
+        catalog["latency"]
+
+
+@pytest.mark.parametrize("entry_id", IDS)
+def test_design_names_are_present(catalog: Catalog, entry_id: str) -> None:
+    name, unit, family = DESIGN_INSTRUMENTS[entry_id]
+    entry = catalog[entry_id]
+    instruments = {instrument.name: instrument for instrument in entry.instruments}
+    assert name in instruments
+    assert instruments[name].unit == unit
+    assert family in entry.series
+
+
+def test_design_attributes(catalog: Catalog) -> None:
+    for entry_id in ("response_time", "request_latency"):
+        assert set(catalog[entry_id].instrument.attributes) >= HTTP_ATTRIBUTES
+    db = catalog.instrument("db.client.operation.duration")
+    assert set(db.attributes) >= {"db.system.name", "db.operation.name"}
+    requests = catalog.instrument("plexichat.cache.requests")
+    assert set(requests.attributes) == {"cache.tier", "cache.result"}
+    assert catalog.instrument("plexichat.process.memory.limit").unit == "By"
+    assert catalog.instrument("process.cpu.utilization").kind == "gauge"
+
+
+def test_guide_table_values(catalog: Catalog) -> None:
+    expected = {  # (target op, value, alert op, value) in PromQL units
+        "response_time": ("<", 0.1, ">", 0.5),
+        "request_latency": ("<", 0.05, ">", 0.2),
+        "throughput": (">", 1000, "<", 500),
+        "error_rate": ("<", 0.001, ">", 0.01),
+        "cpu_usage": ("<", 0.7, ">", 0.85),
+        "memory_usage": ("<", 0.8, ">", 0.9),
+        "db_query_time": ("<", 0.05, ">", 0.2),
+        "cache_hit_ratio": (">", 0.9, "<", 0.8),
+    }
+    for entry_id, (t_op, t_value, a_op, a_value) in expected.items():
+        resolved = catalog[entry_id].thresholds(None)
+        assert resolved.alert is not None
+        assert resolved.target.op == t_op
+        assert resolved.target.value == pytest.approx(t_value)
+        assert resolved.alert.op == a_op
+        assert resolved.alert.value == pytest.approx(a_value)
+    assert catalog["response_time"].display_unit == "ms"
+    assert catalog["response_time"].scale == 1000
+
+
+def test_profile_resolution(catalog: Catalog) -> None:
+    response_time = catalog["response_time"]
+    production = response_time.thresholds("production")
+    development = response_time.thresholds("development")
+    assert production.alert is not None
+    assert development.alert is not None
+    assert production.alert.value == pytest.approx(0.5)
+    assert production.target.value == pytest.approx(0.05)
+    assert development.alert.value == pytest.approx(2.0)
+    assert development.target.value == pytest.approx(0.2)
+    assert development.alert.for_ == response_time.alert.for_
+    assert catalog["throughput"].thresholds("development").alert is None
+    assert catalog["throughput"].thresholds("production").alert is not None
+    with pytest.raises(CatalogError, match="unknown profile 'staging'"):
+        response_time.thresholds("staging")
+
+
+def test_followed_config_keys_override_thresholds(catalog: Catalog) -> None:
+    response_time = catalog["response_time"]
+    assert response_time.follows.target is not None
+    assert response_time.follows.target.key == "latency_optimizer.target_latency_ms"
+    assert response_time.follows.alert is not None
+    assert response_time.follows.alert.key == "latency_optimizer.max_latency_ms"
+    settings = {"latency_optimizer.target_latency_ms": 80, "latency_optimizer.max_latency_ms": 800}
+    resolved = response_time.thresholds("production", settings)
+    assert resolved.alert is not None
+    assert resolved.target.value == pytest.approx(0.08)
+    assert resolved.alert.value == pytest.approx(0.8)
+    assert catalog["throughput"].thresholds("development", settings).alert is None
+
+
+def test_bucket_boundaries_include_thresholds(catalog: Catalog) -> None:
+    http = catalog.bucket_boundaries("http.server.request.duration")
+    assert {0.05, 0.1, 0.2, 0.5, 2.0} <= set(http)
+    assert 500 not in http  # throughput reads the same histogram, in req/s
+    assert list(http) == sorted(set(http))
+    assert 0.2 in catalog.bucket_boundaries("plexichat.http.server.time_to_first_byte")
+    assert 0.2 in catalog.bucket_boundaries("db.client.operation.duration")
+    assert 0.3 in catalog.bucket_boundaries("db.client.operation.duration", extra=[0.3])
+    with pytest.raises(CatalogError, match="not a histogram"):
+        catalog.bucket_boundaries("process.cpu.utilization")
+
+
+def test_query_renders_window_and_selector(catalog: Catalog) -> None:
+    error_rate = catalog["error_rate"]
+    query = error_rate.query("10m", 'job="plexichat"')
+    assert "{window}" not in query
+    assert "{selector}" not in query
+    assert '{http_response_status_code=~"5..", job="plexichat"}[10m]' in query
+    assert "[5m]" in error_rate.query()
+    assert "[1m]" in catalog["throughput"].query()
+    assert "[$__rate_interval]" in error_rate.query("$__rate_interval")
+    cpu = "sum by (job, instance) (process_cpu_utilization{  })"
+    assert catalog["cpu_usage"].query("5m") == cpu
+    with pytest.raises(CatalogError, match="window"):
+        error_rate.query("five minutes")
+    with pytest.raises(CatalogError, match="without braces"):
+        error_rate.query("5m", '{job="x"}')
+
+
+def _expressions(catalog: Catalog) -> list[tuple[str, str]]:
+    found = []
+    for entry in catalog:
+        for selector in ("", 'job="plexichat", instance=~".+"'):
+            found.append((entry.id, entry.query(selector=selector)))
+            breakdown = entry.breakdown_query(selector=selector)
+            if breakdown is not None:
+                found.append((f"{entry.id}.breakdown", breakdown))
+    return found
+
+
+def test_every_promql_parses(catalog: Catalog, tmp_path: Path) -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("promtool is not installed (CI must install Debian's prometheus)")
+        pytest.skip("promtool is not installed")
+    for index, (label, expr) in enumerate(_expressions(catalog)):
+        rules = {"groups": [{"name": "t", "rules": [{"record": "x:y:z", "expr": expr}]}]}
+        path = tmp_path / f"rule{index}.yml"
+        path.write_text(yaml.safe_dump(rules), encoding="utf-8")
+        result = subprocess.run(
+            [promtool, "check", "rules", str(path)], capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, f"{label}: {expr}\n{result.stdout}{result.stderr}"
+
+
+# --- broken catalogs ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def document() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(default_path().read_text(encoding="utf-8"))
+    return copy.deepcopy(loaded)
+
+
+def _entry(document: dict[str, Any], entry_id: str) -> dict[str, Any]:
+    entry: dict[str, Any] = next(e for e in document["metrics"] if e["id"] == entry_id)
+    return entry
+
+
+def _load(tmp_path: Path, document: object) -> Catalog:
+    path = tmp_path / "metrics.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return load_catalog(path)
+
+
+def test_round_trip_of_the_packaged_document(document: dict[str, Any], tmp_path: Path) -> None:
+    assert len(_load(tmp_path, document)) == len(IDS)
+
+
+def test_bad_alert_op(document: dict[str, Any], tmp_path: Path) -> None:
+    _entry(document, "error_rate")["alert"]["op"] = "=>"
+    with pytest.raises(CatalogError) as caught:
+        _load(tmp_path, document)
+    assert str(caught.value) == (
+        "metrics.yaml: entry 'error_rate': field 'alert.op': '=>' is not one of '<', '>'"
+    )
+
+
+def _mutate_id(d: dict[str, Any]) -> None:
+    _entry(d, "cpu_usage")["id"] = "CpuUsage"
+
+
+def _duplicate_id(d: dict[str, Any]) -> None:
+    _entry(d, "cpu_usage")["id"] = "throughput"
+
+
+def _bad_instrument_name(d: dict[str, Any]) -> None:
+    _entry(d, "cpu_usage")["instrument"]["name"] = "Process.CPU"
+
+
+def _empty_unit(d: dict[str, Any]) -> None:
+    _entry(d, "cpu_usage")["instrument"]["unit"] = ""
+
+
+def _unsorted_buckets(d: dict[str, Any]) -> None:
+    _entry(d, "db_query_time")["instrument"]["buckets"] = [0.1, 0.05, 1]
+
+
+def _histogram_without_buckets(d: dict[str, Any]) -> None:
+    del _entry(d, "db_query_time")["instrument"]["buckets"]
+
+
+def _no_window(d: dict[str, Any]) -> None:
+    entry = _entry(d, "throughput")
+    entry["promql"] = entry["promql"].replace("[{window}]", "[5m]")
+
+
+def _selector_missing(d: dict[str, Any]) -> None:
+    entry = _entry(d, "db_query_time")
+    entry["promql"] = entry["promql"].replace("_sum{ {selector} }", "_sum")
+
+
+def _bad_for(d: dict[str, Any]) -> None:
+    _entry(d, "cpu_usage")["alert"]["for"] = "5 minutes"
+
+
+def _unknown_profile(d: dict[str, Any]) -> None:
+    _entry(d, "throughput")["profiles"]["staging"] = {"alert": None}
+
+
+def _bad_profile_op(d: dict[str, Any]) -> None:
+    _entry(d, "response_time")["profiles"]["production"]["alert"]["op"] = ">="
+
+
+def _unknown_field(d: dict[str, Any]) -> None:
+    _entry(d, "cpu_usage")["treshold"] = 1
+
+
+def _instrument_mismatch(d: dict[str, Any]) -> None:
+    entry = _entry(d, "throughput")  # its instrument is a YAML alias: copy before changing
+    entry["instrument"] = {**entry["instrument"], "unit": "ms"}
+
+
+def _gauge_windowed_counter(d: dict[str, Any]) -> None:
+    entry = _entry(d, "cache_hit_ratio")
+    entry["windowed"] = False
+    del entry["window"]
+    entry["promql"] = entry["promql"].replace("{window}", "5m")
+    entry["breakdown"]["promql"] = entry["breakdown"]["promql"].replace("{window}", "5m")
+
+
+def _unread_series(d: dict[str, Any]) -> None:
+    _entry(d, "cpu_usage")["series"].append("process_cpu_time_seconds_total")
+
+
+def _bad_severity(d: dict[str, Any]) -> None:
+    _entry(d, "cpu_usage")["alert"]["severity"] = "page"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (_mutate_id, "entry 'CpuUsage': field 'id': 'CpuUsage' is not snake_case"),
+        (_duplicate_id, "entry 'throughput': field 'id': duplicate id 'throughput'"),
+        (_bad_instrument_name, "entry 'cpu_usage': field 'instrument.name': 'Process.CPU'"),
+        (_empty_unit, "entry 'cpu_usage': field 'instrument.unit'"),
+        (_unsorted_buckets, "field 'instrument.buckets': bucket boundaries must be strictly"),
+        (_histogram_without_buckets, "field 'instrument.buckets': a histogram needs at least"),
+        (_no_window, "entry 'throughput': field 'promql': a windowed query must contain"),
+        (_selector_missing, "field 'promql': the vector selector db_client_operation_duration"),
+        (_bad_for, "field 'alert.for': '5 minutes' is not a Prometheus duration"),
+        (_unknown_profile, "entry 'throughput': field 'profiles.staging': unknown field"),
+        (_bad_profile_op, "field 'profiles.production.alert.op': '>=' is not one of '<', '>'"),
+        (_unknown_field, "entry 'cpu_usage': field 'treshold': unknown field"),
+        (_instrument_mismatch, "entry 'throughput': field 'instrument': instrument 'http.server"),
+        (_gauge_windowed_counter, "entry 'cache_hit_ratio': field 'windowed': a counter"),
+        (_unread_series, "field 'series': ['process_cpu_time_seconds_total'] read by neither"),
+        (_bad_severity, "field 'alert.severity': 'page' is not one of 'warning', 'critical'"),
+    ],
+)
+def test_bad_catalog_is_refused(
+    document: dict[str, Any], tmp_path: Path, mutate: Any, message: str
+) -> None:
+    mutate(document)
+    with pytest.raises(CatalogError) as caught:
+        _load(tmp_path, document)
+    assert str(caught.value).startswith("metrics.yaml: ")
+    assert message in str(caught.value)
+
+
+def test_unreadable_files(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match="cannot read"):
+        load_catalog(tmp_path / "missing.yaml")
+    broken = tmp_path / "metrics.yaml"
+    broken.write_text("version: 1\nmetrics: [\n", encoding="utf-8")
+    with pytest.raises(CatalogError, match=r"metrics\.yaml: not valid YAML"):
+        load_catalog(broken)
+    with pytest.raises(CatalogError, match="field 'version': 2 is not 1"):
+        _load(tmp_path, {"version": 2, "metrics": []})
+    with pytest.raises(CatalogError, match="field 'metrics': must be a non-empty list"):
+        _load(tmp_path, {"version": 1, "metrics": []})
+
+
+# --- what the queries compute, evaluated by promtool on synthetic series ------------------
+
+HTTP_COUNT = "http_server_request_duration_seconds_count"
+LOOKUPS = "plexichat_cache_lookups_total"
+
+
+def _expect(tmp_path: Path, series: dict[str, str], expr: str, value: float | None) -> None:
+    """``promtool test rules``: at 10m ``expr`` is one label-free sample ``value``, or empty."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("promtool is not installed (CI must install Debian's prometheus)")
+        pytest.skip("promtool is not installed")
+    samples = [] if value is None else [{"labels": "{}", "value": value}]
+    test = {
+        "rule_files": [],
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [{"series": s, "values": v} for s, v in series.items()],
+                "promql_expr_test": [{"expr": expr, "eval_time": "10m", "exp_samples": samples}],
+            }
+        ],
+    }
+    path = tmp_path / "test.yml"
+    path.write_text(yaml.safe_dump(test), encoding="utf-8")
+    result = subprocess.run(
+        [promtool, "test", "rules", str(path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_error_rate_is_zero_when_healthy_and_empty_without_traffic(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    query = catalog["error_rate"].query("5m", 'job="plexichat"')
+    ok = f'{HTTP_COUNT}{{job="plexichat", http_response_status_code="200"}}'
+    failed = f'{HTTP_COUNT}{{job="plexichat", http_response_status_code="503"}}'
+    _expect(tmp_path, {ok: "0+60x10"}, query, 0)
+    _expect(tmp_path, {ok: "600x10"}, query, None)  # a flat counter: no traffic, no sample
+    _expect(tmp_path, {ok: "0+57x10", failed: "0+3x10"}, query, 0.05)
+
+
+def test_cache_hit_ratio_reads_lookups(catalog: Catalog, tmp_path: Path) -> None:
+    query = catalog["cache_hit_ratio"].query("5m")
+    hit = f'{LOOKUPS}{{cache_result="hit"}}'
+    miss = f'{LOOKUPS}{{cache_result="miss"}}'
+    _expect(tmp_path, {miss: "0+10x10"}, query, 0)
+    _expect(tmp_path, {hit: "0+9x10", miss: "0+1x10"}, query, 0.9)
