@@ -1,0 +1,170 @@
+"""The guide's performance logger: ``get_performance_logger()``.
+
+Mapping to instruments (DESIGN.md):
+
+* ``increment_counter("x", value=1, **attributes)`` -> counter ``plexichat.x``
+* ``record_gauge("x", v, **attributes)`` -> gauge ``plexichat.x``
+* ``record_histogram("x", v, **attributes)`` -> histogram ``plexichat.x``
+* ``record_timer("x", seconds)``, ``with timer("x")`` and ``@time_function`` -> histogram
+  ``plexichat.operation.duration`` (s) with attribute ``operation="x"``
+
+Names are snake_case; a bad name, a negative counter increment or a name reused with
+another kind raises ``ValueError`` at the call site. Every instrument gets a description
+derived from its name, so ``/metrics`` has HELP text for each. Recording goes to a lean,
+pre-bound series (see :mod:`plexichat.observability.instruments`): no SDK call per event.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from time import perf_counter
+from typing import Any, ParamSpec, TypeVar, cast
+
+from plexichat.observability.instruments import CounterSeries, Family, HistogramSeries
+from plexichat.observability.registry import DEFAULT_REGISTRY, MetricRegistry
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+OPERATION_DURATION = "plexichat.operation.duration"
+# Semantic-convention HTTP boundaries, good for operation timings too.
+DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
+VALUE_BUCKETS = (0, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000)
+
+
+def _check(name: str) -> str:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(
+            f"invalid metric name {name!r}: use snake_case (lowercase letters, digits and "
+            "underscores, starting with a letter), e.g. 'messages_sent'"
+        )
+    return name
+
+
+def _describe(name: str, what: str) -> str:
+    return f"{what} {name.replace('_', ' ')} (recorded with the performance logger)."
+
+
+class PerformanceLogger:
+    """Counters, gauges, histograms and timers in the ``plexichat.`` namespace."""
+
+    def __init__(self, registry: MetricRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else DEFAULT_REGISTRY
+        self._plain: dict[tuple[str, str], CounterSeries | HistogramSeries] = {}
+        self._families: dict[tuple[str, str], Family] = {}
+        self._timers = self.registry.family(
+            OPERATION_DURATION,
+            "histogram",
+            "s",
+            "Duration of operations timed with the performance logger, by operation.",
+            ("operation",),
+            boundaries=DURATION_BUCKETS,
+        )
+
+    def _family(self, kind: str, name: str) -> Family:
+        family = self._families.get((kind, name))
+        if family is None:
+            _check(name)
+            if kind == "counter":
+                family = self.registry.family(
+                    f"plexichat.{name}", "counter", "1", _describe(name, "Count of"), None
+                )
+            elif kind == "gauge":
+                family = self.registry.family(
+                    f"plexichat.{name}", "gauge", "1", _describe(name, "Current"), None
+                )
+            else:
+                family = self.registry.family(
+                    f"plexichat.{name}",
+                    "histogram",
+                    "1",
+                    _describe(name, "Distribution of"),
+                    None,
+                    boundaries=VALUE_BUCKETS,
+                )
+            self._families[(kind, name)] = family
+        return family
+
+    def _series(self, kind: str, name: str, attributes: dict[str, Any]) -> Any:
+        if not attributes:
+            series = self._plain.get((kind, name))
+            if series is None:
+                series = self._family(kind, name).free_series(())
+                self._plain[(kind, name)] = series
+            return series
+        return self._family(kind, name).free_series(tuple(sorted(attributes.items())))
+
+    def increment_counter(self, name: str, value: float = 1, **attributes: str | int) -> None:
+        if value < 0:
+            raise ValueError(
+                f"counter {name!r} can only increase: got increment {value} "
+                "(use record_gauge for values that go down)"
+            )
+        self._series("counter", name, attributes).value += value
+
+    def record_gauge(self, name: str, value: float, **attributes: str | int) -> None:
+        self._series("gauge", name, attributes).value = value
+
+    def record_histogram(self, name: str, value: float, **attributes: str | int) -> None:
+        self._series("histogram", name, attributes).record(value)
+
+    def record_timer(self, name: str, seconds: float) -> None:
+        """Record ``seconds`` as one ``plexichat.operation.duration`` event of ``name``."""
+        series = self._plain.get(("timer", name))
+        if series is None:
+            series = self._timers.series((_check(name),))
+            self._plain[("timer", name)] = series
+        series.record(seconds)  # type: ignore[union-attr]
+
+    @contextmanager
+    def timer(self, name: str) -> Iterator[None]:
+        """Time the ``with`` block (works inside ``async`` code too)."""
+        _check(name)
+        start = perf_counter()
+        try:
+            yield
+        finally:
+            self.record_timer(name, perf_counter() - start)
+
+    def time_function(self, func: Callable[P, R]) -> Callable[P, R]:
+        """Decorator timing each call of a sync or async function under its qualified name."""
+        name = re.sub(r"[^a-z0-9_]+", "_", func.__qualname__.lower()).strip("_")
+        _check(name)
+        if inspect.iscoroutinefunction(func):
+            async_func = cast(Callable[P, Awaitable[Any]], func)
+
+            @functools.wraps(func)
+            async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+                start = perf_counter()
+                try:
+                    return await async_func(*args, **kwargs)
+                finally:
+                    self.record_timer(name, perf_counter() - start)
+
+            return cast(Callable[P, R], async_wrapper)
+
+        @functools.wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            start = perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                self.record_timer(name, perf_counter() - start)
+
+        return wrapper
+
+
+_DEFAULT: PerformanceLogger | None = None
+
+
+def get_performance_logger() -> PerformanceLogger:
+    """The process-wide performance logger, recording into ``DEFAULT_REGISTRY``."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = PerformanceLogger()
+    return _DEFAULT

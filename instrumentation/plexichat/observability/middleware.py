@@ -1,0 +1,196 @@
+"""The ASGI middleware that measures every HTTP request (one small class, plain ASGI).
+
+Per request it records, with the stable HTTP semantic conventions:
+
+* ``http.server.request.duration`` (s) and ``plexichat.http.server.time_to_first_byte`` (s)
+  — request received to the ``http.response.start`` message handed to the server, i.e. the
+  moment the status line and headers are written — and ``http.server.response.body.size``
+  (By), by ``http.request.method``, ``http.route``, ``http.response.status_code`` and
+  ``error.type``;
+* ``http.server.active_requests`` by ``http.request.method`` and ``url.scheme``.
+
+``http.route`` is the route *template* the router matched (``/api/users/{user_id}``).
+Requests that match no route carry no ``http.route`` (as the semantic conventions say), so
+random URLs all land in one series per method and status. Methods outside the HTTP
+registry are recorded as ``_OTHER``. ``error.type`` is the status code for 5xx responses and
+the exception's class name when the app raised. The three histograms of an attribute set
+are bound once and kept in a dict, so a request costs one dict lookup and three bisects.
+
+Server spans (when tracing is on) are started with the incoming W3C ``traceparent`` as
+parent, named ``METHOD /route/template`` once the route is known, and made current so
+database spans nest under them; unsampled requests are not made current.
+"""
+
+from __future__ import annotations
+
+from time import perf_counter
+from typing import TYPE_CHECKING
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from plexichat.observability.instruments import CounterSeries, HistogramSeries
+
+if TYPE_CHECKING:
+    from plexichat.observability.telemetry import Telemetry
+
+KNOWN_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY"}
+)
+_PROPAGATOR = TraceContextTextMapPropagator()
+_BOUND_CACHE_FACTOR = 4  # bound attribute sets kept per series budget before we stop caching
+
+Bound = tuple[HistogramSeries, HistogramSeries, HistogramSeries]
+
+
+def route_template(scope: Scope) -> str | None:
+    """The matched route's path template, or ``None`` when no route matched."""
+    route = scope.get("route")
+    if route is None:
+        return None
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return template if isinstance(template, str) else None
+
+
+class TelemetryMiddleware:
+    def __init__(self, app: ASGIApp, telemetry: Telemetry) -> None:
+        self.app = app
+        self.telemetry = telemetry
+        self.excluded = frozenset(telemetry.excluded_paths)
+        self.metrics_path = telemetry.metrics_path
+        self._duration = telemetry.http_duration
+        self._ttfb = telemetry.http_ttfb
+        self._body_size = telemetry.http_body_size
+        self._active = telemetry.http_active
+        self._bound: dict[tuple[str, str | None, int, str | None], Bound] = {}
+        self._bound_limit = _BOUND_CACHE_FACTOR * self._duration.limit
+        self._active_bound: dict[tuple[str, str], CounterSeries] = {}
+        self._tracer = telemetry.tracer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        if path == self.metrics_path:
+            await self.telemetry.serve_metrics(scope, receive, send)
+            return
+        if path in self.excluded:
+            await self.app(scope, receive, send)
+            return
+
+        start = perf_counter()
+        method = scope["method"]
+        if method not in KNOWN_METHODS:
+            method = "_OTHER"
+        active = self._active_series(method, scope.get("scheme", "http"))
+        active.value += 1
+        status = 0
+        first_byte = 0.0
+        body_size = 0
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status, first_byte, body_size
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                first_byte = perf_counter()
+            elif message["type"] == "http.response.body":
+                body_size += len(message.get("body", b""))
+            await send(message)
+
+        span = None
+        token = None
+        if self._tracer is not None:
+            span, token = self._start_span(scope, method)
+        error_type: str | None = None
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except BaseException as exc:
+            error_type = type(exc).__qualname__
+            if status == 0:
+                status = 500
+            raise
+        finally:
+            end = perf_counter()
+            active.value -= 1
+            if error_type is None and status >= 500:
+                error_type = str(status)
+            route = route_template(scope)
+            key = (method, route, status, error_type)
+            bound = self._bound.get(key)
+            if bound is None:
+                bound = self._bind(key)
+            bound[0].record(end - start)
+            bound[1].record((first_byte or end) - start)
+            bound[2].record(body_size)
+            if span is not None:
+                self._end_span(span, token, method, route, status, error_type)
+
+    def _active_series(self, method: str, scheme: str) -> CounterSeries:
+        key = (method, scheme)
+        series = self._active_bound.get(key)
+        if series is None:
+            found = self._active.series(key)
+            assert isinstance(found, CounterSeries)
+            series = found
+            if len(self._active_bound) < self._bound_limit:
+                self._active_bound[key] = series
+        return series
+
+    def _bind(self, key: tuple[str, str | None, int, str | None]) -> Bound:
+        found = (self._duration.series(key), self._ttfb.series(key), self._body_size.series(key))
+        assert all(isinstance(s, HistogramSeries) for s in found)
+        bound: Bound = found  # type: ignore[assignment]
+        if len(self._bound) < self._bound_limit:
+            self._bound[key] = bound
+        return bound
+
+    def _start_span(self, scope: Scope, method: str) -> tuple[trace.Span, object | None]:
+        assert self._tracer is not None
+        parent = None
+        for name, _ in scope["headers"]:
+            if name == b"traceparent":
+                carrier = {
+                    k.decode("latin-1"): v.decode("latin-1")
+                    for k, v in scope["headers"]
+                    if k in (b"traceparent", b"tracestate")
+                }
+                parent = _PROPAGATOR.extract(carrier)
+                break
+        span = self._tracer.start_span(
+            method,
+            context=parent,
+            kind=trace.SpanKind.SERVER,
+            attributes={
+                "http.request.method": method,
+                "url.path": scope["path"],
+                "url.scheme": scope.get("scheme", "http"),
+            },
+        )
+        if not span.is_recording():
+            return span, None
+        return span, otel_context.attach(trace.set_span_in_context(span, parent))
+
+    @staticmethod
+    def _end_span(
+        span: trace.Span,
+        token: object | None,
+        method: str,
+        route: str | None,
+        status: int,
+        error_type: str | None,
+    ) -> None:
+        if token is not None:
+            otel_context.detach(token)  # type: ignore[arg-type]
+        if not span.is_recording():
+            return
+        if route is not None:
+            span.update_name(f"{method} {route}")
+            span.set_attribute("http.route", route)
+        span.set_attribute("http.response.status_code", status)
+        if error_type is not None:
+            span.set_attribute("error.type", error_type)
+            span.set_status(trace.StatusCode.ERROR)
+        span.end()

@@ -1,0 +1,99 @@
+"""Process metrics: ``process.cpu.utilization``, ``process.memory.usage`` and
+``plexichat.process.memory.limit``, observed at collection time (nothing on the hot path).
+
+CPU utilisation follows the semantic conventions: the CPU time used since the previous
+observation, divided by the wall time elapsed and by the number of CPUs available to the
+process (the cgroup CPU quota where one is set, else the scheduler affinity). The
+"previous observation" is the last collection by any reader (Prometheus scrape or OTLP
+export), so with both on, each window is the time between two consecutive collections.
+
+The memory limit is the cgroup limit where one is set (cgroup v2 ``memory.max``, or v1
+``memory.limit_in_bytes``), else the configured ``resource_limits.max_memory_usage``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import psutil
+
+from plexichat.observability.registry import MetricRegistry
+
+_NO_LIMIT = 1 << 62  # cgroup v1 reports "no limit" as a page-aligned value near 2**63
+
+
+def _read_int(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def cgroup_memory_limit(root: Path = Path("/sys/fs/cgroup")) -> int | None:
+    """The memory limit of this process's cgroup in bytes, or ``None`` when unlimited."""
+    for candidate in (root / "memory.max", root / "memory" / "memory.limit_in_bytes"):
+        limit = _read_int(candidate)
+        if limit is not None and limit < _NO_LIMIT:
+            return limit
+    return None
+
+
+def available_cpus(root: Path = Path("/sys/fs/cgroup")) -> float:
+    """CPUs this process may use: a cgroup quota if set, else its scheduler affinity."""
+    cpus = float(len(os.sched_getaffinity(0)))
+    try:
+        quota, period = (root / "cpu.max").read_text().split()
+        if quota != "max":
+            return min(cpus, int(quota) / int(period))
+    except (OSError, ValueError):
+        pass
+    quota_v1 = _read_int(root / "cpu" / "cpu.cfs_quota_us")
+    period_v1 = _read_int(root / "cpu" / "cpu.cfs_period_us")
+    if quota_v1 and period_v1:
+        return min(cpus, quota_v1 / period_v1)
+    return cpus
+
+
+class ProcessMetrics:
+    """Registers the three process gauges on a registry."""
+
+    def __init__(self, registry: MetricRegistry, configured_memory_limit: int) -> None:
+        self._process = psutil.Process()
+        self._cpus = available_cpus()
+        self._memory_limit = cgroup_memory_limit() or configured_memory_limit
+        self._last: tuple[float, float] = (time.monotonic(), self._cpu_seconds())
+        registry.observe_gauge(
+            "process.cpu.utilization",
+            "1",
+            "Share of the CPUs available to the process that it used since the previous "
+            "observation (0 to 1).",
+            self._cpu_utilization,
+        )
+        registry.observe_gauge(
+            "process.memory.usage",
+            "By",
+            "Resident memory of the process (RSS).",
+            lambda: [({}, float(self._process.memory_info().rss))],
+        )
+        registry.observe_gauge(
+            "plexichat.process.memory.limit",
+            "By",
+            "Memory the process may use: its cgroup limit, else resource_limits.max_memory_usage.",
+            lambda: [({}, float(self._memory_limit))],
+        )
+
+    def _cpu_seconds(self) -> float:
+        times = self._process.cpu_times()
+        return float(times.user + times.system)
+
+    def _cpu_utilization(self) -> list[tuple[dict[str, str], float]]:
+        now, cpu = time.monotonic(), self._cpu_seconds()
+        last_wall, last_cpu = self._last
+        self._last = (now, cpu)
+        elapsed = now - last_wall
+        if elapsed <= 0:
+            return []
+        return [({}, max(0.0, (cpu - last_cpu) / elapsed / self._cpus))]

@@ -1,0 +1,200 @@
+"""``Telemetry``: the providers, readers, exporters and hot-path instruments of one service.
+
+One object owns everything a service exports: a ``Resource`` (``service.name``,
+``service.version``, ``deployment.environment.name`` and configured attributes), a
+``MeterProvider`` whose readers are the Prometheus reader (a private prometheus_client
+registry rendered at ``/metrics``) and, when an OTLP endpoint is configured, a periodic OTLP
+reader; a ``TracerProvider`` when tracing is on; and the lean HTTP, database and process
+instruments on a :class:`~plexichat.observability.registry.MetricRegistry`.
+
+It sets no global OpenTelemetry provider: FastAPI >= 0.16x switches its own telemetry on
+when one is set, and two instrumentations would count every request twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import anyio.to_thread
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import Tracer
+from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.exposition import choose_encoder
+from starlette.types import Receive, Scope, Send
+
+import plexichat
+from plexichat.catalog import load_catalog
+from plexichat.observability.exporters import metric_exporter, rate_limit_exporter_logs
+from plexichat.observability.instruments import Family
+from plexichat.observability.process import ProcessMetrics
+from plexichat.observability.readers import LeanSource, MergingExporter, PrometheusReader
+from plexichat.observability.registry import DEFAULT_REGISTRY, MetricRegistry
+from plexichat.observability.tracing import tracer_provider
+
+if TYPE_CHECKING:
+    from plexichat.config import Settings
+
+log = logging.getLogger("plexichat.observability")
+
+SCOPE_NAME = "plexichat.observability"
+HTTP_ATTRIBUTES = ("http.request.method", "http.route", "http.response.status_code", "error.type")
+# Semantic-convention advice for byte-size histograms has none; these cover chat payloads.
+BODY_SIZE_BUCKETS = (0, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000)
+
+
+def _resource(settings: Settings) -> Resource:
+    obs = settings.performance.observability
+    attributes: dict[str, str] = dict(obs.resource_attributes)
+    attributes.update(
+        {
+            "service.name": obs.service_name,
+            "service.version": obs.service_version or plexichat.__version__,
+            "deployment.environment.name": obs.environment,
+        }
+    )
+    return Resource.create(attributes)
+
+
+class Telemetry:
+    """Everything one instrumented service exports. Build one per app; ``shutdown()`` it."""
+
+    def __init__(self, settings: Settings, *, registry: MetricRegistry | None = None) -> None:
+        obs = settings.performance.observability
+        prom = settings.performance.metrics.exporters.prometheus
+        self.settings = settings
+        self.registry = registry if registry is not None else DEFAULT_REGISTRY
+        self.metrics_path = prom.path
+        self.excluded_paths = tuple(obs.excluded_paths)
+        self.resource = _resource(settings)
+        self.catalog = load_catalog()
+        rate_limit_exporter_logs()
+
+        self._define_http_instruments(obs.series_limit)
+        ProcessMetrics(self.registry, settings.performance.resource_limits.max_memory_usage)
+
+        source = LeanSource(
+            self.registry,
+            self.resource,
+            InstrumentationScope(SCOPE_NAME, plexichat.__version__),
+            self._callback_failed,
+        )
+        self.prometheus_registry = CollectorRegistry(auto_describe=False)
+        readers: list[MetricReader] = [PrometheusReader(source, self.prometheus_registry)]
+        if obs.otlp.endpoint and obs.otlp.metrics_enabled:
+            readers.append(
+                PeriodicExportingMetricReader(
+                    MergingExporter(metric_exporter(settings), source),
+                    export_interval_millis=settings.performance.metrics_collection_interval * 1000,
+                    export_timeout_millis=obs.otlp.timeout_seconds * 1000,
+                )
+            )
+        self.meter_provider = MeterProvider(resource=self.resource, metric_readers=readers)
+        self.tracer_provider = tracer_provider(settings, self.resource)
+        self.tracer: Tracer | None = (
+            self.tracer_provider.get_tracer(SCOPE_NAME, plexichat.__version__)
+            if self.tracer_provider is not None
+            else None
+        )
+        self._render_lock = threading.Lock()
+        self._on_shutdown: list[Callable[[], None]] = []
+        self._extra_listener: Any = None
+        if prom.enabled and prom.port is not None and prom.port != settings.service.port:
+            self._extra_listener, _ = start_http_server(
+                prom.port, addr=settings.service.host, registry=self.prometheus_registry
+            )
+
+    def _define_http_instruments(self, limit: int) -> None:
+        catalog = self.catalog
+        reg = self.registry
+        self.http_duration: Family = reg.family(
+            "http.server.request.duration",
+            "histogram",
+            "s",
+            "Duration of HTTP server requests.",
+            HTTP_ATTRIBUTES,
+            boundaries=catalog.bucket_boundaries("http.server.request.duration"),
+            limit=limit,
+        )
+        self.http_ttfb: Family = reg.family(
+            "plexichat.http.server.time_to_first_byte",
+            "histogram",
+            "s",
+            "Time from receiving an HTTP request to sending the first byte of its response.",
+            HTTP_ATTRIBUTES,
+            boundaries=catalog.bucket_boundaries("plexichat.http.server.time_to_first_byte"),
+            limit=limit,
+        )
+        self.http_body_size: Family = reg.family(
+            "http.server.response.body.size",
+            "histogram",
+            "By",
+            "Size of HTTP server response bodies.",
+            HTTP_ATTRIBUTES,
+            boundaries=BODY_SIZE_BUCKETS,
+            limit=limit,
+        )
+        self.http_active: Family = reg.family(
+            "http.server.active_requests",
+            "updowncounter",
+            "{request}",
+            "Number of active HTTP server requests.",
+            ("http.request.method", "url.scheme"),
+            limit=limit,
+        )
+
+    def _callback_failed(self, name: str, exc: Exception) -> None:
+        log.warning("metric callback for %s failed: %r", name, exc)
+
+    def render_metrics(self, accept: str | None) -> tuple[bytes, str]:
+        """Prometheus exposition of everything, in the format ``accept`` asks for."""
+        encoder, content_type = choose_encoder(accept or "")
+        with self._render_lock:
+            return encoder(self.prometheus_registry), content_type
+
+    async def serve_metrics(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI handler for ``/metrics``: renders on a worker thread, off the event loop."""
+        if not self.settings.performance.metrics.exporters.prometheus.enabled:
+            await _respond(send, 404, b"Not Found", "text/plain; charset=utf-8")
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            await _respond(send, 405, b"Method Not Allowed", "text/plain; charset=utf-8")
+            return
+        accept = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"accept"), None)
+        body, content_type = await anyio.to_thread.run_sync(self.render_metrics, accept)
+        await _respond(send, 200, b"" if scope["method"] == "HEAD" else body, content_type)
+
+    def on_shutdown(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` when this telemetry shuts down (e.g. remove engine listeners)."""
+        self._on_shutdown.append(callback)
+
+    def shutdown(self) -> None:
+        """Flush and stop exporters, readers and the extra listener (bounded by timeouts)."""
+        for callback in self._on_shutdown:
+            callback()
+        self._on_shutdown.clear()
+        if self._extra_listener is not None:
+            self._extra_listener.shutdown()
+            self._extra_listener = None
+        if self.tracer_provider is not None:
+            self.tracer_provider.shutdown()
+        self.meter_provider.shutdown()
+
+
+async def _respond(send: Send, status: int, body: bytes, content_type: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type.encode("latin-1")),
+                (b"content-length", str(len(body)).encode("latin-1")),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,194 @@
+"""HTTP metrics as scraped from ``/metrics`` after known traffic."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import uuid
+from typing import Any
+
+import pytest
+from fastapi import FastAPI, Response
+
+from plexichat.config import load_settings
+from plexichat.observability import (
+    MetricRegistry,
+    installed_telemetry,
+    instrument_app,
+    uninstrument_app,
+)
+from plexichat.observability.middleware import TelemetryMiddleware
+from tests.support.asgi import call
+from tests.support.scrape import series, value
+from tests.support.tools import require_tool
+
+DURATION = "http_server_request_duration_seconds_count"
+
+
+def make_app(**observability: Any) -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: int) -> dict[str, int]:
+        return {"item_id": item_id}
+
+    @app.get("/status/{code}")
+    async def status(code: int) -> Response:
+        return Response(b"x" * 10, status_code=code)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("boom")
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, bool]:
+        return {"ok": True}
+
+    settings = load_settings(
+        environ={}, overrides={"performance": {"observability": observability}}
+    )
+    instrument_app(app, settings, registry=MetricRegistry())
+    return app
+
+
+async def scrape(app: FastAPI) -> str:
+    status, body = await call(app, "GET", "/metrics")
+    assert status == 200
+    return body.decode()
+
+
+async def test_counts_by_method_route_and_status() -> None:
+    app = make_app()
+    for item_id in (1, 2, 2):
+        assert (await call(app, "GET", f"/items/{item_id}"))[0] == 200
+    assert (await call(app, "GET", "/items/notanint"))[0] == 422
+    assert (await call(app, "POST", "/items/1"))[0] == 405
+    assert (await call(app, "BREW", "/items/1"))[0] == 405
+    assert (await call(app, "GET", "/status/503"))[0] == 503
+    with pytest.raises(RuntimeError):
+        await call(app, "GET", "/boom")
+    text = await scrape(app)
+
+    route = "/items/{item_id}"
+    assert (
+        value(
+            text,
+            DURATION,
+            http_request_method="GET",
+            http_route=route,
+            http_response_status_code="200",
+        )
+        == 3
+    )
+    assert value(text, DURATION, http_route=route, http_response_status_code="422") == 1
+    assert value(text, DURATION, http_request_method="POST", http_route=route) == 1
+    assert value(text, DURATION, http_request_method="_OTHER") == 1
+    assert value(text, DURATION, http_route="/status/{code}", error_type="503") == 1
+    assert (
+        value(
+            text,
+            DURATION,
+            http_route="/boom",
+            http_response_status_code="500",
+            error_type="RuntimeError",
+        )
+        == 1
+    )
+    assert (
+        value(text, "plexichat_http_server_time_to_first_byte_seconds_count", http_route=route) == 5
+    )
+    # Body sizes: three JSON bodies of {"item_id":N}
+    assert value(
+        text,
+        "http_server_response_body_size_bytes_sum",
+        http_route=route,
+        http_response_status_code="200",
+    ) == 3 * len(b'{"item_id":1}')
+    assert value(text, "http_server_active_requests", http_request_method="GET") == 0
+    for labels in series(text, DURATION):
+        assert labels["otel_scope_name"] == "plexichat.observability"
+
+
+async def test_unknown_paths_add_one_series_not_one_per_url() -> None:
+    app = make_app()
+    await call(app, "GET", "/nowhere")
+    before = len(series(await scrape(app), DURATION))
+    for _ in range(10_000):
+        assert (await call(app, "GET", f"/{uuid.uuid4().hex}"))[0] == 404
+    text = await scrape(app)
+    assert len(series(text, DURATION)) == before
+    assert value(text, DURATION, http_route="", http_response_status_code="404") == 10_001
+
+
+async def test_excluded_paths_add_no_series() -> None:
+    app = make_app()
+    for _ in range(3):
+        await call(app, "GET", "/healthz")
+        await scrape(app)
+    text = await scrape(app)
+    assert value(text, DURATION) == 0
+    assert series(text, DURATION) == []
+
+
+async def test_exclusions_are_configurable() -> None:
+    app = make_app(excluded_paths=["/metrics"])
+    await call(app, "GET", "/healthz")
+    assert value(await scrape(app), DURATION, http_route="/healthz") == 1
+
+
+async def test_series_budget_folds_into_overflow_series() -> None:
+    app = make_app(series_limit=3)
+    for code in (200, 201, 202, 203, 204, 205):
+        await call(app, "GET", f"/status/{code}")
+    text = await scrape(app)
+    assert len(series(text, DURATION)) == 4  # three attribute sets + the overflow series
+    assert value(text, DURATION, otel_metric_overflow="true") == 3
+    assert (
+        value(text, "plexichat_metric_overflow_total", metric="http.server.request.duration") == 3
+    )
+
+
+async def test_process_metrics_are_exposed() -> None:
+    app = make_app()
+    text = await scrape(app)
+    assert value(text, "process_memory_usage_bytes") > 1_000_000
+    assert value(text, "plexichat_process_memory_limit_bytes") > 0
+    assert 0 <= value(text, "process_cpu_utilization") <= 1
+    assert value(text, "target_info", service_name="plexichat") == 1
+
+
+async def test_promtool_finds_nothing_wrong_with_the_exposition() -> None:
+    promtool = require_tool("promtool")
+    app = make_app()
+    await call(app, "GET", "/items/1")
+    await call(app, "GET", "/status/500")
+    text = await scrape(app)
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [promtool, "check", "metrics"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+async def test_instrumenting_twice_is_a_no_op_and_it_can_be_undone() -> None:
+    app = make_app()
+    telemetry = installed_telemetry(app)
+    assert telemetry is not None
+    settings = telemetry.settings
+    assert instrument_app(app, settings) is telemetry
+    assert [m.cls for m in app.user_middleware].count(TelemetryMiddleware) == 1
+    uninstrument_app(app)
+    assert installed_telemetry(app) is None
+    assert (await call(app, "GET", "/metrics"))[0] == 404
+
+
+async def test_monitoring_disabled_installs_nothing() -> None:
+    app = FastAPI()
+    settings = load_settings(environ={}, overrides={"performance": {"monitoring_enabled": False}})
+    assert instrument_app(app, settings) is None
+    assert app.user_middleware == []
+    assert (await call(app, "GET", "/metrics"))[0] == 404

@@ -1,0 +1,116 @@
+"""OTLP export with the official exporters, decoded by a receiver using opentelemetry-proto."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from plexichat.config import load_settings
+from plexichat.observability import MetricRegistry, instrument_app, uninstrument_app
+from tests.support.asgi import call
+from tests.support.otlp_receiver import GrpcReceiver, HttpReceiver
+from tests.support.tools import free_port
+
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+PARENT_ID = "00f067aa0ba902b7"
+
+
+def make_app(endpoint: str, protocol: str = "http/protobuf", **tracing: Any) -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: int) -> dict[str, int]:
+        return {"item_id": item_id}
+
+    settings = load_settings(
+        environ={},
+        overrides={
+            "performance": {
+                "observability": {
+                    "service_name": "otlp-test",
+                    "environment": "ci",
+                    "otlp": {"endpoint": endpoint, "protocol": protocol, "timeout_seconds": 1},
+                    "tracing": {"sampler": "parentbased_always_on", **tracing},
+                }
+            }
+        },
+    )
+    instrument_app(app, settings, registry=MetricRegistry())
+    return app
+
+
+@pytest.fixture
+def http_receiver() -> Iterator[HttpReceiver]:
+    receiver = HttpReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def grpc_receiver() -> Iterator[GrpcReceiver]:
+    receiver = GrpcReceiver()
+    yield receiver
+    receiver.close()
+
+
+async def test_http_export_carries_spans_metrics_and_resource(http_receiver: HttpReceiver) -> None:
+    app = make_app(http_receiver.endpoint)
+    traceparent = f"00-{TRACE_ID}-{PARENT_ID}-01".encode()
+    assert (await call(app, "GET", "/items/7", [(b"traceparent", traceparent)]))[0] == 200
+    assert (await call(app, "GET", "/items/8"))[0] == 200
+    uninstrument_app(app)  # shutdown flushes both signals
+
+    spans = http_receiver.received.spans()
+    assert sorted(s.name for s in spans) == ["GET /items/{item_id}", "GET /items/{item_id}"]
+    continued = [s for s in spans if s.trace_id.hex() == TRACE_ID]
+    assert len(continued) == 1
+    assert continued[0].parent_span_id.hex() == PARENT_ID
+    attrs = {kv.key: kv.value for kv in continued[0].attributes}
+    assert attrs["http.route"].string_value == "/items/{item_id}"
+    assert attrs["http.response.status_code"].int_value == 200
+
+    names = http_receiver.received.metric_names()
+    assert {
+        "http.server.request.duration",
+        "plexichat.http.server.time_to_first_byte",
+        "process.memory.usage",
+    } <= names
+    resource = http_receiver.received.resource_attributes()
+    assert resource["service.name"] == "otlp-test"
+    assert resource["deployment.environment.name"] == "ci"
+
+
+async def test_grpc_export(grpc_receiver: GrpcReceiver) -> None:
+    app = make_app(grpc_receiver.endpoint, protocol="grpc")
+    assert (await call(app, "GET", "/items/1"))[0] == 200
+    uninstrument_app(app)
+    assert [s.name for s in grpc_receiver.received.spans()] == ["GET /items/{item_id}"]
+    assert "http.server.request.duration" in grpc_receiver.received.metric_names()
+
+
+async def test_sampler_off_sends_no_spans_but_metrics(http_receiver: HttpReceiver) -> None:
+    app = make_app(http_receiver.endpoint, sampler="parentbased_always_off")
+    for _ in range(20):
+        assert (await call(app, "GET", "/items/1"))[0] == 200
+    uninstrument_app(app)
+    assert http_receiver.received.spans() == []
+    assert "http.server.request.duration" in http_receiver.received.metric_names()
+
+
+async def test_unreachable_endpoint_never_fails_a_request() -> None:
+    # A listening socket that never answers: the exporter would wait for its timeout.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        for endpoint in (
+            f"http://127.0.0.1:{silent.getsockname()[1]}",
+            f"http://127.0.0.1:{free_port()}",
+        ):
+            app = make_app(endpoint)
+            statuses = [(await call(app, "GET", f"/items/{i}"))[0] for i in range(200)]
+            assert statuses == [200] * 200
+            uninstrument_app(app)
