@@ -1,0 +1,115 @@
+"""``create_app(settings)``: the PlexiChat chat API as a FastAPI application.
+
+The lifespan creates the engine (pool mapped from ``performance.database.connection_pool``, see
+``database.py``), creates the tables, warms ``min_size`` connections, seeds the demo data on an
+empty database, publishes the ``active_users`` gauge in the background, and on shutdown stops that
+task, shuts telemetry down and disposes the engine.
+
+Exactly one instrumentation runs: ours (``plexichat.observability``). FastAPI's built-in
+OpenTelemetry support, which switches itself on whenever a global OTel provider is set, is turned
+off through ``FastAPI(telemetry=...)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
+
+from plexichat import __version__
+from plexichat.config import Settings
+from plexichat.service.activity import ActiveUsers, publish_active_users
+from plexichat.service.database import Database, PoolSettings, create_engine, parse_url
+from plexichat.service.health import router as health_router
+from plexichat.service.metrics import MetricsRecorder, performance_logger
+from plexichat.service.routes import api_router
+from plexichat.service.seed import seed_demo_data
+from plexichat.service.state import STATE_KEY, ServiceState
+
+FASTAPI_TELEMETRY_OFF: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+    "auto_configure": False,
+}
+"""FastAPI's own OpenTelemetry, switched off in every part: ``plexichat.observability`` does it."""
+
+
+class _Telemetry(Protocol):
+    def shutdown(self) -> object: ...
+
+
+def _observe_app(app: FastAPI, settings: Settings) -> _Telemetry | None:
+    """Instrument ``app``; ``None`` when monitoring is off.
+
+    Waiting on ``plexichat.observability``: becomes ``return instrument_app(app, settings)``.
+    """
+    return None
+
+
+def _observe_engine(database: Database, telemetry: _Telemetry | None) -> None:
+    """Add database metrics and spans to the engine when the app is instrumented.
+
+    Waiting on ``plexichat.observability``: becomes
+    ``instrument_engine(database.engine, telemetry)``.
+    """
+    if telemetry is None:
+        return
+
+
+def create_app(settings: Settings, *, metrics: MetricsRecorder | None = None) -> FastAPI:
+    """The chat API for ``settings``.
+
+    ``metrics`` records the business metrics; by default the guide's performance logger.
+    Raises ``DatabaseURLError`` at once when the database URL cannot be used.
+    """
+    parse_url(settings.service.effective_database_url)
+    recorder = metrics if metrics is not None else performance_logger()
+    pool = PoolSettings.from_settings(settings)
+    interval_s = float(settings.performance.metrics_collection_interval)
+    telemetry: _Telemetry | None = None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(create_engine(settings.service.effective_database_url, pool))
+        active_users = ActiveUsers()
+        publisher: asyncio.Task[None] | None = None
+        try:
+            _observe_engine(database, telemetry)
+            await database.create_tables()
+            await database.warm_up(pool.min_size)
+            if settings.service.seed_demo_data:
+                await seed_demo_data(database)
+            publisher = asyncio.create_task(
+                publish_active_users(active_users, recorder, interval_s),
+                name="plexichat-active-users",
+            )
+            setattr(app.state, STATE_KEY, ServiceState(database, recorder, active_users))
+            yield
+        finally:
+            with contextlib.suppress(AttributeError):
+                delattr(app.state, STATE_KEY)
+            if publisher is not None:
+                publisher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await publisher
+            if telemetry is not None:
+                telemetry.shutdown()
+            await database.dispose()
+
+    app = FastAPI(
+        title="PlexiChat",
+        version=__version__,
+        summary="The PlexiChat chat API: users, direct messages, posts and comments.",
+        lifespan=lifespan,
+        telemetry=FASTAPI_TELEMETRY_OFF,
+    )
+    app.include_router(api_router)
+    app.include_router(health_router)
+    telemetry = _observe_app(app, settings)
+    return app

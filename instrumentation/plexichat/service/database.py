@@ -1,0 +1,180 @@
+"""The chat service's database: one async engine, its session factory, and start-up helpers.
+
+SQLAlchemy 2 asyncio. The URL is ``settings.service.effective_database_url``: by default a SQLite
+file under the data dir (``sqlite+aiosqlite:///<data_dir>/plexichat.db``; the directory is created),
+or PostgreSQL by URL (``postgresql+asyncpg://...``, which needs the ``postgres`` extra).
+
+Tables are created at start-up with ``metadata.create_all`` (idempotent). There is no migrations
+tool yet: a schema change needs a fresh database until one is added.
+
+How the guide's ``performance.database.connection_pool`` maps onto SQLAlchemy's queue pool:
+
+============  ==========================  =================================================
+guide key     PostgreSQL                  SQLite file
+============  ==========================  =================================================
+max_size      ``pool_size``               ``pool_size``
+max_overflow  ``max_overflow``            0 -- SQLite has one writer; extra connections
+                                          would only queue on its lock
+pool_timeout  ``pool_timeout`` (seconds)  ``pool_timeout`` (seconds)
+min_size      connections opened at       connections opened at start-up (warm-up)
+              start-up (warm-up); the     -- SQLAlchemy keeps no floor either way
+              pool keeps no floor
+============  ==========================  =================================================
+
+PostgreSQL connections are pre-pinged on checkout. Every SQLite connection runs in WAL mode
+(readers do not block the writer), with a busy timeout of ``SQLITE_BUSY_TIMEOUT_MS`` (a writer
+waits for the lock instead of failing at once) and foreign keys enforced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+
+from plexichat.config import Settings
+from plexichat.service.models import Base
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+"""How long a SQLite writer waits for the database lock before failing, in milliseconds."""
+
+READY_TIMEOUT_S = 2.0
+"""How long the readiness probe's ``SELECT 1`` may take before the database counts as down."""
+
+
+class DatabaseURLError(ValueError):
+    """The database URL cannot be used (unparsable, or its driver is not installed)."""
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """The guide's ``database.connection_pool`` block."""
+
+    min_size: int
+    max_size: int
+    max_overflow: int
+    pool_timeout: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PoolSettings:
+        pool = settings.performance.database.connection_pool
+        return cls(
+            min_size=int(pool.min_size),
+            max_size=int(pool.max_size),
+            max_overflow=int(pool.max_overflow),
+            pool_timeout=float(pool.pool_timeout),
+        )
+
+
+_DRIVER_MODULES = {"aiosqlite": "aiosqlite", "asyncpg": "asyncpg"}
+_DRIVER_EXTRAS = {"asyncpg": "postgres"}
+
+
+def parse_url(url: str) -> URL:
+    """Parse ``url`` and check that its async driver is importable."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseURLError(f"service.database_url {url!r} is not a database URL") from exc
+    driver = parsed.get_driver_name()
+    module = _DRIVER_MODULES.get(driver)
+    if module is None:
+        raise DatabaseURLError(
+            f"service.database_url uses driver {driver!r}; use sqlite+aiosqlite:// "
+            "or postgresql+asyncpg://"
+        )
+    if importlib.util.find_spec(module) is None:
+        extra = _DRIVER_EXTRAS.get(driver)
+        hint = f" (pip install 'plexichat-observability[{extra}]')" if extra else ""
+        raise DatabaseURLError(f"service.database_url needs the {module!r} package{hint}")
+    return parsed
+
+
+def is_sqlite(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite"
+
+
+def engine_options(url: URL, pool: PoolSettings) -> dict[str, Any]:
+    """Keyword arguments for ``create_async_engine``; the mapping is in the module docstring."""
+    if is_sqlite(url):
+        return {
+            "pool_size": pool.max_size,
+            "max_overflow": 0,
+            "pool_timeout": pool.pool_timeout,
+        }
+    return {
+        "pool_size": pool.max_size,
+        "max_overflow": pool.max_overflow,
+        "pool_timeout": pool.pool_timeout,
+        "pool_pre_ping": True,
+    }
+
+
+def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def create_engine(url: str, pool: PoolSettings) -> AsyncEngine:
+    """An engine for ``url`` with the pool settings mapped as documented above.
+
+    For a SQLite file the parent directory is created. In-memory SQLite is not supported: every
+    pooled connection would see its own empty database.
+    """
+    parsed = parse_url(url)
+    if is_sqlite(parsed):
+        if parsed.database in (None, "", ":memory:"):
+            raise DatabaseURLError("service.database_url: in-memory SQLite is not supported")
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = _create_async_engine(parsed, **engine_options(parsed, pool))
+    if is_sqlite(parsed):
+        event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+    return engine
+
+
+class Database:
+    """The engine and its session factory, with the start-up and probe helpers."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            engine, expire_on_commit=False
+        )
+
+    async def create_tables(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+
+    async def warm_up(self, connections: int) -> None:
+        """Open ``connections`` pooled connections (at most the pool size), then return them."""
+        count = max(0, min(connections, self.engine.pool.size()))  # type: ignore[attr-defined]
+        async with contextlib.AsyncExitStack() as stack:
+            for _ in range(count):
+                await stack.enter_async_context(self.engine.connect())
+
+    async def ping(self) -> bool:
+        """Whether ``SELECT 1`` answers within ``READY_TIMEOUT_S``."""
+        try:
+            async with asyncio.timeout(READY_TIMEOUT_S), self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

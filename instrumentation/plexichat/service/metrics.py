@@ -1,0 +1,26 @@
+"""The business metrics the service records, through the guide's performance logger.
+
+``user_registrations`` and ``messages_sent`` count successful writes, ``api_calls`` counts requests
+handled by an ``/api`` route (including ones rejected with 4xx), ``active_users`` is the gauge
+published by ``activity.py``. The recorder is any object with the performance logger's two
+methods, so tests can pass their own.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class MetricsRecorder(Protocol):
+    """The part of ``plexichat.core.logging_unified.PerformanceLogger`` the service uses."""
+
+    def increment_counter(self, name: str) -> object: ...
+
+    def record_gauge(self, name: str, value: float) -> object: ...
+
+
+def performance_logger() -> MetricsRecorder:
+    """The process-wide performance logger of ``plexichat.core.logging_unified``."""
+    from plexichat.core.logging_unified import get_performance_logger
+
+    return get_performance_logger()

@@ -1,0 +1,34 @@
+"""``/api/messages``: send a direct message."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from sqlalchemy import select
+
+from plexichat.service.dependencies import SessionDep, StateDep, unknown_reference
+from plexichat.service.models import Message, User
+from plexichat.service.schemas import MessageCreate, MessageOut
+
+router = APIRouter(prefix="/messages", tags=["messages"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={422: {"description": "Invalid body, or sender/recipient does not exist."}},
+)
+async def send_message(body: MessageCreate, session: SessionDep, state: StateDep) -> MessageOut:
+    found = set(
+        await session.scalars(
+            select(User.id).where(User.id.in_({body.sender_id, body.recipient_id}))
+        )
+    )
+    for field, user_id in (("sender_id", body.sender_id), ("recipient_id", body.recipient_id)):
+        if user_id not in found:
+            raise unknown_reference(field, "user", user_id)
+    message = Message(sender_id=body.sender_id, recipient_id=body.recipient_id, body=body.body)
+    session.add(message)
+    await session.commit()
+    state.metrics.increment_counter("messages_sent")
+    state.active_users.touch(body.sender_id)
+    return MessageOut.model_validate(message)

@@ -1,0 +1,97 @@
+"""Posts and comments: a user's posts, the popular posts, creating posts and comments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, status
+from sqlalchemy import select
+
+from plexichat.service import queries
+from plexichat.service.dependencies import SessionDep, StateDep, unknown_reference
+from plexichat.service.models import Comment, Post, User
+from plexichat.service.schemas import (
+    MAX_ID,
+    CommentCreate,
+    CommentOut,
+    PostCreate,
+    PostOut,
+    PostSummary,
+)
+
+router = APIRouter(tags=["posts"])
+
+MAX_PAGE = 100
+"""The largest ``limit`` a listing accepts."""
+
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"At most {MAX_PAGE}.")]
+
+
+def _summaries(rows: Sequence[queries.PostsRow]) -> list[PostSummary]:
+    return [PostSummary.model_validate(row, from_attributes=True) for row in rows]
+
+
+@router.get(
+    "/users/{user_id}/posts",
+    responses={status.HTTP_404_NOT_FOUND: {"description": "No such user."}},
+)
+async def list_user_posts(
+    user_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: SessionDep, limit: Limit = 20
+) -> list[PostSummary]:
+    """The user's posts, newest first, with username and comment count.
+
+    One SQL statement (``queries.user_posts``). Only when it finds nothing does a second one look
+    the user up, to tell "no posts yet" (200, empty list) from "no such user" (404).
+    """
+    rows = (await session.execute(queries.user_posts(user_id, limit))).all()
+    if not rows and await session.get(User, user_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"user {user_id} does not exist")
+    return _summaries(rows)
+
+
+@router.get("/posts/popular")
+async def list_popular_posts(session: SessionDep, limit: Limit = 10) -> list[PostSummary]:
+    """The posts with the most comments."""
+    rows = (await session.execute(queries.popular_posts(limit))).all()
+    return _summaries(rows)
+
+
+@router.post(
+    "/posts",
+    status_code=status.HTTP_201_CREATED,
+    responses={422: {"description": "Invalid body, or the author does not exist."}},
+)
+async def create_post(body: PostCreate, session: SessionDep, state: StateDep) -> PostOut:
+    if await session.get(User, body.user_id) is None:
+        raise unknown_reference("user_id", "user", body.user_id)
+    post = Post(user_id=body.user_id, title=body.title, body=body.body)
+    session.add(post)
+    await session.commit()
+    state.active_users.touch(body.user_id)
+    return PostOut.model_validate(post)
+
+
+@router.post(
+    "/posts/{post_id}/comments",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        status.HTTP_404_NOT_FOUND: {"description": "No such post."},
+        422: {"description": "Invalid body, or the author does not exist."},
+    },
+)
+async def create_comment(
+    post_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    body: CommentCreate,
+    session: SessionDep,
+    state: StateDep,
+) -> CommentOut:
+    if await session.scalar(select(Post.id).where(Post.id == post_id)) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"post {post_id} does not exist")
+    if await session.get(User, body.user_id) is None:
+        raise unknown_reference("user_id", "user", body.user_id)
+    comment = Comment(post_id=post_id, user_id=body.user_id, body=body.body)
+    session.add(comment)
+    await session.commit()
+    state.active_users.touch(body.user_id)
+    return CommentOut.model_validate(comment)

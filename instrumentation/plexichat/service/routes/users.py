@@ -1,0 +1,43 @@
+"""``/api/users``: register a user, fetch one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, status
+from sqlalchemy.exc import IntegrityError
+
+from plexichat.service.dependencies import SessionDep, StateDep
+from plexichat.service.models import User
+from plexichat.service.schemas import MAX_ID, UserCreate, UserOut
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={status.HTTP_409_CONFLICT: {"description": "The username is taken."}},
+)
+async def register_user(body: UserCreate, session: SessionDep, state: StateDep) -> UserOut:
+    user = User(username=body.username, display_name=body.display_name)
+    session.add(user)
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"username {body.username!r} is taken"
+        ) from None
+    state.metrics.increment_counter("user_registrations")
+    return UserOut.model_validate(user)
+
+
+@router.get("/{user_id}", responses={status.HTTP_404_NOT_FOUND: {"description": "No such user."}})
+async def get_user(user_id: UserId, session: SessionDep) -> UserOut:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"user {user_id} does not exist")
+    return UserOut.model_validate(user)

@@ -1,0 +1,20 @@
+"""What the service's lifespan hands to the routes, stored on ``app.state``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from plexichat.service.activity import ActiveUsers
+from plexichat.service.database import Database
+from plexichat.service.metrics import MetricsRecorder
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    database: Database
+    metrics: MetricsRecorder
+    active_users: ActiveUsers
+
+
+STATE_KEY = "plexichat_service"
+"""The ``app.state`` attribute the ``ServiceState`` is stored under while the app runs."""
