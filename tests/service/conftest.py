@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ class RecordingMetrics:
         self.gauges[name] = value
 
 
-def make_settings(data_dir: Path, **service: Any) -> Settings:
+def _settings(data_dir: Path, **service: Any) -> Settings:
     return load_settings(
         environ={},
         overrides={
@@ -37,6 +37,12 @@ def make_settings(data_dir: Path, **service: Any) -> Settings:
             "performance": {"monitoring_enabled": False},
         },
     )
+
+
+@pytest.fixture
+def make_settings() -> Callable[..., Settings]:
+    """``make_settings(data_dir, **service_keys)``: settings for a service with monitoring off."""
+    return _settings
 
 
 @pytest.fixture
@@ -51,7 +57,7 @@ def metrics() -> RecordingMetrics:
 
 @pytest.fixture
 def app(data_dir: Path, metrics: RecordingMetrics) -> FastAPI:
-    return create_app(make_settings(data_dir), metrics=metrics)
+    return create_app(_settings(data_dir), metrics=metrics)
 
 
 @pytest.fixture

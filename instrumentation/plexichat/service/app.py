@@ -15,13 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Protocol
 
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 
 from plexichat import __version__
 from plexichat.config import Settings
+from plexichat.observability import Telemetry, instrument_app, instrument_engine
 from plexichat.service.activity import ActiveUsers, publish_active_users
 from plexichat.service.database import Database, PoolSettings, create_engine, parse_url
 from plexichat.service.health import router as health_router
@@ -40,26 +40,15 @@ FASTAPI_TELEMETRY_OFF: TelemetryConfig = {
 """FastAPI's own OpenTelemetry, switched off in every part: ``plexichat.observability`` does it."""
 
 
-class _Telemetry(Protocol):
-    def shutdown(self) -> object: ...
+def _observe_app(app: FastAPI, settings: Settings) -> Telemetry | None:
+    """Instrument ``app`` (middleware and ``/metrics``); ``None`` when monitoring is off."""
+    return instrument_app(app, settings)
 
 
-def _observe_app(app: FastAPI, settings: Settings) -> _Telemetry | None:
-    """Instrument ``app``; ``None`` when monitoring is off.
-
-    Waiting on ``plexichat.observability``: becomes ``return instrument_app(app, settings)``.
-    """
-    return None
-
-
-def _observe_engine(database: Database, telemetry: _Telemetry | None) -> None:
-    """Add database metrics and spans to the engine when the app is instrumented.
-
-    Waiting on ``plexichat.observability``: becomes
-    ``instrument_engine(database.engine, telemetry)``.
-    """
-    if telemetry is None:
-        return
+def _observe_engine(database: Database, telemetry: Telemetry | None) -> None:
+    """Add database metrics and spans to the engine when the app is instrumented."""
+    if telemetry is not None:
+        instrument_engine(database.engine, telemetry)
 
 
 def create_app(settings: Settings, *, metrics: MetricsRecorder | None = None) -> FastAPI:
@@ -72,7 +61,7 @@ def create_app(settings: Settings, *, metrics: MetricsRecorder | None = None) ->
     recorder = metrics if metrics is not None else performance_logger()
     pool = PoolSettings.from_settings(settings)
     interval_s = float(settings.performance.metrics_collection_interval)
-    telemetry: _Telemetry | None = None
+    telemetry: Telemetry | None = None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

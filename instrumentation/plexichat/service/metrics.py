@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from plexichat.core.logging_unified import get_performance_logger
+
 
 class MetricsRecorder(Protocol):
     """The part of ``plexichat.core.logging_unified.PerformanceLogger`` the service uses."""
@@ -21,6 +23,4 @@ class MetricsRecorder(Protocol):
 
 def performance_logger() -> MetricsRecorder:
     """The process-wide performance logger of ``plexichat.core.logging_unified``."""
-    from plexichat.core.logging_unified import get_performance_logger
-
     return get_performance_logger()
