@@ -95,7 +95,7 @@ async def test_counts_by_method_route_and_status() -> None:
         == 1
     )
     assert (
-        value(text, "plexichat_http_server_time_to_first_byte_seconds_count", http_route=route) == 5
+        value(text, "plexichat_http_server_time_to_first_byte_seconds_count", http_route=route) == 6
     )
     # Body sizes: three JSON bodies of {"item_id":N}
     assert value(
@@ -117,7 +117,8 @@ async def test_unknown_paths_add_one_series_not_one_per_url() -> None:
         assert (await call(app, "GET", f"/{uuid.uuid4().hex}"))[0] == 404
     text = await scrape(app)
     assert len(series(text, DURATION)) == before
-    assert value(text, DURATION, http_route="", http_response_status_code="404") == 10_001
+    assert value(text, DURATION, http_response_status_code="404") == 10_001
+    assert [ls.get("http_route", "") for ls in series(text, DURATION)] == [""] * before
 
 
 async def test_excluded_paths_add_no_series() -> None:

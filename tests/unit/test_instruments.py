@@ -9,10 +9,7 @@ from plexichat.observability.registry import MetricRegistry
 
 
 def collect(registry: MetricRegistry) -> dict[str, Metric]:
-    errors: list[str] = []
-    metrics = {m.name: m for m in registry.collect(lambda name, exc: errors.append(name))}
-    assert errors == []
-    return metrics
+    return {m.name: m for m in registry.collect()}
 
 
 def test_histogram_buckets_are_upper_inclusive_like_otel() -> None:
@@ -72,18 +69,3 @@ def test_histograms_need_increasing_boundaries_and_a_description() -> None:
         MetricRegistry().family("t.h", "histogram", "s", "Test.", boundaries=(1, 0.5))
     with pytest.raises(ValueError, match="needs a description"):
         MetricRegistry().family("t.h", "counter", "1", "")
-
-
-def test_a_failing_gauge_callback_is_reported_and_skipped() -> None:
-    registry = MetricRegistry()
-
-    def broken() -> list[tuple[dict[str, str], float]]:
-        raise OSError("gone")
-
-    registry.observe_gauge("t.broken", "1", "Test.", broken)
-    registry.observe_gauge("t.fine", "1", "Test.", lambda: [({}, 3.0)])
-    failed: list[str] = []
-    names = {m.name for m in registry.collect(lambda name, exc: failed.append(name))}
-    assert failed == ["t.broken"]
-    assert "t.fine" in names
-    assert "t.broken" not in names

@@ -12,7 +12,7 @@ from plexichat.observability.registry import DEFAULT_REGISTRY, MetricRegistry
 
 
 def points(registry: MetricRegistry, name: str) -> dict[tuple[tuple[str, object], ...], object]:
-    metrics: dict[str, Metric] = {m.name: m for m in registry.collect(lambda n, e: None)}
+    metrics: dict[str, Metric] = {m.name: m for m in registry.collect()}
     out = {}
     for p in metrics[name].data.data_points:
         key = tuple(sorted(p.attributes.items()))

@@ -1,5 +1,8 @@
 """Process metrics: ``process.cpu.utilization``, ``process.memory.usage`` and
-``plexichat.process.memory.limit``, observed at collection time (nothing on the hot path).
+``plexichat.process.memory.limit``: SDK observable gauges of one meter, observed at
+collection time (nothing on the hot path). Being SDK instruments, they also guarantee the
+SDK's collection is never empty, which is what makes its readers hand data to ours (the
+limit gauge cannot fail).
 
 CPU utilisation follows the semantic conventions: the CPU time used since the previous
 observation, divided by the wall time elapsed and by the number of CPUs available to the
@@ -15,11 +18,11 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import psutil
-
-from plexichat.observability.registry import MetricRegistry
+from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 _NO_LIMIT = 1 << 62  # cgroup v1 reports "no limit" as a page-aligned value near 2**63
 
@@ -58,42 +61,48 @@ def available_cpus(root: Path = Path("/sys/fs/cgroup")) -> float:
 
 
 class ProcessMetrics:
-    """Registers the three process gauges on a registry."""
+    """Registers the three process gauges on ``meter``."""
 
-    def __init__(self, registry: MetricRegistry, configured_memory_limit: int) -> None:
+    def __init__(self, meter: Meter, configured_memory_limit: int) -> None:
         self._process = psutil.Process()
         self._cpus = available_cpus()
         self._memory_limit = cgroup_memory_limit() or configured_memory_limit
         self._last: tuple[float, float] = (time.monotonic(), self._cpu_seconds())
-        registry.observe_gauge(
+        meter.create_observable_gauge(
             "process.cpu.utilization",
-            "1",
-            "Share of the CPUs available to the process that it used since the previous "
-            "observation (0 to 1).",
-            self._cpu_utilization,
+            [self._cpu_utilization],
+            unit="1",
+            description="Share of the CPUs available to the process that it used since the "
+            "previous observation (0 to 1).",
         )
-        registry.observe_gauge(
+        meter.create_observable_gauge(
             "process.memory.usage",
-            "By",
-            "Resident memory of the process (RSS).",
-            lambda: [({}, float(self._process.memory_info().rss))],
+            [self._memory_usage],
+            unit="By",
+            description="Resident memory of the process (RSS).",
         )
-        registry.observe_gauge(
+        meter.create_observable_gauge(
             "plexichat.process.memory.limit",
-            "By",
-            "Memory the process may use: its cgroup limit, else resource_limits.max_memory_usage.",
-            lambda: [({}, float(self._memory_limit))],
+            [self._limit],
+            unit="By",
+            description="Memory the process may use: its cgroup limit, else "
+            "resource_limits.max_memory_usage.",
         )
 
     def _cpu_seconds(self) -> float:
         times = self._process.cpu_times()
         return float(times.user + times.system)
 
-    def _cpu_utilization(self) -> list[tuple[dict[str, str], float]]:
+    def _cpu_utilization(self, options: CallbackOptions) -> Iterable[Observation]:
         now, cpu = time.monotonic(), self._cpu_seconds()
         last_wall, last_cpu = self._last
         self._last = (now, cpu)
         elapsed = now - last_wall
-        if elapsed <= 0:
-            return []
-        return [({}, max(0.0, (cpu - last_cpu) / elapsed / self._cpus))]
+        if elapsed > 0:
+            yield Observation(max(0.0, (cpu - last_cpu) / elapsed / self._cpus))
+
+    def _memory_usage(self, options: CallbackOptions) -> Iterable[Observation]:
+        yield Observation(self._process.memory_info().rss)
+
+    def _limit(self, options: CallbackOptions) -> Iterable[Observation]:
+        yield Observation(self._memory_limit)

@@ -8,7 +8,6 @@ OTLP export carry the hot-path metrics exactly like SDK instruments.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
@@ -34,28 +33,32 @@ class LeanSource:
         registry: MetricRegistry,
         resource: Resource,
         scope: InstrumentationScope,
-        on_error: Callable[[str, Exception], None],
     ) -> None:
         self.registry = registry
         self.resource = resource
         self.scope = scope
-        self.on_error = on_error
 
     def merge(self, data: MetricsData | None) -> MetricsData:
-        ours = ScopeMetrics(
-            scope=self.scope, metrics=self.registry.collect(self.on_error), schema_url=""
-        )
+        """``data`` plus our metrics, folded into the scope of the same name if the SDK's
+        collection has one (OTLP encoders keep one entry per scope)."""
+        ours = self.registry.collect()
         if data is None or not data.resource_metrics:
+            scope = ScopeMetrics(scope=self.scope, metrics=ours, schema_url="")
             return MetricsData(
                 resource_metrics=[
-                    ResourceMetrics(resource=self.resource, scope_metrics=[ours], schema_url="")
+                    ResourceMetrics(resource=self.resource, scope_metrics=[scope], schema_url="")
                 ]
             )
         first, *rest = data.resource_metrics
+        scopes = list(first.scope_metrics)
+        for i, sm in enumerate(scopes):
+            if sm.scope == self.scope:
+                scopes[i] = ScopeMetrics(sm.scope, [*sm.metrics, *ours], sm.schema_url)
+                break
+        else:
+            scopes.append(ScopeMetrics(scope=self.scope, metrics=ours, schema_url=""))
         merged = ResourceMetrics(
-            resource=first.resource,
-            scope_metrics=[*first.scope_metrics, ours],
-            schema_url=first.schema_url,
+            resource=first.resource, scope_metrics=scopes, schema_url=first.schema_url
         )
         return MetricsData(resource_metrics=[merged, *rest])
 

@@ -1,4 +1,5 @@
-"""A registry of lean instrument families, converted to OpenTelemetry's data model on collection.
+"""A registry of lean instrument families, converted to OpenTelemetry's data model on
+collection.
 
 ``DEFAULT_REGISTRY`` is the process-wide registry that the guide's argument-less APIs
 (``get_performance_logger()``, ``CacheManager()``) record into, like prometheus_client's
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 
 from opentelemetry.sdk.metrics.export import (
     AggregationTemporality,
@@ -29,21 +30,18 @@ from plexichat.observability.instruments import (
     InstrumentKind,
 )
 
-GaugeCallback = Callable[[], Iterable[tuple[dict[str, str], float]]]
-
 OVERFLOW_METRIC = "plexichat.metric.overflow"
 _CUMULATIVE = AggregationTemporality.CUMULATIVE
 
 
 class MetricRegistry:
-    """Families by name, plus gauges observed by callback at collection time."""
+    """Lean instrument families by name."""
 
     def __init__(self, series_limit: int = 2000) -> None:
         self.series_limit = series_limit
         self.start_time_ns = time.time_ns()
         self._lock = threading.Lock()
         self._families: dict[str, Family] = {}
-        self._observed: dict[str, tuple[str, str, GaugeCallback]] = {}
         self._overflow = self.family(
             OVERFLOW_METRIC,
             "counter",
@@ -82,8 +80,6 @@ class MetricRegistry:
         with self._lock:
             existing = self._families.get(name)
             if existing is None:
-                if name in self._observed:
-                    raise ValueError(f"metric {name!r} is already registered as an observed gauge")
                 self._families[name] = wanted
                 return wanted
         if not existing.same_spec(wanted):
@@ -93,63 +89,22 @@ class MetricRegistry:
             )
         return existing
 
-    def observe_gauge(
-        self, name: str, unit: str, description: str, callback: GaugeCallback
-    ) -> None:
-        """Register a gauge whose points ``callback`` returns at each collection.
-
-        Registering the same name and unit again replaces the callback (a service that
-        rebuilds its telemetry observes its process anew)."""
-        Family(name, "gauge", unit, description, ())  # validates name and description
-        with self._lock:
-            previous = self._observed.get(name)
-            if name in self._families or (previous is not None and previous[0] != unit):
-                raise ValueError(f"metric {name!r} is already registered")
-            self._observed[name] = (unit, description, callback)
-
     def _count_overflow(self, metric: str) -> None:
         series = self._overflow.series((metric,))
         assert isinstance(series, CounterSeries)
         series.value += 1
 
-    def collect(self, on_error: Callable[[str, Exception], None]) -> list[Metric]:
-        """Convert every non-empty family and observed gauge to OTel ``Metric`` objects.
-
-        A failing gauge callback is reported through ``on_error`` and skipped; it never
-        breaks the collection of the others."""
+    def collect(self) -> list[Metric]:
+        """Convert every non-empty family to OTel ``Metric`` objects."""
         now = time.time_ns()
         start = self.start_time_ns
         with self._lock:
             families = list(self._families.values())
-            observed = list(self._observed.items())
         metrics: list[Metric] = []
         for family in families:
             points = family.points()
             if points:
                 metrics.append(_to_metric(family, points, start, now))
-        for name, (unit, description, callback) in observed:
-            try:
-                gauge_points = [
-                    NumberDataPoint(
-                        attributes=attrs,
-                        start_time_unix_nano=start,
-                        time_unix_nano=now,
-                        value=value,
-                    )
-                    for attrs, value in callback()
-                ]
-            except Exception as exc:  # a broken callback must not break the scrape
-                on_error(name, exc)
-                continue
-            if gauge_points:
-                metrics.append(
-                    Metric(
-                        name=name,
-                        description=description,
-                        unit=unit,
-                        data=Gauge(data_points=gauge_points),
-                    )
-                )
         return metrics
 
 

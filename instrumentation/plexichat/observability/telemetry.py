@@ -76,13 +76,10 @@ class Telemetry:
         rate_limit_exporter_logs()
 
         self._define_http_instruments(obs.series_limit)
-        ProcessMetrics(self.registry, settings.performance.resource_limits.max_memory_usage)
-
         source = LeanSource(
             self.registry,
             self.resource,
             InstrumentationScope(SCOPE_NAME, plexichat.__version__),
-            self._callback_failed,
         )
         self.prometheus_registry = CollectorRegistry(auto_describe=False)
         readers: list[MetricReader] = [PrometheusReader(source, self.prometheus_registry)]
@@ -95,6 +92,10 @@ class Telemetry:
                 )
             )
         self.meter_provider = MeterProvider(resource=self.resource, metric_readers=readers)
+        ProcessMetrics(
+            self.meter_provider.get_meter(SCOPE_NAME, plexichat.__version__),
+            settings.performance.resource_limits.max_memory_usage,
+        )
         self.tracer_provider = tracer_provider(settings, self.resource)
         self.tracer: Tracer | None = (
             self.tracer_provider.get_tracer(SCOPE_NAME, plexichat.__version__)
@@ -148,9 +149,6 @@ class Telemetry:
             limit=limit,
         )
 
-    def _callback_failed(self, name: str, exc: Exception) -> None:
-        log.warning("metric callback for %s failed: %r", name, exc)
-
     def render_metrics(self, accept: str | None) -> tuple[bytes, str]:
         """Prometheus exposition of everything, in the format ``accept`` asks for."""
         encoder, content_type = choose_encoder(accept or "")
@@ -183,7 +181,10 @@ class Telemetry:
             self._extra_listener = None
         if self.tracer_provider is not None:
             self.tracer_provider.shutdown()
-        self.meter_provider.shutdown()
+        # A flush first: once shut down, the SDK no longer observes its own gauges.
+        timeout_ms = self.settings.performance.observability.otlp.timeout_seconds * 1000
+        self.meter_provider.force_flush(timeout_millis=timeout_ms)
+        self.meter_provider.shutdown(timeout_millis=timeout_ms)
 
 
 async def _respond(send: Send, status: int, body: bytes, content_type: str) -> None:
