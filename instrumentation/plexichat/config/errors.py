@@ -1,0 +1,14 @@
+"""``ConfigError``: a configuration problem, told as ``<source>: <key>: <what is wrong>``."""
+
+
+class ConfigError(ValueError):
+    """A configuration source holds something PlexiChat cannot use.
+
+    The message names the source (a file path or an environment variable), the dotted key, what
+    was given and what was expected; one line per problem. ``source`` is that file or variable.
+    """
+
+    def __init__(self, source: str, problems: list[str] | str) -> None:
+        self.source = source
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(f"{source}: {problem}" for problem in self.problems))

@@ -1,0 +1,52 @@
+"""``performance.observability``: our own section, what OpenTelemetry needs beyond the guide."""
+
+from typing import Literal
+
+from pydantic import Field
+
+from .base import Section
+from .scalars import HttpUrl, PositiveInt, Seconds, UrlPath
+
+Sampler = Literal[
+    "parentbased_traceidratio",
+    "parentbased_always_on",
+    "parentbased_always_off",
+    "traceidratio",
+    "always_on",
+    "always_off",
+]
+
+
+class Otlp(Section):
+    """Where and how metrics and traces are pushed over OTLP."""
+
+    endpoint: HttpUrl | None = None  # None: no OTLP export at all
+    protocol: Literal["http/protobuf", "grpc"] = "http/protobuf"
+    headers: dict[str, str] = Field(default_factory=dict, repr=False)  # may hold credentials
+    timeout_seconds: Seconds = 2.0
+    traces_enabled: bool = True
+    metrics_enabled: bool = True
+
+
+class Tracing(Section):
+    """Whether spans are recorded, and which share of them."""
+
+    enabled: bool = True
+    sampler: Sampler = "parentbased_traceidratio"
+    sampler_arg: float = Field(default=0.1, ge=0.0, le=1.0)
+
+
+class Observability(Section):
+    """Identity of the service in telemetry, and what it exports."""
+
+    service_name: str = Field(default="plexichat", min_length=1)
+    service_version: str | None = None  # None: the installed package's version
+    environment: str = Field(default="local", min_length=1)
+    # Requests to these paths are neither measured nor traced.
+    excluded_paths: list[UrlPath] = Field(
+        default_factory=lambda: ["/metrics", "/healthz", "/readyz"]
+    )
+    series_limit: PositiveInt = 2000  # label combinations per metric before they fold into one
+    resource_attributes: dict[str, str] = Field(default_factory=dict)
+    otlp: Otlp = Field(default_factory=Otlp)
+    tracing: Tracing = Field(default_factory=Tracing)

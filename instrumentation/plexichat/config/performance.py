@@ -1,0 +1,202 @@
+"""``performance``: the guide's configuration tree (``config/performance.yaml``).
+
+Field names are the guide's. Defaults are the guide's ``config/performance.yaml`` values except
+where noted; ``defaults/performance.yaml`` repeats every one of them with a comment.
+"""
+
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
+
+from .base import Section
+from .observability import Observability
+from .scalars import (
+    HttpUrl,
+    LogLevel,
+    NonNegativeInt,
+    Port,
+    PositiveInt,
+    PromDuration,
+    Rate,
+    UrlPath,
+)
+from .sizes import ByteSize, GiB, KiB, MiB
+
+
+class Compression(Section):
+    enabled: bool = True
+    min_size: ByteSize = 1 * KiB
+    level: int = Field(default=6, ge=1, le=9)
+
+
+class QueryOptimization(Section):
+    batch_size: PositiveInt = 100
+    connection_pool_size: PositiveInt = 20
+    prepared_statement_cache_size: NonNegativeInt = 1000
+
+
+class Preloading(Section):
+    enabled: bool = True
+    cache_size: ByteSize = 500 * MiB
+    preload_threshold: PositiveInt = 10
+
+
+class LatencyOptimizer(Section):
+    enabled: bool = True
+    target_latency_ms: PositiveInt = 100
+    max_latency_ms: PositiveInt = 1000
+    optimization_level: Literal["conservative", "moderate", "aggressive"] = "aggressive"
+    compression: Compression = Field(default_factory=Compression)
+    query_optimization: QueryOptimization = Field(default_factory=QueryOptimization)
+    preloading: Preloading = Field(default_factory=Preloading)
+
+    @model_validator(mode="after")
+    def _target_within_max(self) -> Self:
+        if self.target_latency_ms > self.max_latency_ms:
+            raise ValueError(
+                f"target_latency_ms ({self.target_latency_ms}) is above max_latency_ms "
+                f"({self.max_latency_ms}) (expected target <= max)"
+            )
+        return self
+
+
+class MemoryCache(Section):
+    enabled: bool = True
+    max_size: ByteSize = 256 * MiB
+    ttl: PositiveInt = 3600
+    eviction_policy: Literal["lru", "lfu", "fifo"] = "lru"
+
+
+class RedisCache(Section):
+    enabled: bool = False  # the guide's example enables it; so does the production profile
+    host: str = "localhost"
+    port: Port = 6379
+    db: NonNegativeInt = 0
+    max_connections: PositiveInt = 50
+    default_ttl: PositiveInt = 7200
+    key_prefix: str = "plexichat:"
+    password: str | None = Field(default=None, repr=False)
+    socket_timeout_seconds: float = Field(default=0.25, gt=0)
+
+
+class QueryCache(Section):
+    enabled: bool = True
+    max_entries: PositiveInt = 10000
+    ttl: PositiveInt = 1800
+    cache_select_only: bool = True
+    exclude_tables: list[str] = Field(default_factory=lambda: ["audit_log", "session_data"])
+
+
+class Caching(Section):
+    memory_cache: MemoryCache = Field(default_factory=MemoryCache)
+    redis_cache: RedisCache = Field(default_factory=RedisCache)
+    query_cache: QueryCache = Field(default_factory=QueryCache)
+
+
+class AsyncSettings(Section):
+    max_workers: PositiveInt = 50
+    thread_pool_size: PositiveInt = 20
+    # The guide's example says uvloop; the bare package does not depend on it (production does).
+    event_loop_policy: Literal["asyncio", "uvloop"] = "asyncio"
+
+
+class ResourceLimits(Section):
+    max_memory_usage: ByteSize = 1 * GiB
+    max_cpu_usage: int = Field(default=80, ge=1, le=100)  # percent
+    max_open_files: PositiveInt = 1024
+    max_connections: PositiveInt = 1000
+
+
+class ConnectionPool(Section):
+    min_size: NonNegativeInt = 5
+    max_size: PositiveInt = 20
+    max_overflow: NonNegativeInt = 30
+    pool_timeout: PositiveInt = 30  # seconds
+
+    @model_validator(mode="after")
+    def _min_within_max(self) -> Self:
+        if self.min_size > self.max_size:
+            raise ValueError(
+                f"min_size ({self.min_size}) is above max_size ({self.max_size}) "
+                "(expected min_size <= max_size)"
+            )
+        return self
+
+
+class DatabaseQueryOptimization(Section):
+    enable_query_cache: bool = True
+    slow_query_threshold: PositiveInt = 1000  # milliseconds
+    explain_slow_queries: bool = True
+
+
+class Database(Section):
+    connection_pool: ConnectionPool = Field(default_factory=ConnectionPool)
+    query_optimization: DatabaseQueryOptimization = Field(default_factory=DatabaseQueryOptimization)
+
+
+class RateLimiting(Section):
+    enabled: bool = True
+    default_rate: Rate = "100/minute"
+    burst_rate: Rate = "200/minute"
+
+
+class Api(Section):
+    rate_limiting: RateLimiting = Field(default_factory=RateLimiting)
+    request_timeout: PositiveInt = 30  # seconds
+    max_request_size: ByteSize = 10 * MiB
+
+
+class BackgroundTasks(Section):
+    max_concurrent_tasks: PositiveInt = 10
+    task_timeout: PositiveInt = 300  # seconds
+    retry_attempts: NonNegativeInt = 3
+    retry_delay: NonNegativeInt = 5  # seconds
+
+
+class PrometheusExporter(Section):
+    enabled: bool = True
+    # None: /metrics is served by the service on its own port. A port adds a second listener.
+    port: Port | None = None
+    path: UrlPath = "/metrics"
+
+
+class GrafanaExporter(Section):
+    enabled: bool = True
+    dashboard_url: HttpUrl = "http://grafana:3000"
+
+
+class CustomDashboard(Section):
+    enabled: bool = True
+    update_interval: PositiveInt = 60  # seconds
+
+
+class Exporters(Section):
+    prometheus: PrometheusExporter = Field(default_factory=PrometheusExporter)
+    grafana: GrafanaExporter = Field(default_factory=GrafanaExporter)
+    custom_dashboard: CustomDashboard = Field(default_factory=CustomDashboard)
+
+
+class Metrics(Section):
+    collection_interval: PositiveInt = 30  # seconds
+    retention_period: PromDuration = "30d"
+    aggregation_intervals: list[PromDuration] = Field(
+        default_factory=lambda: ["1m", "5m", "1h", "1d"]
+    )
+    exporters: Exporters = Field(default_factory=Exporters)
+
+
+class Performance(Section):
+    """The ``performance:`` tree of the guide, plus our ``observability`` section."""
+
+    monitoring_enabled: bool = True
+    metrics_collection_interval: PositiveInt = 30  # seconds
+    performance_logging_level: LogLevel = "INFO"
+    latency_optimizer: LatencyOptimizer = Field(default_factory=LatencyOptimizer)
+    caching: Caching = Field(default_factory=Caching)
+    async_settings: AsyncSettings = Field(default_factory=AsyncSettings)
+    resource_limits: ResourceLimits = Field(default_factory=ResourceLimits)
+    database: Database = Field(default_factory=Database)
+    api: Api = Field(default_factory=Api)
+    background_tasks: BackgroundTasks = Field(default_factory=BackgroundTasks)
+    metrics: Metrics = Field(default_factory=Metrics)
+    observability: Observability = Field(default_factory=Observability)

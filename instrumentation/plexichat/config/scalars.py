@@ -1,0 +1,71 @@
+"""Validated scalar field types shared by the configuration models.
+
+Each type says in its error what it expected, because that sentence ends up in the
+``ConfigError`` the user reads (``'fast' is not a log level (expected DEBUG, INFO, ...)``).
+"""
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_RATE = re.compile(r"[1-9]\d*/(second|minute|hour)")
+# Prometheus' duration syntax: units in descending order, each at most once (model/time.go).
+_DURATION = re.compile(r"(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?")
+
+
+def _log_level(value: object) -> object:
+    if not isinstance(value, str):
+        return value  # pydantic reports the wrong type
+    level = value.strip().upper()
+    level = "WARNING" if level == "WARN" else level
+    if level not in _LOG_LEVELS:
+        raise ValueError(f"{value!r} is not a log level (expected one of {', '.join(_LOG_LEVELS)})")
+    return level
+
+
+def _rate(value: str) -> str:
+    if not _RATE.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a rate (expected N/second, N/minute or N/hour, e.g. 100/minute)"
+        )
+    return value
+
+
+def _duration(value: str) -> str:
+    if not value or not _DURATION.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a Prometheus duration (expected e.g. 30s, 5m, 1h, 30d or 1h30m)"
+        )
+    return value
+
+
+def _url_path(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError(f"{value!r} is not a URL path (expected it to start with '/')")
+    return value
+
+
+def _http_url(value: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+        raise ValueError(f"{value!r} is not a URL (expected http://host:port or https://...)")
+    return value
+
+
+LogLevel = Annotated[str, BeforeValidator(_log_level)]
+"""A logging level name, stored upper-case (``debug`` -> ``DEBUG``; ``WARN`` -> ``WARNING``)."""
+Rate = Annotated[str, AfterValidator(_rate)]
+"""A request rate such as ``100/minute``."""
+PromDuration = Annotated[str, AfterValidator(_duration)]
+"""A Prometheus duration such as ``30d`` or ``1h30m``."""
+UrlPath = Annotated[str, AfterValidator(_url_path)]
+"""An absolute URL path such as ``/metrics``."""
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+"""An ``http://`` or ``https://`` URL, kept as the string the user wrote."""
+Port = Annotated[int, Field(ge=1, le=65535)]
+"""A TCP port to connect to or to listen on."""
+PositiveInt = Annotated[int, Field(gt=0)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+Seconds = Annotated[float, Field(gt=0)]
+"""A duration in (possibly fractional) seconds, greater than zero."""

@@ -1,0 +1,24 @@
+"""``Settings``: the root of the configuration tree, plus where its values came from."""
+
+from pydantic import Field
+
+from .base import Section
+from .performance import Performance
+from .service import Service
+
+KEY_SECTIONS = ("performance", "service")
+"""The top-level keys a configuration source may use (besides the guide's aliases)."""
+
+
+class Settings(Section):
+    """Everything PlexiChat's observability reads, built by :func:`load_settings`.
+
+    ``profile``, ``sources`` and ``explicit_keys`` record how the settings were loaded; they are
+    not keys a source may set.
+    """
+
+    performance: Performance = Field(default_factory=Performance)
+    service: Service = Field(default_factory=Service)
+    profile: str | None = None
+    sources: list[str] = Field(default_factory=list)  # files and variables applied, in order
+    explicit_keys: frozenset[str] = frozenset()  # dotted keys set by a source other than defaults
