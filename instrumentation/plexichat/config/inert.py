@@ -1,0 +1,61 @@
+"""Keys that are accepted but have no effect yet, so that setting one is said, not ignored.
+
+Work that makes a key live removes it from ``INERT_KEYS`` (and its "(accepted, not yet in
+effect)" comment from ``defaults/performance.yaml``); a test keeps the two in step.
+"""
+
+import logging
+
+from .settings import Settings
+
+INERT_KEYS: frozenset[str] = frozenset(
+    {
+        "performance.latency_optimizer.optimization_level",
+        "performance.latency_optimizer.compression",
+        "performance.latency_optimizer.query_optimization",
+        "performance.latency_optimizer.preloading",
+        "performance.caching",
+        "performance.async_settings.max_workers",
+        "performance.async_settings.thread_pool_size",
+        "performance.resource_limits.max_cpu_usage",
+        "performance.resource_limits.max_open_files",
+        "performance.resource_limits.max_connections",
+        "performance.database.query_optimization",
+        "performance.api",
+        "performance.background_tasks",
+        # performance.metrics_collection_interval is the interval that takes effect.
+        "performance.metrics.collection_interval",
+        "performance.metrics.retention_period",
+        "performance.metrics.aggregation_intervals",
+        "performance.metrics.exporters.grafana",
+        "performance.metrics.exporters.custom_dashboard",
+    }
+)
+"""Dotted canonical keys with no effect yet; a key stands for everything beneath it too."""
+
+
+def is_inert(key: str) -> bool:
+    """Whether the dotted canonical ``key`` is, or lies beneath, an inert key."""
+    return any(key == inert or key.startswith(f"{inert}.") for inert in INERT_KEYS)
+
+
+def inert_keys_set(settings: Settings) -> list[str]:
+    """The inert keys that a source set explicitly (the packaged base defaults do not count,
+    a profile's file does), sorted."""
+    return sorted(key for key in settings.explicit_keys if is_inert(key))
+
+
+def log_inert_keys(
+    settings: Settings, logger: logging.Logger, level: int = logging.WARNING
+) -> list[str]:
+    """Log one line listing the inert keys that were set (nothing when there are none);
+    return them."""
+    keys = inert_keys_set(settings)
+    if keys:
+        logger.log(
+            level,
+            "configuration keys accepted but not yet in effect: %s (sources: %s)",
+            ", ".join(keys),
+            ", ".join(settings.sources[1:]) or "none",
+        )
+    return keys
