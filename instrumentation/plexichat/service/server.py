@@ -9,10 +9,11 @@ accepting, finishes in-flight requests, then runs the lifespan shutdown).
 from __future__ import annotations
 
 import importlib.util
+import logging
 
 import uvicorn
 
-from plexichat.config import Settings
+from plexichat.config import Settings, log_inert_keys
 from plexichat.service.app import create_app
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -30,6 +31,7 @@ def http_protocol() -> str:
 
 def serve(settings: Settings, *, log_level: str = "info", access_log: bool = False) -> int:
     """Serve until SIGTERM/SIGINT; 0 after a clean shutdown (uvicorn exits 3 if start-up fails)."""
+    log_inert_keys(settings, logging.getLogger("plexichat.service"))
     app = create_app(settings)
     config = uvicorn.Config(
         app,

@@ -1,0 +1,123 @@
+"""The request mix: what a simulated PlexiChat user does, and how often.
+
+Reads far outnumber writes. About 2 % of requests name a user that does not exist (404) and 1 %
+send an invalid body (422), so error paths carry load too. ``Population`` holds the ids the mix
+draws from: the users and posts created before the run, plus those the run creates.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+UNKNOWN_ID_OFFSET = 1_000_000_000
+"""Unknown user ids are drawn above the largest known id plus this, so they never exist."""
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """One request to send: an operation name (for the report), method, path, JSON body."""
+
+    operation: str
+    method: str
+    path: str
+    json: dict[str, Any] | None = None
+
+
+@dataclass
+class Population:
+    """The user and post ids requests are drawn from; grows as the run creates more."""
+
+    user_ids: list[int]
+    post_ids: list[int]
+    name_prefix: str
+    _names: int = field(default=0, repr=False)
+
+    def user(self, rng: random.Random) -> int:
+        return rng.choice(self.user_ids)
+
+    def post(self, rng: random.Random) -> int:
+        return rng.choice(self.post_ids) if self.post_ids else 1
+
+    def unknown_user(self, rng: random.Random) -> int:
+        return max(self.user_ids, default=0) + UNKNOWN_ID_OFFSET + rng.randrange(1_000_000)
+
+    def new_username(self) -> str:
+        self._names += 1
+        return f"{self.name_prefix}{self._names}"
+
+
+Builder = Callable[[random.Random, Population], RequestSpec]
+
+
+def _user_posts(rng: random.Random, pop: Population) -> RequestSpec:
+    return RequestSpec("get_user_posts", "GET", f"/api/users/{pop.user(rng)}/posts?limit=20")
+
+
+def _user(rng: random.Random, pop: Population) -> RequestSpec:
+    return RequestSpec("get_user", "GET", f"/api/users/{pop.user(rng)}")
+
+
+def _popular(rng: random.Random, pop: Population) -> RequestSpec:
+    return RequestSpec("get_popular", "GET", "/api/posts/popular?limit=10")
+
+
+def _message(rng: random.Random, pop: Population) -> RequestSpec:
+    body = {"sender_id": pop.user(rng), "recipient_id": pop.user(rng), "body": "hello there"}
+    return RequestSpec("send_message", "POST", "/api/messages", body)
+
+
+def _comment(rng: random.Random, pop: Population) -> RequestSpec:
+    body = {"user_id": pop.user(rng), "body": "nice post"}
+    return RequestSpec("create_comment", "POST", f"/api/posts/{pop.post(rng)}/comments", body)
+
+
+def _post(rng: random.Random, pop: Population) -> RequestSpec:
+    body = {"user_id": pop.user(rng), "title": "load test", "body": "a post written by loadgen"}
+    return RequestSpec("create_post", "POST", "/api/posts", body)
+
+
+def _register(rng: random.Random, pop: Population) -> RequestSpec:
+    name = pop.new_username()
+    return RequestSpec("register", "POST", "/api/users", {"username": name, "display_name": name})
+
+
+def _unknown_user(rng: random.Random, pop: Population) -> RequestSpec:
+    suffix = "/posts" if rng.random() < 0.5 else ""
+    return RequestSpec("unknown_user", "GET", f"/api/users/{pop.unknown_user(rng)}{suffix}")
+
+
+def _invalid_message(rng: random.Random, pop: Population) -> RequestSpec:
+    body = {"sender_id": pop.user(rng), "recipient_id": pop.user(rng), "body": ""}
+    return RequestSpec("invalid_message", "POST", "/api/messages", body)
+
+
+MIX: tuple[tuple[Builder, int], ...] = (
+    (_user_posts, 57),
+    (_user, 15),
+    (_popular, 10),
+    (_message, 8),
+    (_comment, 4),
+    (_post, 2),
+    (_register, 1),
+    (_unknown_user, 2),  # 404
+    (_invalid_message, 1),  # 422
+)
+"""Builders and their weights, in percent of requests."""
+
+_BUILDERS = [builder for builder, _ in MIX]
+_WEIGHTS = [weight for _, weight in MIX]
+
+
+def next_request(
+    operations: random.Random, ids: random.Random, population: Population
+) -> RequestSpec:
+    """Draw the next request: its operation from ``operations``, its ids from ``ids``.
+
+    Two generators, so the sequence of operations depends on the seed alone, not on how many ids
+    the population holds when a request is drawn.
+    """
+    builder = operations.choices(_BUILDERS, weights=_WEIGHTS)[0]
+    return builder(ids, population)

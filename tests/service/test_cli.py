@@ -1,0 +1,58 @@
+"""``plexichat-obs``: argument handling and configuration errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from plexichat.cli import main
+
+
+def test_serve_with_an_unknown_config_key_exits_2_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "performance.yaml"
+    config.write_text("performance:\n  monitoring_enabled: true\n  no_such_knob: 3\n")
+    assert main(["serve", "--config", str(config), "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "no_such_knob" in err
+    assert "Traceback" not in err
+
+
+def test_serve_with_an_unusable_database_url_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLEXICHAT_SERVICE__DATABASE_URL", "mysql://u@h/db")
+    assert main(["serve", "--port", "0"]) == 2
+    assert "database_url" in capsys.readouterr().err
+
+
+def test_loadgen_refuses_bad_numbers(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["loadgen", "--url", "http://x", "--duration", "0", "--rps", "5"])
+    assert exit_info.value.code == 2
+    assert "--duration" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "loadgen",
+                "--url",
+                "http://x",
+                "--duration",
+                "1",
+                "--rps",
+                "5",
+                "--identities",
+                str(2**24 + 1),
+            ]
+        )
+        == 2
+    )
+    assert "identities" in capsys.readouterr().err
+
+
+def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
+    assert exit_info.value.code == 2
