@@ -114,3 +114,38 @@ async def test_unreachable_endpoint_never_fails_a_request() -> None:
             statuses = [(await call(app, "GET", f"/items/{i}"))[0] for i in range(200)]
             assert statuses == [200] * 200
             uninstrument_app(app)
+
+
+async def test_internal_spans_nest_under_sampled_requests_only(
+    http_receiver: HttpReceiver,
+) -> None:
+    from plexichat.observability.spans import span
+
+    app = FastAPI()
+
+    @app.get("/work")
+    async def work() -> dict[str, bool]:
+        with span("inner.step", step=1) as opened:
+            return {"opened": opened is not None}
+
+    settings = load_settings(
+        environ={},
+        overrides={
+            "performance": {
+                "observability": {
+                    "otlp": {"endpoint": http_receiver.endpoint, "timeout_seconds": 1},
+                    "tracing": {"sampler": "parentbased_always_on"},
+                }
+            }
+        },
+    )
+    instrument_app(app, settings, registry=MetricRegistry())
+    assert (await call(app, "GET", "/work"))[1] == b'{"opened":true}'
+    with span("outside.request") as outside:
+        assert outside is None
+    uninstrument_app(app)
+    spans = {s.name: s for s in http_receiver.received.spans()}
+    assert set(spans) == {"GET /work", "inner.step"}
+    assert spans["inner.step"].parent_span_id == spans["GET /work"].span_id
+    with span("after.shutdown") as after:
+        assert after is None

@@ -30,6 +30,7 @@ from starlette.types import Receive, Scope, Send
 
 import plexichat
 from plexichat.catalog import load_catalog
+from plexichat.observability import spans
 from plexichat.observability.exporters import metric_exporter, rate_limit_exporter_logs
 from plexichat.observability.instruments import Family
 from plexichat.observability.process import ProcessMetrics
@@ -102,6 +103,8 @@ class Telemetry:
             if self.tracer_provider is not None
             else None
         )
+        if self.tracer is not None:
+            spans.use_tracer(self.tracer)
         self._render_lock = threading.Lock()
         self._on_shutdown: list[Callable[[], None]] = []
         self._extra_listener: Any = None
@@ -180,6 +183,8 @@ class Telemetry:
             self._extra_listener.shutdown()
             self._extra_listener = None
         if self.tracer_provider is not None:
+            if spans.active_tracer() is self.tracer:
+                spans.use_tracer(None)
             self.tracer_provider.shutdown()
         # A flush first: once shut down, the SDK no longer observes its own gauges.
         timeout_ms = self.settings.performance.observability.otlp.timeout_seconds * 1000
