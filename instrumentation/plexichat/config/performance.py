@@ -138,6 +138,10 @@ class RateLimiting(Section):
     enabled: bool = True
     default_rate: Rate = "100/minute"
     burst_rate: Rate = "200/minute"
+    # Ours: whose address a request counts against. The peer address, unless the peer is one
+    # of trusted_proxies (addresses or CIDR networks) and sent client_header.
+    client_header: str | None = None
+    trusted_proxies: list[str] = Field(default_factory=list)
 
 
 class Api(Section):
@@ -191,6 +195,7 @@ class Performance(Section):
     monitoring_enabled: bool = True
     metrics_collection_interval: PositiveInt = 30  # seconds
     performance_logging_level: LogLevel = "INFO"
+    performance_log_file: str = "logs/performance.log"  # ours; "-" is stdout
     latency_optimizer: LatencyOptimizer = Field(default_factory=LatencyOptimizer)
     caching: Caching = Field(default_factory=Caching)
     async_settings: AsyncSettings = Field(default_factory=AsyncSettings)

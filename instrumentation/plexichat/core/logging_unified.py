@@ -5,8 +5,17 @@ Mapping to instruments (DESIGN.md):
 * ``increment_counter("x", value=1, **attributes)`` -> counter ``plexichat.x``
 * ``record_gauge("x", v, **attributes)`` -> gauge ``plexichat.x``
 * ``record_histogram("x", v, **attributes)`` -> histogram ``plexichat.x``
-* ``record_timer("x", seconds)``, ``with timer("x")`` and ``@time_function`` -> histogram
-  ``plexichat.operation.duration`` (s) with attribute ``operation="x"``
+* ``record_timer("x", seconds)``, ``with timer("x")`` / ``async with timer("x")`` and
+  ``@time_function`` -> histogram ``plexichat.operation.duration`` (s) with attribute
+  ``operation="x"``; ``timer`` and ``time_function`` also open an internal span named
+  ``x`` under a sampled request when tracing is on (:mod:`plexichat.observability.spans`),
+  and nothing more when it is off
+
+The ``plexichat.performance`` Python logger is the *performance log* (slow queries, cache tier
+state changes, profiles): :func:`configure_performance_log` sends it to
+``performance.performance_log_file`` (``logs/performance.log`` by default, ``-`` for stdout as
+in containers with a read-only root filesystem) at ``performance.performance_logging_level``;
+``PLEXICHAT_LOG_LEVEL``, when set, overrides that level.
 
 Names are snake_case; a bad name, a negative counter increment or a name reused with
 another kind raises ``ValueError`` at the call site. Every instrument gets a description
@@ -18,14 +27,23 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
+import os
 import re
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+import sys
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
 from time import perf_counter
-from typing import Any, ParamSpec, TypeVar, cast
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
+from plexichat.observability import spans
 from plexichat.observability.instruments import CounterSeries, Family, HistogramSeries
 from plexichat.observability.registry import DEFAULT_REGISTRY, MetricRegistry
+
+if TYPE_CHECKING:
+    from plexichat.config import Settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -35,6 +53,9 @@ OPERATION_DURATION = "plexichat.operation.duration"
 # Semantic-convention HTTP boundaries, good for operation timings too.
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
 VALUE_BUCKETS = (0, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000)
+PERFORMANCE_LOG = logging.getLogger("plexichat.performance")
+"""The performance log: slow queries, cache tier states, profiles."""
+_HANDLER_MARK = "_plexichat_performance_log"
 
 
 def _check(name: str) -> str:
@@ -121,15 +142,9 @@ class PerformanceLogger:
             self._plain[("timer", name)] = series
         series.record(seconds)  # type: ignore[union-attr]
 
-    @contextmanager
-    def timer(self, name: str) -> Iterator[None]:
-        """Time the ``with`` block (works inside ``async`` code too)."""
-        _check(name)
-        start = perf_counter()
-        try:
-            yield
-        finally:
-            self.record_timer(name, perf_counter() - start)
+    def timer(self, name: str) -> Timer:
+        """Time a ``with`` or ``async with`` block as operation ``name``."""
+        return Timer(self, _check(name))
 
     def time_function(self, func: Callable[P, R]) -> Callable[P, R]:
         """Decorator timing each call of a sync or async function under its qualified name."""
@@ -140,23 +155,96 @@ class PerformanceLogger:
 
             @functools.wraps(func)
             async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
-                start = perf_counter()
-                try:
+                with Timer(self, name):
                     return await async_func(*args, **kwargs)
-                finally:
-                    self.record_timer(name, perf_counter() - start)
 
             return cast(Callable[P, R], async_wrapper)
 
         @functools.wraps(func)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            start = perf_counter()
-            try:
+            with Timer(self, name):
                 return func(*args, **kwargs)
-            finally:
-                self.record_timer(name, perf_counter() - start)
 
         return wrapper
+
+
+class Timer:
+    """``with``/``async with`` timer of one operation; opens a span when tracing is on."""
+
+    __slots__ = ("_logger", "_name", "_span", "_start")
+
+    def __init__(self, logger: PerformanceLogger, name: str) -> None:
+        self._logger = logger
+        self._name = name
+        self._span: AbstractContextManager[object] | None = None
+        self._start = 0.0
+
+    def __enter__(self) -> Timer:
+        if spans.active_tracer() is not None:
+            self._span = spans.span(self._name, operation=self._name)
+            self._span.__enter__()
+        self._start = perf_counter()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._logger.record_timer(self._name, perf_counter() - self._start)
+        if self._span is not None:
+            current, self._span = self._span, None
+            current.__exit__(exc_type, exc, tb)
+
+    async def __aenter__(self) -> Timer:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+
+def performance_log_level(settings: Settings, environ: dict[str, str] | None = None) -> str:
+    """``PLEXICHAT_LOG_LEVEL`` when set, else ``performance.performance_logging_level``."""
+    env = os.environ if environ is None else environ
+    level = env.get("PLEXICHAT_LOG_LEVEL", "").strip().upper()
+    if level == "WARN":
+        level = "WARNING"
+    if level and level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ValueError(
+            f"PLEXICHAT_LOG_LEVEL={level!r} is not a log level "
+            "(expected DEBUG, INFO, WARNING, ERROR or CRITICAL)"
+        )
+    return level or settings.performance.performance_logging_level
+
+
+def configure_performance_log(
+    settings: Settings, environ: dict[str, str] | None = None
+) -> logging.Logger:
+    """Send the performance log to ``performance.performance_log_file`` (``-``: stdout) at the
+    configured level; idempotent (replaces the handler it added before)."""
+    PERFORMANCE_LOG.setLevel(performance_log_level(settings, environ))
+    for old in list(PERFORMANCE_LOG.handlers):
+        if getattr(old, _HANDLER_MARK, False):
+            PERFORMANCE_LOG.removeHandler(old)
+            old.close()
+    target = settings.performance.performance_log_file
+    handler: logging.Handler
+    if target == "-":
+        handler = logging.StreamHandler(sys.stdout)
+    else:
+        path = Path(target)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    setattr(handler, _HANDLER_MARK, True)
+    PERFORMANCE_LOG.addHandler(handler)
+    return PERFORMANCE_LOG
 
 
 _DEFAULT: PerformanceLogger | None = None
