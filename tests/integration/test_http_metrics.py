@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
-from fastapi import FastAPI, Response
+from fastapi import APIRouter, FastAPI, Response
 
 from plexichat.config import load_settings
 from plexichat.observability import (
@@ -39,6 +39,14 @@ def make_app(**observability: Any) -> FastAPI:
     @app.get("/boom")
     async def boom() -> None:
         raise RuntimeError("boom")
+
+    router = APIRouter(prefix="/v1")
+
+    @router.get("/things/{thing_id}")
+    async def thing(thing_id: int) -> dict[str, int]:
+        return {"thing_id": thing_id}
+
+    app.include_router(router, prefix="/api")
 
     @app.get("/healthz")
     async def healthz() -> dict[str, bool]:
@@ -107,6 +115,13 @@ async def test_counts_by_method_route_and_status() -> None:
     assert value(text, "http_server_active_requests", http_request_method="GET") == 0
     for labels in series(text, DURATION):
         assert labels["otel_scope_name"] == "plexichat.observability"
+
+
+async def test_included_routers_are_labelled_with_their_full_template() -> None:
+    app = make_app()
+    assert (await call(app, "GET", "/api/v1/things/5"))[0] == 200
+    text = await scrape(app)
+    assert value(text, DURATION, http_route="/api/v1/things/{thing_id}") == 1
 
 
 async def test_unknown_paths_add_one_series_not_one_per_url() -> None:

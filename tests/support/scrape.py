@@ -20,3 +20,8 @@ def value(text: str, name: str, **labels: str) -> float:
 
 def series(text: str, name: str) -> list[dict[str, str]]:
     return [ls for n, ls, _ in samples(text) if n == name]
+
+
+def families(text: str) -> set[str]:
+    """Metric family names (histograms and counters without their sample suffixes)."""
+    return {family.name for family in text_string_to_metric_families(text)}

@@ -11,12 +11,12 @@ from __future__ import annotations
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry import trace
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, ExceptionContext, ExecutionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from plexichat.observability.instruments import HistogramSeries
+from plexichat.observability.tracer import CLIENT
 
 if TYPE_CHECKING:
     from plexichat.observability.telemetry import Telemetry
@@ -82,16 +82,16 @@ class EngineInstrumentation:
         executemany: bool,
     ) -> None:
         span = None
-        if self.tracer is not None and trace.get_current_span().is_recording():
+        if self.tracer is not None:
             op = self._operation(statement)
-            span = self.tracer.start_span(
+            span = self.tracer.child_span(
                 f"{op} {self.system}",
-                kind=trace.SpanKind.CLIENT,
-                attributes={
-                    "db.system.name": self.system,
-                    "db.operation.name": op,
-                    "db.query.text": statement,
-                },
+                CLIENT,
+                [
+                    ("db.system.name", self.system),
+                    ("db.operation.name", op),
+                    ("db.query.text", statement),
+                ],
             )
         conn.info["plexichat.db"] = (perf_counter(), span)
 
@@ -111,11 +111,10 @@ class EngineInstrumentation:
             if len(self._bound) < _MAX_CACHED_STATEMENTS:
                 self._bound[key] = series
         series.record(elapsed)
-        if span is not None:
+        if span is not None and self.tracer is not None:
             if error_type is not None:
-                span.set_attribute("error.type", error_type)
-                span.set_status(trace.StatusCode.ERROR)
-            span.end()
+                span.attributes.append(("error.type", error_type))
+            self.tracer.finish(span, error=error_type is not None)
 
     def _after(
         self,

@@ -1,8 +1,9 @@
-"""OTLP exporters for traces and metrics, built from ``performance.observability.otlp``.
+"""The OTLP metric exporter, built from ``performance.observability.otlp``.
 
 ``protocol: http/protobuf`` (the default) uses the HTTP exporter, with the signal path
-(``/v1/traces``, ``/v1/metrics``) appended to the endpoint as the OTLP specification says
-for ``OTEL_EXPORTER_OTLP_ENDPOINT``; ``grpc`` needs the ``grpc`` extra. Exports run on the
+(``/v1/metrics``) appended to the endpoint as the OTLP specification says for
+``OTEL_EXPORTER_OTLP_ENDPOINT``; ``grpc`` needs the ``grpc`` extra. (Spans have their own
+lean exporter: :mod:`plexichat.observability.span_export`.) Exports run on the
 SDK's background threads with the configured timeout, so a dead collector costs a log line,
 never a request. Failures are logged at most once a minute per logger.
 """
@@ -14,7 +15,6 @@ import time
 from typing import TYPE_CHECKING
 
 from opentelemetry.sdk.metrics.export import MetricExporter
-from opentelemetry.sdk.trace.export import SpanExporter
 
 if TYPE_CHECKING:
     from plexichat.config import Settings
@@ -22,11 +22,10 @@ if TYPE_CHECKING:
 _EXPORTER_LOGGERS = (
     "opentelemetry.exporter.otlp.proto.http",
     "opentelemetry.exporter.otlp.proto.grpc",
-    "opentelemetry.exporter.otlp.proto.http.trace_exporter",
     "opentelemetry.exporter.otlp.proto.http.metric_exporter",
     "opentelemetry.exporter.otlp.proto.grpc.exporter",
     "opentelemetry.sdk.metrics._internal.export",
-    "opentelemetry.sdk.trace.export",
+    "plexichat.observability.span_export",
     "opentelemetry.sdk._shared_internal",
 )
 
@@ -66,30 +65,6 @@ def _http_endpoint(base: str, signal: str) -> str:
 def _grpc_insecure(endpoint: str) -> bool:
     """gRPC without TLS for ``http://`` and scheme-less endpoints, as the OTLP spec says."""
     return endpoint.startswith("http://") or "://" not in endpoint
-
-
-def span_exporter(settings: Settings) -> SpanExporter:
-    otlp = settings.performance.observability.otlp
-    assert otlp.endpoint is not None
-    headers = dict(otlp.headers)
-    if otlp.protocol == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
-            OTLPSpanExporter as GrpcSpanExporter,
-        )
-
-        return GrpcSpanExporter(
-            endpoint=otlp.endpoint,
-            insecure=_grpc_insecure(otlp.endpoint),
-            headers=headers,
-            timeout=otlp.timeout_seconds,
-        )
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-    return OTLPSpanExporter(
-        endpoint=_http_endpoint(otlp.endpoint, "traces"),
-        headers=headers,
-        timeout=otlp.timeout_seconds,
-    )
 
 
 def metric_exporter(settings: Settings) -> MetricExporter:

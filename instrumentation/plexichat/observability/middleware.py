@@ -16,9 +16,10 @@ registry are recorded as ``_OTHER``. ``error.type`` is the status code for 5xx r
 the exception's class name when the app raised. The three histograms of an attribute set
 are bound once and kept in a dict, so a request costs one dict lookup and three bisects.
 
-Server spans (when tracing is on) are started with the incoming W3C ``traceparent`` as
-parent, named ``METHOD /route/template`` once the route is known, and made current so
-database spans nest under them; unsampled requests are not made current.
+Server spans (when tracing is on) come from the lean tracer
+(:mod:`plexichat.observability.tracer`): sampled before anything is built, with the incoming
+W3C ``traceparent`` as parent, named ``METHOD /route/template`` once the route is known, and
+current while the request runs so database and internal spans nest under them.
 """
 
 from __future__ import annotations
@@ -26,12 +27,10 @@ from __future__ import annotations
 from time import perf_counter
 from typing import TYPE_CHECKING
 
-from opentelemetry import context as otel_context
-from opentelemetry import trace
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plexichat.observability.instruments import CounterSeries, HistogramSeries
+from plexichat.observability.tracer import ActiveSpan
 
 if TYPE_CHECKING:
     from plexichat.observability.telemetry import Telemetry
@@ -39,15 +38,19 @@ if TYPE_CHECKING:
 KNOWN_METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY"}
 )
-_PROPAGATOR = TraceContextTextMapPropagator()
 _BOUND_CACHE_FACTOR = 4  # bound attribute sets kept per series budget before we stop caching
 
 Bound = tuple[HistogramSeries, HistogramSeries, HistogramSeries]
 
 
 def route_template(scope: Scope) -> str | None:
-    """The matched route's path template, or ``None`` when no route matched."""
-    route = scope.get("route")
+    """The matched route's full path template, or ``None`` when no route matched.
+
+    FastAPI >= 0.16x keeps included routers nested: ``scope["route"]`` is the inner route
+    (``/users/{user_id}``) and the template with the include prefixes
+    (``/api/users/{user_id}``) is on the effective route context FastAPI leaves in
+    ``scope["fastapi"]``; plain Starlette routes carry their full template themselves."""
+    route = scope.get("fastapi", {}).get("effective_route_context") or scope.get("route")
     if route is None:
         return None
     template = getattr(route, "path_format", None) or getattr(route, "path", None)
@@ -101,9 +104,8 @@ class TelemetryMiddleware:
             await send(message)
 
         span = None
-        token = None
         if self._tracer is not None:
-            span, token = self._start_span(scope, method)
+            span = self._tracer.server_span(scope["headers"], method, scope.get("scheme", "http"))
         error_type: str | None = None
         try:
             await self.app(scope, receive, send_wrapper)
@@ -126,7 +128,7 @@ class TelemetryMiddleware:
             bound[1].record((first_byte or end) - start)
             bound[2].record(body_size)
             if span is not None:
-                self._end_span(span, token, method, route, status, error_type)
+                self._end_span(span, scope["path"], route, status, error_type)
 
     def _active_series(self, method: str, scheme: str) -> CounterSeries:
         key = (method, scheme)
@@ -147,50 +149,21 @@ class TelemetryMiddleware:
             self._bound[key] = bound
         return bound
 
-    def _start_span(self, scope: Scope, method: str) -> tuple[trace.Span, object | None]:
-        assert self._tracer is not None
-        parent = None
-        for name, _ in scope["headers"]:
-            if name == b"traceparent":
-                carrier = {
-                    k.decode("latin-1"): v.decode("latin-1")
-                    for k, v in scope["headers"]
-                    if k in (b"traceparent", b"tracestate")
-                }
-                parent = _PROPAGATOR.extract(carrier)
-                break
-        span = self._tracer.start_span(
-            method,
-            context=parent,
-            kind=trace.SpanKind.SERVER,
-            attributes={
-                "http.request.method": method,
-                "url.path": scope["path"],
-                "url.scheme": scope.get("scheme", "http"),
-            },
-        )
-        if not span.is_recording():
-            return span, None
-        return span, otel_context.attach(trace.set_span_in_context(span, parent))
-
-    @staticmethod
     def _end_span(
-        span: trace.Span,
-        token: object | None,
-        method: str,
+        self,
+        span: ActiveSpan,
+        path: str,
         route: str | None,
         status: int,
         error_type: str | None,
     ) -> None:
-        if token is not None:
-            otel_context.detach(token)  # type: ignore[arg-type]
-        if not span.is_recording():
-            return
+        assert self._tracer is not None
+        attributes = span.attributes
         if route is not None:
-            span.update_name(f"{method} {route}")
-            span.set_attribute("http.route", route)
-        span.set_attribute("http.response.status_code", status)
+            span.name = f"{span.name} {route}"
+            attributes.append(("http.route", route))
+        attributes.append(("url.path", path))
+        attributes.append(("http.response.status_code", status))
         if error_type is not None:
-            span.set_attribute("error.type", error_type)
-            span.set_status(trace.StatusCode.ERROR)
-        span.end()
+            attributes.append(("error.type", error_type))
+        self._tracer.finish(span, error=error_type is not None)

@@ -4,8 +4,9 @@ One object owns everything a service exports: a ``Resource`` (``service.name``,
 ``service.version``, ``deployment.environment.name`` and configured attributes), a
 ``MeterProvider`` whose readers are the Prometheus reader (a private prometheus_client
 registry rendered at ``/metrics``) and, when an OTLP endpoint is configured, a periodic OTLP
-reader; a ``TracerProvider`` when tracing is on; and the lean HTTP, database and process
-instruments on a :class:`~plexichat.observability.registry.MetricRegistry`.
+reader; a :class:`~plexichat.observability.tracer.LeanTracer` when tracing is on; and the
+lean HTTP and database instruments on a
+:class:`~plexichat.observability.registry.MetricRegistry`, plus the process gauges.
 
 It sets no global OpenTelemetry provider: FastAPI >= 0.16x switches its own telemetry on
 when one is set, and two instrumentations would count every request twice.
@@ -23,7 +24,6 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import Tracer
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.exposition import choose_encoder
 from starlette.types import Receive, Scope, Send
@@ -36,7 +36,7 @@ from plexichat.observability.instruments import Family
 from plexichat.observability.process import ProcessMetrics
 from plexichat.observability.readers import LeanSource, MergingExporter, PrometheusReader
 from plexichat.observability.registry import DEFAULT_REGISTRY, MetricRegistry
-from plexichat.observability.tracing import tracer_provider
+from plexichat.observability.tracing import lean_tracer
 
 if TYPE_CHECKING:
     from plexichat.config import Settings
@@ -97,12 +97,7 @@ class Telemetry:
             self.meter_provider.get_meter(SCOPE_NAME, plexichat.__version__),
             settings.performance.resource_limits.max_memory_usage,
         )
-        self.tracer_provider = tracer_provider(settings, self.resource)
-        self.tracer: Tracer | None = (
-            self.tracer_provider.get_tracer(SCOPE_NAME, plexichat.__version__)
-            if self.tracer_provider is not None
-            else None
-        )
+        self.tracer = lean_tracer(settings, self.resource, SCOPE_NAME, plexichat.__version__)
         if self.tracer is not None:
             spans.use_tracer(self.tracer)
         self._render_lock = threading.Lock()
@@ -182,12 +177,13 @@ class Telemetry:
         if self._extra_listener is not None:
             self._extra_listener.shutdown()
             self._extra_listener = None
-        if self.tracer_provider is not None:
+        timeout = self.settings.performance.observability.otlp.timeout_seconds
+        if self.tracer is not None:
             if spans.active_tracer() is self.tracer:
                 spans.use_tracer(None)
-            self.tracer_provider.shutdown()
+            self.tracer.exporter.shutdown(timeout)
         # A flush first: once shut down, the SDK no longer observes its own gauges.
-        timeout_ms = self.settings.performance.observability.otlp.timeout_seconds * 1000
+        timeout_ms = timeout * 1000
         self.meter_provider.force_flush(timeout_millis=timeout_ms)
         self.meter_provider.shutdown(timeout_millis=timeout_ms)
 
