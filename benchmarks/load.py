@@ -85,11 +85,13 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -
     raise TimeoutError(f"{url} not ready after {timeout} s")
 
 
-def start(cmd: list[str], core: int, log: str) -> subprocess.Popen[bytes]:
+def start(
+    cmd: list[str], core: int, log: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """Start ``cmd`` pinned to ``core`` (taskset execs, so the pid is the command's)."""
     with open(log, "ab") as out:
         return subprocess.Popen(
-            ["taskset", "-c", str(core), *cmd], stdout=out, stderr=subprocess.STDOUT
+            ["taskset", "-c", str(core), *cmd], stdout=out, stderr=subprocess.STDOUT, env=env
         )
 
 

@@ -29,7 +29,8 @@ VERDICTS = (
 )
 
 
-def machine() -> dict[str, Any]:
+def machine(measured: str) -> dict[str, Any]:
+    """The machine, tool and package versions; ``measured`` names the code under test."""
     model = "unknown"
     with open("/proc/cpuinfo") as f:
         for line in f:
@@ -43,21 +44,13 @@ def machine() -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             versions[name] = "-"
     wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, timeout=10)
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
-    )
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--", "instrumentation"],
-        capture_output=True, text=True, timeout=10,
-    )  # fmt: skip
     return {
         "nproc": os.cpu_count(),
         "cpu": model,
         "kernel": platform.release(),
         "python": platform.python_version(),
         "wrk": (wrk.stdout or wrk.stderr).splitlines()[0] if (wrk.stdout or wrk.stderr) else "?",
-        "commit": commit.stdout.strip()
-        + (" (+uncommitted instrumentation)" if dirty.stdout else ""),
+        "commit": measured,
         "packages": versions,
     }
 

@@ -14,6 +14,7 @@ import json
 import os
 import random
 import shlex
+import signal
 import socket
 import sys
 import tempfile
@@ -24,6 +25,7 @@ from typing import Any
 
 from benchmarks import load, report
 from benchmarks.apps import NEEDS_SINK, VARIANTS
+from benchmarks.snapshot import snapshot
 
 PATH = "/api/items/42"
 
@@ -40,7 +42,9 @@ def sink_stats(base: str) -> dict[str, dict[str, int]]:
         return data
 
 
-def measure(variant: str, args: argparse.Namespace, sink: str, log: str) -> dict[str, Any]:
+def measure(
+    variant: str, args: argparse.Namespace, sink: str, log: str, env: dict[str, str]
+) -> dict[str, Any]:
     port = free_port()
     url = f"http://127.0.0.1:{port}{PATH}"
     cmd = [sys.executable, "-m", "benchmarks.serve", variant, str(port)]
@@ -48,7 +52,7 @@ def measure(variant: str, args: argparse.Namespace, sink: str, log: str) -> dict
     if variant in NEEDS_SINK:
         cmd += ["--sink", sink]
     sink_stats(sink)  # forget whatever the previous variant left
-    proc = load.start(cmd, args.server_core, log)
+    proc = load.start(cmd, args.server_core, log, env)
     try:
         load.wait_ready(url, proc)
         warm = load.run_wrk(url, args.warmup, args.connections, args.load_core)
@@ -89,6 +93,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                    help="OTLP metric export interval (s) of the exporting variants")  # fmt: skip
     p.add_argument("--server-core", type=int, default=0)
     p.add_argument("--load-core", type=int, default=1)
+    p.add_argument(
+        "--source",
+        choices=("head", "worktree"),
+        default="head",
+        help="measure the committed instrumentation (git archive HEAD) or the working tree's",
+    )
     p.add_argument("--json", type=Path, default=None, help="write rounds and summary here")
     args = p.parse_args(argv)
     if args.quick:
@@ -103,7 +113,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     os.sched_setaffinity(0, {args.load_core})  # keep this process off the server's core
-    machine = report.machine()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks
+    env, measured = snapshot(args.source)
+    machine = report.machine(measured)
     command = "scripts/bench " + shlex.join(sys.argv[1:] if argv is None else argv)
     print(f"# {command}\n{report.machine_lines(machine)}\n", flush=True)
     logdir = tempfile.mkdtemp(prefix="plexichat-bench-")
@@ -121,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             order = list(args.variants)
             rng.shuffle(order)
             for variant in order:
-                r = measure(variant, args, sink, f"{logdir}/{variant}.log")
+                r = measure(variant, args, sink, f"{logdir}/{variant}.log", env)
                 r["round"] = n
                 rounds.append(r)
                 errors = f" errors {r['errors']}" if r["errors"] else ""
