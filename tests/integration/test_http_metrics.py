@@ -7,6 +7,7 @@ import subprocess
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import APIRouter, FastAPI, Response
 
@@ -20,7 +21,7 @@ from plexichat.observability import (
 from plexichat.observability.middleware import TelemetryMiddleware
 from tests.support.asgi import call
 from tests.support.scrape import series, value
-from tests.support.tools import require_tool
+from tests.support.tools import free_port, require_tool
 
 DURATION = "http_server_request_duration_seconds_count"
 
@@ -208,3 +209,47 @@ async def test_monitoring_disabled_installs_nothing() -> None:
     assert instrument_app(app, settings) is None
     assert app.user_middleware == []
     assert (await call(app, "GET", "/metrics"))[0] == 404
+
+
+def app_with_prometheus(**prometheus: Any) -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/metrics-like")
+    async def metrics_like() -> dict[str, bool]:
+        return {"app": True}
+
+    settings = load_settings(
+        environ={},
+        overrides={"performance": {"metrics": {"exporters": {"prometheus": prometheus}}}},
+    )
+    instrument_app(app, settings, registry=MetricRegistry())
+    return app
+
+
+async def test_prometheus_exporter_can_be_disabled_and_moved() -> None:
+    disabled = app_with_prometheus(enabled=False)
+    assert (await call(disabled, "GET", "/metrics"))[0] == 404
+    moved = app_with_prometheus(path="/internal/metrics")
+    assert (await call(moved, "GET", "/metrics"))[0] == 404
+    status, body = await call(moved, "GET", "/internal/metrics")
+    assert status == 200
+    assert b"target_info" in body
+    uninstrument_app(disabled)
+    uninstrument_app(moved)
+
+
+async def test_a_configured_prometheus_port_adds_a_second_listener() -> None:
+    port = free_port()
+    app = app_with_prometheus(port=port)
+    await call(app, "GET", "/metrics-like")
+    try:
+        async with httpx.AsyncClient() as client:
+            response = await client.get(f"http://127.0.0.1:{port}/metrics")
+        assert response.status_code == 200
+        assert value(response.text, DURATION, http_route="/metrics-like") == 1
+        assert (await call(app, "GET", "/metrics"))[0] == 200  # still on the app's own port
+    finally:
+        uninstrument_app(app)
+    with pytest.raises(httpx.ConnectError):
+        async with httpx.AsyncClient() as client:
+            await client.get(f"http://127.0.0.1:{port}/metrics")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -149,3 +150,65 @@ async def test_internal_spans_nest_under_sampled_requests_only(
     assert spans["inner.step"].parent_span_id == spans["GET /work"].span_id
     with span("after.shutdown") as after:
         assert after is None
+
+
+def settings_with(endpoint: str, tracing_enabled: bool = True, **otlp: Any) -> Any:
+    return load_settings(
+        environ={},
+        overrides={
+            "performance": {
+                "metrics_collection_interval": 1,
+                "observability": {
+                    "otlp": {"endpoint": endpoint, "timeout_seconds": 1, **otlp},
+                    "tracing": {"sampler": "always_on", "enabled": tracing_enabled},
+                },
+            }
+        },
+    )
+
+
+async def test_headers_and_the_collection_interval_reach_the_receiver(
+    http_receiver: HttpReceiver,
+) -> None:
+    app = FastAPI()
+    instrument_app(
+        app,
+        settings_with(http_receiver.endpoint, headers={"authorization": "Bearer t0ken"}),
+        registry=MetricRegistry(),
+    )
+    await call(app, "GET", "/nothing")
+    # metrics_collection_interval: 1 -> a periodic export arrives without any shutdown flush
+    for _ in range(100):
+        if http_receiver.received.metrics:
+            break
+        await asyncio.sleep(0.1)
+    assert http_receiver.received.metrics, "no periodic metric export within 10 s"
+    uninstrument_app(app)
+    assert {h.get("authorization") for h in http_receiver.received.headers} == {"Bearer t0ken"}
+
+
+@pytest.mark.parametrize(
+    ("otlp", "tracing_enabled", "spans", "metrics"),
+    [
+        ({"traces_enabled": False}, True, False, True),
+        ({"metrics_enabled": False}, True, True, False),
+        ({}, False, False, True),
+    ],
+)
+async def test_each_signal_can_be_switched_off(
+    http_receiver: HttpReceiver,
+    otlp: dict[str, bool],
+    tracing_enabled: bool,
+    spans: bool,
+    metrics: bool,
+) -> None:
+    settings = settings_with(http_receiver.endpoint, tracing_enabled, **otlp)
+    app = make_app(http_receiver.endpoint)
+    uninstrument_app(app)
+    http_receiver.received.traces.clear()
+    http_receiver.received.metrics.clear()
+    instrument_app(app, settings, registry=MetricRegistry())
+    assert (await call(app, "GET", "/items/1"))[0] == 200
+    uninstrument_app(app)
+    assert bool(http_receiver.received.spans()) is spans
+    assert bool(http_receiver.received.metrics) is metrics

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from plexichat.observability import MetricRegistry, installed_telemetry
 from plexichat.service import create_app
 from tests.support.otlp_receiver import HttpReceiver
 from tests.support.scrape import families, samples, value
+from tests.support.tools import require_tool
 
 # Emitted by the cache tiers (issue 3), not by the foundation.
 NOT_YET_EMITTED = {"plexichat_cache_lookups_total", "plexichat_cache_requests_total"}
@@ -111,3 +114,21 @@ async def test_database_spans_are_children_of_the_request_span(
     assert children
     assert {s.name for s in children} <= {"SELECT sqlite", "BEGIN sqlite", "ROLLBACK sqlite"}
     assert all(s.trace_id == server[0].trace_id for s in children)
+
+
+async def test_promtool_finds_nothing_wrong_with_the_service_exposition(
+    client: httpx.AsyncClient,
+) -> None:
+    promtool = require_tool("promtool")
+    await client.get("/api/posts/popular")
+    await client.post("/api/users", json={"username": "ann", "display_name": "Ann"})
+    text = (await client.get("/metrics")).text
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [promtool, "check", "metrics"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")

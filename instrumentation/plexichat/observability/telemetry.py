@@ -176,6 +176,7 @@ class Telemetry:
         self._on_shutdown.clear()
         if self._extra_listener is not None:
             self._extra_listener.shutdown()
+            self._extra_listener.server_close()
             self._extra_listener = None
         timeout = self.settings.performance.observability.otlp.timeout_seconds
         if self.tracer is not None:
