@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .aliases import canonicalize
+from .chaos import check_chaos_allowed
 from .environment import otel_sources, plexichat_sources
 from .files import DEFAULTS_FILE, profile_file, read_yaml
 from .settings import Settings
@@ -63,6 +64,7 @@ def load_settings(
         settings = validate(merged, name, spellings)
         if name != str(DEFAULTS_FILE):
             explicit.update(dotted(path) for path in leaves(tree))
+    check_chaos_allowed(settings.chaos.enabled, profile)
     return settings.model_copy(
         update={
             "profile": profile,

@@ -3,10 +3,11 @@
 from pydantic import Field
 
 from .base import Section
+from .chaos import Chaos
 from .performance import Performance
 from .service import Service
 
-KEY_SECTIONS = ("performance", "service")
+KEY_SECTIONS = ("performance", "service", "chaos")
 """The top-level keys a configuration source may use (besides the guide's aliases)."""
 
 
@@ -19,6 +20,7 @@ class Settings(Section):
 
     performance: Performance = Field(default_factory=Performance)
     service: Service = Field(default_factory=Service)
+    chaos: Chaos = Field(default_factory=Chaos)
     profile: str | None = None
     sources: list[str] = Field(default_factory=list)  # files and variables applied, in order
     explicit_keys: frozenset[str] = frozenset()  # dotted keys set by a source other than defaults

@@ -24,6 +24,7 @@ from plexichat.config import Settings
 from plexichat.observability import Telemetry, instrument_app, instrument_engine
 from plexichat.service.activity import ActiveUsers, publish_active_users
 from plexichat.service.database import Database, PoolSettings, create_engine, parse_url
+from plexichat.service.faults import FaultInjection
 from plexichat.service.health import router as health_router
 from plexichat.service.metrics import MetricsRecorder, performance_logger
 from plexichat.service.routes import api_router
@@ -100,5 +101,6 @@ def create_app(settings: Settings, *, metrics: MetricsRecorder | None = None) ->
     )
     app.include_router(api_router)
     app.include_router(health_router)
+    app.add_middleware(FaultInjection, chaos=settings.chaos)  # inside the telemetry middleware
     telemetry = _observe_app(app, settings)
     return app
