@@ -4,6 +4,7 @@ Subcommands, each a thin front for a module that holds its logic:
 
 - ``serve``   run the chat API (``plexichat.service.server``)
 - ``loadgen`` drive a running service with open-loop load (``plexichat.loadgen``)
+- ``generate`` dashboards, rules, runbooks and the README table (``plexichat.generate``)
 
 Exit codes: 0 success, 1 failure, 2 bad usage or configuration (the message names the key).
 """
@@ -50,11 +51,18 @@ def _add_serve(subparsers: Any) -> None:
     p.add_argument("--profile", choices=("development", "production"), help="configuration profile")
     p.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="server log level")
     p.add_argument("--access-log", action="store_true", help="log every request (off by default)")
+    p.add_argument(
+        "--fault",
+        metavar="SPEC",
+        help="inject faults, e.g. error_rate=0.2,latency_ms=300[,routes=/api/posts/*] "
+        "(sets chaos.*; refused under the production profile)",
+    )
     p.set_defaults(handler=_serve)
 
 
 def _serve(args: argparse.Namespace) -> int:
     from plexichat.config import ConfigError, load_settings
+    from plexichat.config.chaos import parse_fault_spec
     from plexichat.service.database import DatabaseURLError
     from plexichat.service.server import serve
 
@@ -63,11 +71,12 @@ def _serve(args: argparse.Namespace) -> int:
         service["host"] = args.host
     if args.port is not None:
         service["port"] = args.port
+    overrides: dict[str, Any] = {"service": service} if service else {}
     try:
+        if args.fault is not None:
+            overrides["chaos"] = parse_fault_spec(args.fault)
         settings = load_settings(
-            profile=args.profile,
-            config_file=args.config,
-            overrides={"service": service} if service else None,
+            profile=args.profile, config_file=args.config, overrides=overrides or None
         )
         return serve(settings, log_level=args.log_level, access_log=args.access_log)
     except (ConfigError, DatabaseURLError) as exc:
@@ -127,11 +136,53 @@ def _loadgen(args: argparse.Namespace) -> int:
     return run(config, json_output=args.json)
 
 
+def _add_generate(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "generate",
+        help="write dashboards, alert/recording rules, runbooks and the README metric table",
+        description="Generate every artifact from the metric catalog (needs the generate extra).",
+    )
+    p.add_argument(
+        "--profile",
+        choices=("development", "production"),
+        help="thresholds of this profile (default: the guide's table, what the bundles ship)",
+    )
+    p.add_argument("--check", action="store_true", help="fail, naming files, when any is stale")
+    p.add_argument("--output-dir", type=Path, default=Path("."), metavar="DIR")
+    p.add_argument("--job", default="plexichat", help="Prometheus job the rules select")
+    p.add_argument("--runbook-base-url", help="base URL of docs/runbooks.md for runbook_url")
+    p.add_argument("--slo-window", default="30d", help="SLO period (default 30d)")
+    p.set_defaults(handler=_generate)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from plexichat.generate import Options, check, generate
+    from plexichat.generate.options import DEFAULT_RUNBOOK_BASE_URL
+
+    options = Options.for_profile(
+        args.profile,
+        job=args.job,
+        runbook_base_url=args.runbook_base_url or DEFAULT_RUNBOOK_BASE_URL,
+        slo_window=args.slo_window,
+    )
+    if args.check:
+        problems = check(options, args.output_dir)
+        for problem in problems:
+            print(f"plexichat-obs generate --check: {problem}", file=sys.stderr)
+        if problems:
+            print("run `plexichat-obs generate` and commit the result", file=sys.stderr)
+        return 1 if problems else 0
+    for path in generate(options, args.output_dir):
+        print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="plexichat-obs", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_serve(subparsers)
     _add_loadgen(subparsers)
+    _add_generate(subparsers)
     return parser
 
 

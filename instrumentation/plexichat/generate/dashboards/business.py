@@ -1,0 +1,66 @@
+"""*Business*: registrations, messages, API calls and active users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plexichat.generate.dashboards import panels
+from plexichat.generate.options import Options
+
+UID = "plexichat-business"
+WINDOW = "5m"
+
+
+def _rate(series: str) -> str:
+    return f"sum(rate({series}{{{panels.SELECTOR}}}[{WINDOW}])) * 60"
+
+
+def build(options: Options) -> dict[str, Any]:
+    counters = (
+        ("User registrations", "plexichat_user_registrations_total", "New accounts"),
+        ("Messages sent", "plexichat_messages_sent_total", "Direct messages sent"),
+        ("API calls", "plexichat_api_calls_total", "Requests to /api routes"),
+    )
+    cells = [
+        panels.Cell(
+            panels.stat(
+                "Active users",
+                "Users active recently (performance logger gauge active_users).",
+                f"sum(plexichat_active_users{{{panels.SELECTOR}}})",
+                "short",
+            ),
+            6,
+            6,
+        ),
+        *(
+            panels.Cell(
+                panels.stat(
+                    f"{title} / min", f"{text} per minute ({series}).", _rate(series), "short"
+                ),
+                6,
+                6,
+            )
+            for title, series, text in counters
+        ),
+        panels.Cell(
+            panels.timeseries(
+                "Activity per minute",
+                "Registrations, messages and API calls per minute over 5m windows.",
+                panels.targets(*((_rate(series), title) for title, series, _ in counters)),
+            ),
+            16,
+            8,
+        ),
+        panels.Cell(
+            panels.timeseries(
+                "Active users",
+                "Active users per instance.",
+                [panels.target(f"plexichat_active_users{{{panels.SELECTOR}}}", "{{instance}}")],
+            ),
+            8,
+            8,
+        ),
+    ]
+    return panels.dashboard(
+        UID, "PlexiChat / Business", "What PlexiChat's users do.", cells, options.profile
+    )

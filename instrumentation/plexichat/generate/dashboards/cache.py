@@ -1,0 +1,100 @@
+"""*Cache*: hit ratio overall and per tier, evictions, memory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plexichat.generate.dashboards import panels
+from plexichat.generate.options import Options
+
+UID = "plexichat-cache"
+
+
+def build(options: Options) -> dict[str, Any]:
+    hit = options.catalog["cache_hit_ratio"]
+    resolved = options.thresholds(hit)
+    describe = (
+        f"Target {resolved.target.op} {resolved.target.value:.0%}"
+        + (f", alert {resolved.alert.op} {resolved.alert.value:.0%}" if resolved.alert else "")
+        + "."
+    )
+    window = hit.window or "5m"
+    cells = [
+        panels.Cell(
+            panels.stat(
+                "Cache hit ratio",
+                "Share of top-level cache lookups served by any tier (plexichat.cache.lookups; "
+                f"an L1 miss then an L2 hit is a hit). {describe}",
+                hit.query(selector=panels.SELECTOR),
+                "percentunit",
+                panels.steps(hit, resolved),
+            ),
+            6,
+            8,
+        ),
+        panels.Cell(
+            panels.bargauge(
+                "Hit ratio per tier",
+                "Hits over requests to each tier (plexichat.cache.requests by cache.tier: "
+                f"memory, redis, query). {describe}",
+                hit.breakdown_query(selector=panels.SELECTOR) or "",
+                "{{cache_tier}}",
+                "percentunit",
+                panels.steps(hit, resolved),
+            ),
+            6,
+            8,
+        ),
+        panels.Cell(
+            panels.timeseries(
+                "Hit ratio per tier over time",
+                f"Per-tier hit ratio over {window} windows. {describe}",
+                [
+                    panels.target(
+                        hit.breakdown_query(selector=panels.SELECTOR) or "", "{{cache_tier}}"
+                    )
+                ],
+                "percentunit",
+                panels.steps(hit, resolved),
+            ),
+            12,
+            8,
+        ),
+        panels.Cell(
+            panels.timeseries(
+                "Evictions per second",
+                "Entries evicted per tier (plexichat.cache.evictions); a steady rate means "
+                "max_size is too small for the working set.",
+                [
+                    panels.target(
+                        "sum by (cache_tier) (rate(plexichat_cache_evictions_total"
+                        f"{{{panels.SELECTOR}}}[{window}]))",
+                        "{{cache_tier}}",
+                    )
+                ],
+                "ops",
+            ),
+            12,
+            8,
+        ),
+        panels.Cell(
+            panels.timeseries(
+                "Cache memory",
+                "Memory held by each in-process tier (plexichat.cache.memory.usage), to compare "
+                "with caching.memory_cache.max_size.",
+                [
+                    panels.target(
+                        "sum by (cache_tier) "
+                        f"(plexichat_cache_memory_usage_bytes{{{panels.SELECTOR}}})",
+                        "{{cache_tier}}",
+                    )
+                ],
+                "bytes",
+            ),
+            12,
+            8,
+        ),
+    ]
+    return panels.dashboard(
+        UID, "PlexiChat / Cache", "The PlexiChat cache tiers.", cells, options.profile
+    )

@@ -1,0 +1,125 @@
+"""*HTTP*: per-route rate, errors, latency percentiles and time to first byte."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plexichat.generate.dashboards import panels
+from plexichat.generate.options import Options
+
+UID = "plexichat-http"
+HTTP = "http_server_request_duration_seconds"
+TTFB = "plexichat_http_server_time_to_first_byte_seconds"
+
+
+def quantiles(series: str, window: str) -> list[Any]:
+    return panels.targets(
+        *(
+            (
+                f"histogram_quantile({q}, sum by (le) "
+                f"(rate({series}_bucket{{{panels.SELECTOR}}}[{window}])))",
+                f"p{round(q * 100)}",
+            )
+            for q in (0.5, 0.95, 0.99)
+        )
+    )
+
+
+def build(options: Options) -> dict[str, Any]:
+    rt, tp, er = (options.catalog[k] for k in ("response_time", "throughput", "error_rate"))
+    ttfb = options.catalog["request_latency"]
+    rt_t, er_t, ttfb_t = options.thresholds(rt), options.thresholds(er), options.thresholds(ttfb)
+    window = tp.window or "1m"
+    cells = [
+        panels.Cell(
+            panels.timeseries(
+                "Requests per second by route",
+                "Rate of HTTP requests per route template (http.server.request.duration count).",
+                [
+                    panels.target(
+                        f"sum by (http_route) (rate({HTTP}_count{{{panels.SELECTOR}}}[{window}]))",
+                        "{{http_route}}",
+                    )
+                ],
+                "reqps",
+            ),
+            12,
+            8,
+        ),
+        panels.Cell(
+            panels.timeseries(
+                "Error rate (5xx share)",
+                f"{er.description}: HTTP 5xx over all requests. Target {er_t.target.op} "
+                f"{er_t.target.value:.1%}; lines mark the target and the alert threshold.",
+                [panels.target(er.query(selector=panels.SELECTOR), "all routes")],
+                "percentunit",
+                panels.steps(er, er_t),
+            ),
+            12,
+            8,
+        ),
+        panels.Cell(
+            panels.timeseries(
+                "5xx per second by route",
+                "Failed (HTTP 5xx) requests per second per route and status code.",
+                [
+                    panels.target(
+                        f"sum by (http_route, http_response_status_code) "
+                        f'(rate({HTTP}_count{{http_response_status_code=~"5..", '
+                        f"{panels.SELECTOR}}}[{window}]))",
+                        "{{http_route}} {{http_response_status_code}}",
+                    )
+                ],
+                "reqps",
+            ),
+            12,
+            8,
+        ),
+        panels.Cell(
+            panels.timeseries(
+                "Average response time by route",
+                f"{rt.description} per route template. Target {rt_t.target.op} "
+                f"{rt_t.target.value * 1000:g} ms.",
+                [
+                    panels.target(
+                        rt.breakdown_query(selector=panels.SELECTOR) or "", "{{http_route}}"
+                    )
+                ],
+                "s",
+                panels.steps(rt, rt_t),
+            ),
+            12,
+            8,
+        ),
+        panels.Cell(
+            panels.timeseries(
+                "Response time p50 / p95 / p99",
+                "Percentiles of http.server.request.duration over all routes (from the "
+                "histogram buckets, so exact at bucket edges only).",
+                quantiles(HTTP, rt.window or "5m"),
+                "s",
+                panels.steps(rt, rt_t),
+            ),
+            12,
+            8,
+        ),
+        panels.Cell(
+            panels.timeseries(
+                "Time to first byte p50 / p95 / p99",
+                f"{ttfb.description}. The guide's Request Latency is the p95: target "
+                f"{ttfb_t.target.op} {ttfb_t.target.value * 1000:g} ms.",
+                quantiles(TTFB, ttfb.window or "5m"),
+                "s",
+                panels.steps(ttfb, ttfb_t),
+            ),
+            12,
+            8,
+        ),
+    ]
+    return panels.dashboard(
+        UID,
+        "PlexiChat / HTTP",
+        "HTTP traffic of the PlexiChat service per route: rate, errors, latency.",
+        cells,
+        options.profile,
+    )

@@ -1,0 +1,288 @@
+"""Shared building blocks of the dashboards: datasource, variables, panels, layout, cleanup.
+
+Layout is kept apart from queries: a dashboard module lists ``Cell``s (a panel and its size) and
+``grid`` places them left to right in Grafana's 24 columns. ``render`` turns a grafanalib
+``Dashboard`` into the JSON Grafana 11 reads: grafanalib still writes keys of Grafana < 7 (``span``,
+Angular graph options, ``null`` fields); ``modern`` drops exactly those, so that every key left
+is one the Grafana 11 schema knows (a test loads each dashboard with grafana-foundation-sdk).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from grafanalib import core  # type: ignore[import-untyped]
+from grafanalib._gen import DashboardEncoder  # type: ignore[import-untyped]
+
+from plexichat.catalog import MetricEntry, Thresholds
+from plexichat.generate import banner
+
+SCHEMA_VERSION = 39
+"""Grafana 11's dashboard schema version, set explicitly (grafanalib's default is 12)."""
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+SELECTOR = 'job=~"$job", instance=~"$instance"'
+"""The label matchers of every raw-series query (recorded series carry ``job`` only)."""
+JOB_SELECTOR = 'job=~"$job"'
+COLUMNS = 24
+TAGS = ["plexichat", "generated"]
+
+REDUCE_LAST = {"calcs": ["lastNotNull"], "fields": "", "values": False}
+UNITS = {"s": "s", "1": "percentunit", "{request}/s": "reqps"}
+
+
+@dataclass(frozen=True)
+class Cell:
+    panel: core.Panel
+    width: int
+    height: int
+
+
+def target(expr: str, legend: str = "", ref: str = "A") -> core.Target:
+    return core.Target(expr=expr, legendFormat=legend, refId=ref, datasource=DATASOURCE)
+
+
+def targets(*pairs: tuple[str, str]) -> list[core.Target]:
+    """``(expr, legend)`` pairs with refIds A, B, C..."""
+    return [target(expr, legend, chr(ord("A") + i)) for i, (expr, legend) in enumerate(pairs)]
+
+
+def unit_of(entry: MetricEntry) -> str:
+    return UNITS.get(entry.value_unit, "short")
+
+
+def steps(entry: MetricEntry, resolved: Thresholds) -> list[core.Threshold]:
+    """Green on the target's side, yellow between target and alert, red past the alert."""
+    target_value = resolved.target.value
+    alert_value = resolved.alert.value if resolved.alert is not None else None
+    if resolved.target.op == "<":  # higher is worse
+        found = [core.Threshold("green", 0, 0.0), core.Threshold("yellow", 1, target_value)]
+        if alert_value is not None:
+            found.append(core.Threshold("red", 2, alert_value))
+        return found
+    base = "red" if alert_value is not None else "yellow"
+    found = [core.Threshold(base, 0, 0.0)]
+    if alert_value is not None:
+        found.append(core.Threshold("yellow", 1, alert_value))
+    found.append(core.Threshold("green", len(found), target_value))
+    return found
+
+
+def timeseries(
+    title: str,
+    description: str,
+    queries: Sequence[core.Target],
+    unit: str = "short",
+    thresholds: Sequence[core.Threshold] = (),
+) -> core.TimeSeries:
+    return core.TimeSeries(
+        title=title,
+        description=description,
+        dataSource=DATASOURCE,
+        targets=list(queries),
+        unit=unit,
+        thresholds=list(thresholds) or [core.Threshold("green", 0, 0.0)],
+        thresholdsStyleMode="line" if thresholds else "off",
+        legendDisplayMode="list",
+        tooltipMode="multi",
+        fillOpacity=10,
+        spanNulls=True,
+    )
+
+
+def stat(
+    title: str,
+    description: str,
+    expr: str,
+    unit: str,
+    thresholds: Sequence[core.Threshold] = (),
+    decimals: int | None = None,
+) -> core.Stat:
+    return core.Stat(
+        title=title,
+        description=description,
+        dataSource=DATASOURCE,
+        targets=[target(expr)],
+        format=unit,
+        reduceCalc="lastNotNull",
+        graphMode="area",
+        colorMode="value",
+        decimals=decimals,
+        thresholds=list(thresholds) or [core.Threshold("green", 0, 0.0)],
+    )
+
+
+def gauge(
+    title: str, description: str, expr: str, unit: str, thresholds: Sequence[core.Threshold]
+) -> core.GaugePanel:
+    return core.GaugePanel(
+        title=title,
+        description=description,
+        dataSource=DATASOURCE,
+        targets=[target(expr)],
+        format=unit,
+        calc="lastNotNull",
+        min=0,
+        max=1 if unit == "percentunit" else None,
+        thresholds=list(thresholds),
+        extraJson={"options": {"reduceOptions": REDUCE_LAST, "showThresholdMarkers": True}},
+    )
+
+
+def bargauge(
+    title: str,
+    description: str,
+    expr: str,
+    legend: str,
+    unit: str,
+    thresholds: Sequence[core.Threshold],
+) -> core.BarGauge:
+    return core.BarGauge(
+        title=title,
+        description=description,
+        dataSource=DATASOURCE,
+        targets=[target(expr, legend)],
+        format=unit,
+        calc="lastNotNull",
+        displayMode="gradient",
+        orientation="horizontal",
+        min=0,
+        max=1 if unit == "percentunit" else None,
+        thresholds=list(thresholds),
+    )
+
+
+def table(title: str, description: str, expr: str, unit: str) -> core.Table:
+    return core.Table(
+        title=title,
+        description=description,
+        dataSource=DATASOURCE,
+        targets=[
+            core.Target(expr=expr, refId="A", instant=True, format="table", datasource=DATASOURCE)
+        ],
+        unit=unit,
+    )
+
+
+def grid(cells: Iterable[Cell]) -> list[core.Panel]:
+    """Place cells left to right, wrapping at 24 columns; a row is as tall as its tallest cell."""
+    x = y = row_height = 0
+    placed: list[core.Panel] = []
+    for cell in cells:
+        if x + cell.width > COLUMNS:
+            x, y, row_height = 0, y + row_height, 0
+        cell.panel.gridPos = core.GridPos(h=cell.height, w=cell.width, x=x, y=y)
+        placed.append(cell.panel)
+        x += cell.width
+        row_height = max(row_height, cell.height)
+    return placed
+
+
+def variables() -> core.Templating:
+    return core.Templating(
+        [
+            core.Template(
+                name="datasource", label="Data source", query="prometheus", type="datasource"
+            ),
+            core.Template(
+                name="job",
+                label="Job",
+                query="label_values(target_info, job)",
+                dataSource=DATASOURCE,
+                includeAll=True,
+                multi=True,
+                allValue=".+",
+                default="$__all",
+                refresh=2,
+            ),
+            core.Template(
+                name="instance",
+                label="Instance",
+                query='label_values(target_info{job=~"$job"}, instance)',
+                dataSource=DATASOURCE,
+                includeAll=True,
+                multi=True,
+                allValue=".+",
+                default="$__all",
+                refresh=2,
+            ),
+        ]
+    )
+
+
+def dashboard(
+    uid: str, title: str, description: str, cells: Iterable[Cell], profile: str | None
+) -> dict[str, Any]:
+    """The dashboard as Grafana 11 JSON (sorted keys are applied when written)."""
+    board = core.Dashboard(
+        title=title,
+        uid=uid,
+        description=f"{description} {banner.text(profile)}",
+        tags=TAGS,
+        panels=grid(cells),
+        templating=variables(),
+        schemaVersion=SCHEMA_VERSION,
+        time=core.Time("now-6h", "now"),
+        timezone="browser",
+        refresh="30s",
+        graphTooltip=1,
+    ).auto_panel_ids()
+    data = json.loads(json.dumps(board.to_json_data(), cls=DashboardEncoder))
+    cleaned: dict[str, Any] = modern(data)
+    return cleaned
+
+
+# Keys grafanalib writes for Grafana < 7 or Angular panels, which the Grafana 11 schema has no
+# place for (checked with grafana-foundation-sdk), by the key of the object holding them
+# ("" = anywhere).
+LEGACY_KEYS: dict[str, frozenset[str]] = {
+    "": frozenset(
+        {
+            "span",
+            "height",
+            "minSpan",
+            "error",
+            "hideControls",
+            "sharedCrosshair",
+            "style",
+            "rows",
+            "cacheTimeout",
+            "maxPerRow",
+            "repeatDirection",
+            "fieldOptions",
+            "columns",
+            "fontSize",
+            "showThresholdLabels",
+            "showThresholdMarkers",
+            "__inputs",
+        }
+    ),
+    "panels": frozenset({"editable"}),
+    "defaults": frozenset({"calcs", "override", "values"}),
+    "targets": frozenset({"metric", "step", "target", "query", "intervalFactor"}),
+    "steps": frozenset({"index", "line", "op", "yaxis"}),
+    "list": frozenset({"useTags", "auto_count", "auto_min", "auto", "tags"}),
+    "current": frozenset({"tags"}),
+    "timepicker": frozenset({"time_options"}),
+}
+
+
+def modern(node: Any, parent: str = "") -> Any:
+    """``node`` without ``None`` values and without ``LEGACY_KEYS``; a threshold step's base
+    value stays ``null`` (grafanalib writes the string ``"null"``)."""
+    if isinstance(node, list):
+        return [modern(item, parent) for item in node]
+    if not isinstance(node, dict):
+        return node
+    dropped = LEGACY_KEYS[""] | LEGACY_KEYS.get(parent, frozenset())
+    cleaned: dict[str, Any] = {}
+    for key, value in node.items():
+        if parent == "steps" and key == "value":
+            cleaned[key] = None if value in (None, "null") else value
+        elif value is None or key in dropped:
+            continue
+        else:
+            cleaned[key] = modern(value, key)
+    return cleaned

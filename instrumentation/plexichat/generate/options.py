@@ -1,0 +1,86 @@
+"""``Options``: what a generation run is for (profile, job, runbook URL, SLO window)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from plexichat.catalog import Catalog, MetricEntry, Thresholds, load_catalog
+from plexichat.config import load_settings
+
+DEFAULT_RUNBOOK_BASE_URL = (
+    "https://github.com/plexichat/plexichat-observability/blob/main/docs/runbooks.md"
+)
+"""Where ``runbook_url`` annotations point; ``#<anchor>`` of the alert's section is appended."""
+DEFAULT_AGGREGATION_INTERVALS = ("1m", "5m", "1h", "1d")
+"""The guide's ``metrics.aggregation_intervals``: the windows recording rules are made for."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """One generation run.
+
+    ``profile`` ``None`` is the guide's table (what the Compose and Helm bundles ship); a profile
+    applies the catalog's overrides and the profile's ``performance.yaml`` values the catalog
+    ``follows``. ``job`` is the Prometheus job the rules select; ``slo_window`` the SLO period.
+    """
+
+    profile: str | None = None
+    job: str = "plexichat"
+    runbook_base_url: str = DEFAULT_RUNBOOK_BASE_URL
+    slo_window: str = "30d"
+    catalog: Catalog = field(default_factory=load_catalog)
+    aggregation_intervals: tuple[str, ...] = DEFAULT_AGGREGATION_INTERVALS
+    settings: Mapping[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def for_profile(
+        cls,
+        profile: str | None = None,
+        *,
+        job: str = "plexichat",
+        runbook_base_url: str = DEFAULT_RUNBOOK_BASE_URL,
+        slo_window: str = "30d",
+    ) -> Options:
+        """Options for ``profile``: its followed settings and aggregation intervals loaded.
+
+        Without a profile nothing is read from configuration: the guide's table is the answer.
+        """
+        if profile is None:
+            return cls(job=job, runbook_base_url=runbook_base_url, slo_window=slo_window)
+        catalog = load_catalog()
+        config = load_settings(profile=profile, environ={})
+        followed: dict[str, float] = {}
+        for entry in catalog:
+            for follow in (entry.follows.target, entry.follows.alert):
+                if follow is not None:
+                    followed[follow.key] = _config_number(config.performance, follow.key)
+        return cls(
+            profile=profile,
+            catalog=catalog,
+            settings=followed,
+            aggregation_intervals=tuple(config.performance.metrics.aggregation_intervals),
+            job=job,
+            runbook_base_url=runbook_base_url,
+            slo_window=slo_window,
+        )
+
+    @property
+    def selector(self) -> str:
+        """The label matcher of every rule: ``job="plexichat"``."""
+        return f'job="{self.job}"'
+
+    def thresholds(self, entry: MetricEntry) -> Thresholds:
+        return entry.thresholds(self.profile, self.settings)
+
+    def runbook_url(self, anchor: str) -> str:
+        return f"{self.runbook_base_url}#{anchor}"
+
+
+def _config_number(section: object, key: str) -> float:
+    value = section
+    for part in key.split("."):
+        value = getattr(value, part)
+    if not isinstance(value, int | float):
+        raise TypeError(f"performance.{key} is not a number, so no threshold can follow it")
+    return float(value)

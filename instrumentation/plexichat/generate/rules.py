@@ -1,0 +1,102 @@
+"""Alerting rules: one per catalog threshold, plus service down/absent and series overflow.
+
+A catalog alert fires when the table's value (``MetricEntry.query`` at the entry's window, for
+``Options.job``) crosses the alert threshold of the chosen profile for the catalog's ``for:``.
+An alert the catalog switches off in a profile is not written for that profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from plexichat.catalog import MetricEntry
+from plexichat.generate import promql
+from plexichat.generate.options import Options
+
+SERVICE_DOWN = "PlexichatServiceDown"
+SERVICE_ABSENT = "PlexichatServiceAbsent"
+SERIES_OVERFLOW = "PlexichatMetricSeriesOverflow"
+
+
+def alert_name(entry: MetricEntry, op: str) -> str:
+    """``response_time`` with ``>`` -> ``PlexichatResponseTimeHigh``."""
+    words = "".join(part.capitalize() for part in entry.id.split("_"))
+    return f"Plexichat{words}{'High' if op == '>' else 'Low'}"
+
+
+def anchor(alert: str) -> str:
+    """The runbook section's anchor (a Markdown heading of the alert's name)."""
+    return alert.lower()
+
+
+def catalog_alerts(options: Options) -> Iterator[dict[str, Any]]:
+    for entry in options.catalog:
+        resolved = options.thresholds(entry)
+        alert = resolved.alert
+        if alert is None:
+            continue
+        name = alert_name(entry, alert.op)
+        query = entry.query(selector=options.selector)
+        side = "above" if alert.op == ">" else "below"
+        yield {
+            "alert": name,
+            "expr": f"(\n{query}\n) {alert.op} {promql.number(alert.value)}",
+            "for": alert.for_,
+            "labels": {"severity": alert.severity, "metric": entry.id},
+            "annotations": {
+                "summary": (
+                    f"{entry.guide_name} of {options.job} is {promql.humanized(entry)}, {side} "
+                    f"the alert threshold {promql.display(entry, alert.value)} "
+                    f"(target {resolved.target.op} {promql.display(entry, resolved.target.value)})."
+                ),
+                "description": f"{entry.description}. {entry.runbook}",
+                "runbook_url": options.runbook_url(anchor(name)),
+            },
+        }
+
+
+def service_alerts(options: Options) -> Iterator[dict[str, Any]]:
+    job = options.job
+    yield {
+        "alert": SERVICE_DOWN,
+        "expr": f"up{{{options.selector}}} == 0",
+        "for": "1m",
+        "labels": {"severity": "critical"},
+        "annotations": {
+            "summary": f"{job} target {{{{ $labels.instance }}}} is down: Prometheus cannot "
+            "scrape its /metrics (up == 0).",
+            "runbook_url": options.runbook_url(anchor(SERVICE_DOWN)),
+        },
+    }
+    yield {
+        "alert": SERVICE_ABSENT,
+        "expr": f"absent(up{{{options.selector}}})",
+        "for": "5m",
+        "labels": {"severity": "critical"},
+        "annotations": {
+            "summary": f"No {job} target is scraped at all (no up series for job={job!r}): "
+            "service discovery or the scrape configuration lost it.",
+            "runbook_url": options.runbook_url(anchor(SERVICE_ABSENT)),
+        },
+    }
+    yield {
+        "alert": SERIES_OVERFLOW,
+        "expr": f"sum by (job, instance, metric) "
+        f"(increase(plexichat_metric_overflow_total{{{options.selector}}}[5m])) > 0",
+        "for": "0m",
+        "labels": {"severity": "warning"},
+        "annotations": {
+            "summary": "Metric {{ $labels.metric }} on {{ $labels.instance }} exceeded its series "
+            "budget: {{ $value | humanize }} new label sets folded into the overflow series "
+            "in 5m.",
+            "runbook_url": options.runbook_url(anchor(SERIES_OVERFLOW)),
+        },
+    }
+
+
+def groups(options: Options) -> list[dict[str, Any]]:
+    return [
+        {"name": "plexichat-catalog-alerts", "rules": list(catalog_alerts(options))},
+        {"name": "plexichat-service-alerts", "rules": list(service_alerts(options))},
+    ]

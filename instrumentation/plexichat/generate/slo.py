@@ -1,0 +1,169 @@
+"""SLO rules: multi-window, multi-burn-rate alerts (the SRE workbook, as sloth and pyrra make them).
+
+Two SLOs over ``Options.slo_window`` (30d by default):
+
+- *availability*: the error-rate target (0.1 %) is the error budget, so the objective is 99.9 %;
+  the SLI is ``job:http_server_request_errors:ratio_rate<w>`` (shared with recording.py);
+- *latency*: 99 % of requests within the response-time alert threshold, which is a bucket
+  boundary of ``http.server.request.duration`` (``Catalog.bucket_boundaries``), so the share
+  of slow requests is exact.
+
+Each SLO pages when 2 % of the budget burns in 1h (checked over 1h and 5m) or 5 % in 6h (6h and
+30m), and opens a ticket for 10 % in 1d (1d, 2h) or 10 % in 3d (3d, 6h). The burn-rate factor is
+``budget share * slo_window / long window``: 14.4, 6, 3 and 1 for 30 days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from plexichat.generate import promql, rules
+from plexichat.generate.options import Options
+from plexichat.generate.recording import ERROR_RATIO
+
+LATENCY_OBJECTIVE = 0.99
+"""Share of requests that must finish within the response-time alert threshold."""
+HTTP = "http_server_request_duration_seconds"
+
+
+@dataclass(frozen=True)
+class BurnWindow:
+    long: str
+    short: str
+    budget_share: float  # of the whole budget, burnt within ``long``
+    severity: str  # critical pages, warning makes a ticket
+    for_: str
+
+
+BURN_WINDOWS: tuple[BurnWindow, ...] = (
+    BurnWindow("1h", "5m", 0.02, "critical", "2m"),
+    BurnWindow("6h", "30m", 0.05, "critical", "15m"),
+    BurnWindow("1d", "2h", 0.10, "warning", "1h"),
+    BurnWindow("3d", "6h", 0.10, "warning", "3h"),
+)
+
+
+def burn_factor(window: BurnWindow, slo_window: str) -> float:
+    return round(window.budget_share * promql.seconds(slo_window) / promql.seconds(window.long), 4)
+
+
+@dataclass(frozen=True)
+class Slo:
+    name: str  # availability | latency
+    alert: str
+    objective: float
+    sli_metric: str  # level:metric:operation without the window
+    description: str
+
+    @property
+    def budget(self) -> float:
+        return round(1 - self.objective, 6)
+
+    def sli(self, window: str) -> str:
+        return f"{self.sli_metric}{window}"
+
+
+def slos(options: Options) -> tuple[Slo, Slo]:
+    error_target = options.thresholds(options.catalog["error_rate"]).target.value
+    latency = latency_threshold(options)
+    return (
+        Slo(
+            "availability",
+            "PlexichatAvailabilityBudgetBurn",
+            round(1 - error_target, 6),
+            f"job:{ERROR_RATIO.metric}:{ERROR_RATIO.operation}",
+            f"{promql.percent(1 - error_target)} of requests succeed (not HTTP 5xx)",
+        ),
+        Slo(
+            "latency",
+            "PlexichatLatencyBudgetBurn",
+            LATENCY_OBJECTIVE,
+            "job:http_server_requests_slow:ratio_rate",
+            f"{promql.percent(LATENCY_OBJECTIVE)} of requests finish within "
+            f"{promql.milliseconds(latency)}",
+        ),
+    )
+
+
+def latency_threshold(options: Options) -> float:
+    """The response-time alert threshold, checked to be a bucket boundary of the histogram."""
+    entry = options.catalog["response_time"]
+    alert = entry.thresholds(options.profile, options.settings).alert
+    if alert is None:
+        raise ValueError("the latency SLO needs the response_time alert threshold")
+    boundaries = options.catalog.bucket_boundaries(entry.instrument.name)
+    if alert.value not in boundaries:
+        raise ValueError(
+            f"response_time alert threshold {alert.value} s is not a bucket boundary of "
+            f"{entry.instrument.name} ({boundaries})"
+        )
+    return alert.value
+
+
+def windows(options: Options) -> list[str]:
+    """Every SLI window the alerts read, shortest first."""
+    found = {w for b in BURN_WINDOWS for w in (b.long, b.short)}
+    return sorted(found, key=promql.seconds)
+
+
+def _slow_ratio(threshold: float, window: str) -> str:
+    le = promql.le_label(threshold)
+    return (
+        f'1 - (sum by (job) (rate({HTTP}_bucket{{le="{le}"}}[{window}]))\n'
+        f"/ (sum by (job) (rate({HTTP}_count[{window}])) > 0))"
+    )
+
+
+def recording_rules(options: Options) -> Iterator[dict[str, Any]]:
+    availability, latency = slos(options)
+    threshold = latency_threshold(options)
+    for window in windows(options):
+        if window not in options.aggregation_intervals:  # recording.py records those
+            yield {"record": availability.sli(window), "expr": ERROR_RATIO.expr(window)}
+        yield {"record": latency.sli(window), "expr": _slow_ratio(threshold, window)}
+    for slo in (availability, latency):
+        yield {
+            "record": slo.sli(options.slo_window),
+            "expr": f"avg_over_time({slo.sli('5m')}[{options.slo_window}])",
+        }
+
+
+def alert_rules(options: Options) -> Iterator[dict[str, Any]]:
+    for slo in slos(options):
+        for window in BURN_WINDOWS:
+            factor = burn_factor(window, options.slo_window)
+            limit = f"({promql.number(factor)} * {promql.number(slo.budget)})"
+            sel = f"{{{options.selector}}}"
+            kind = "page" if window.severity == "critical" else "ticket"
+            yield {
+                "alert": slo.alert,
+                "expr": (
+                    f"{slo.sli(window.long)}{sel} > {limit}\n"
+                    f"and\n{slo.sli(window.short)}{sel} > {limit}"
+                ),
+                "for": window.for_,
+                "labels": {
+                    "severity": window.severity,
+                    "slo": slo.name,
+                    "long_window": window.long,
+                    "short_window": window.short,
+                },
+                "annotations": {
+                    "summary": (
+                        f"{slo.name.capitalize()} SLO ({slo.description}) is burning its "
+                        f"{options.slo_window} error budget {promql.number(factor)}x too fast: "
+                        f"{{{{ $value | humanizePercentage }}}} bad over {window.long} "
+                        f"(budget {promql.percent(slo.budget)}); {kind}."
+                    ),
+                    "runbook_url": options.runbook_url(rules.anchor(slo.alert)),
+                },
+            }
+
+
+def groups(options: Options) -> list[dict[str, Any]]:
+    return [
+        {"name": "plexichat-slo-recording", "rules": list(recording_rules(options))},
+        {"name": "plexichat-slo-alerts", "rules": list(alert_rules(options))},
+    ]

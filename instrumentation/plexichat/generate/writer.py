@@ -1,0 +1,92 @@
+"""Render every artifact, write it, and ``check`` that what is committed is fresh.
+
+``render`` returns ``{relative path: text}`` for one ``Options``. ``write`` puts the texts under
+a root, touching only files whose bytes change. ``check`` renders into a temporary directory
+and compares byte for byte with the root, naming every stale, missing or leftover file (a
+generated file, by its banner, that the generator no longer makes).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from plexichat.generate import banner, readme, recording, rules, ruleyaml, runbooks, slo
+from plexichat.generate.dashboards import DASHBOARDS
+from plexichat.generate.options import Options
+
+HELM_FILES = Path("helm/plexichat-observability/files")
+RULE_FILES = {
+    "alerts": rules.groups,
+    "recording": recording.groups,
+    "slo": slo.groups,
+}
+"""``alerts/<name>.yaml`` -> the function making its groups."""
+GENERATED_DIRS = ("dashboards", "alerts", HELM_FILES / "dashboards", HELM_FILES / "rules")
+
+
+def render(options: Options, root: Path) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for name, build in DASHBOARDS.items():
+        text = json.dumps(build(options), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        files[f"dashboards/{name}.json"] = text
+        files[(HELM_FILES / "dashboards" / f"{name}.json").as_posix()] = text
+    for name, groups in RULE_FILES.items():
+        text = ruleyaml.render(groups(options), options.profile)
+        files[f"alerts/{name}.yaml"] = text
+        files[(HELM_FILES / "rules" / f"{name}.yaml").as_posix()] = text
+    files["docs/runbooks.md"] = runbooks.render(options)
+    current = root / "README.md"
+    if current.is_file():
+        files["README.md"] = readme.splice(current.read_text(encoding="utf-8"), options)
+    return files
+
+
+def write(files: dict[str, str], root: Path) -> list[str]:
+    """Write ``files`` under ``root``; return the paths whose content changed."""
+    changed: list[str] = []
+    for relative, text in sorted(files.items()):
+        path = root / relative
+        data = text.encode("utf-8")
+        if path.is_file() and path.read_bytes() == data:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        changed.append(relative)
+    return changed
+
+
+def leftovers(files: dict[str, str], root: Path) -> list[str]:
+    """Generated files (by banner) in the generated directories that ``files`` lacks."""
+    found: list[str] = []
+    for directory in GENERATED_DIRS:
+        for path in sorted((root / directory).glob("*")):
+            relative = path.relative_to(root).as_posix()
+            if path.is_file() and relative not in files and _has_banner(path):
+                found.append(relative)
+    return found
+
+
+def _has_banner(path: Path) -> bool:
+    try:
+        return banner.is_generated(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def check(options: Options, root: Path) -> list[str]:
+    """Stale files under ``root``, as sentences (empty when everything is fresh)."""
+    files = render(options, root)
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="plexichat-generate-") as tmp:
+        write(files, Path(tmp))
+        for relative in sorted(files):
+            fresh = (Path(tmp) / relative).read_bytes()
+            committed = root / relative
+            if not committed.is_file():
+                problems.append(f"{relative}: missing")
+            elif committed.read_bytes() != fresh:
+                problems.append(f"{relative}: stale (differs from a fresh generation)")
+    problems += [f"{path}: no longer generated (delete it)" for path in leftovers(files, root)]
+    return problems
