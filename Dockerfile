@@ -1,0 +1,50 @@
+# syntax=docker/dockerfile:1
+# Image of the instrumented PlexiChat service; docker-compose.yml and the Helm chart both run it.
+#   docker build -t plexichat-observability:0.1.0 .
+# Configuration comes from the same PLEXICHAT_* / OTEL_* variables as everywhere else
+# (see config/performance.yaml); the defaults below make it listen on 0.0.0.0:8000 and keep
+# its state (the SQLite database) under the /data volume.
+
+ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
+
+# --- build: install the package and its service extras into a venv --------------------------
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+WORKDIR /src
+RUN python -m venv /opt/venv
+COPY pyproject.toml README.md ./
+COPY instrumentation ./instrumentation
+# Only prebuilt wheels (no compiler in either stage); pip itself is dropped from the venv.
+RUN /opt/venv/bin/pip install --only-binary=:all: --no-binary=plexichat-observability \
+        ".[service,redis,postgres]" \
+    && /opt/venv/bin/python -m pip uninstall --yes pip
+
+# --- runtime: the venv, a non-root user and nothing else -------------------------------------
+FROM ${PYTHON_IMAGE} AS runtime
+LABEL org.opencontainers.image.title="plexichat-observability" \
+      org.opencontainers.image.description="The instrumented PlexiChat chat service" \
+      org.opencontainers.image.licenses="Apache-2.0"
+RUN groupadd --system --gid 10001 plexichat \
+    && useradd --system --uid 10001 --gid plexichat --no-create-home \
+        --home-dir /nonexistent --shell /usr/sbin/nologin plexichat \
+    && mkdir /data \
+    && chown plexichat:plexichat /data
+COPY --from=build /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PLEXICHAT_SERVICE__HOST=0.0.0.0 \
+    PLEXICHAT_SERVICE__PORT=8000 \
+    PLEXICHAT_SERVICE__DATA_DIR=/data
+USER 10001:10001
+WORKDIR /data
+VOLUME ["/data"]
+EXPOSE 8000
+# uvicorn drains in-flight requests and runs the lifespan shutdown on SIGTERM (PID 1 here).
+STOPSIGNAL SIGTERM
+# Slim images have no curl or wget: the image's own Python asks /healthz.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"]
+ENTRYPOINT ["plexichat-obs", "serve"]

@@ -1,0 +1,28 @@
+"""Create the stack's secrets once, in the `secrets` volume, and keep them across restarts.
+
+Runs in the PlexiChat image before Redis and Grafana start. For each secret: the value of its
+environment variable when one is given (GRAFANA_ADMIN_PASSWORD, REDIS_PASSWORD), else the file
+already in the volume, else a new random value. Nothing secret is written into the repository.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+SECRETS = {"grafana-admin-password": "GRAFANA_ADMIN_PASSWORD", "redis-password": "REDIS_PASSWORD"}
+directory = Path(os.environ.get("SECRETS_DIR", "/secrets"))
+
+for name, variable in SECRETS.items():
+    path = directory / name
+    given = os.environ.get(variable, "")
+    if given:
+        value = given
+    elif path.exists() and path.read_text().strip():
+        continue
+    else:
+        value = secrets.token_urlsafe(24)
+    path.write_text(value)
+    # Read by Grafana (uid 472), Redis (999) and the service (10001): the volume is mounted
+    # read-only into those three containers only.
+    path.chmod(0o444)
+    print(f"wrote {path}")

@@ -1,0 +1,131 @@
+{{/*
+Names. Kubernetes names are at most 63 characters (DNS-1123 labels), so every name is cut
+there; a component's name is "<fullname>-<component>" cut the same way.
+*/}}
+{{- define "plexichat-obs.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The release's name prefix: the release name, plus the chart name unless it is contained. */}}
+{{- define "plexichat-obs.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* "<fullname>-<component>"; call with (dict "ctx" $ "component" "prometheus"). */}}
+{{- define "plexichat-obs.componentName" -}}
+{{- printf "%s-%s" (include "plexichat-obs.fullname" .ctx) .component | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "plexichat-obs.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels of every object. */}}
+{{- define "plexichat-obs.labels" -}}
+helm.sh/chart: {{ include "plexichat-obs.chart" . }}
+{{ include "plexichat-obs.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: plexichat-observability
+{{- end }}
+
+{{- define "plexichat-obs.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "plexichat-obs.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Labels of a component's objects; call with (dict "ctx" $ "component" "grafana"). */}}
+{{- define "plexichat-obs.componentLabels" -}}
+{{ include "plexichat-obs.labels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "plexichat-obs.componentSelectorLabels" -}}
+{{ include "plexichat-obs.selectorLabels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/* Image reference; call with an image values block and the chart's appVersion as default tag. */}}
+{{- define "plexichat-obs.image" -}}
+{{- printf "%s:%s" .image.repository (toString (default .default .image.tag)) }}
+{{- end }}
+
+{{- define "plexichat-obs.serviceAccountName" -}}
+{{- if .Values.plexichat.serviceAccount.create }}
+{{- default (include "plexichat-obs.componentName" (dict "ctx" . "component" "plexichat")) .Values.plexichat.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.plexichat.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret with grafana-admin-password and redis-password. */}}
+{{- define "plexichat-obs.secretName" -}}
+{{- default (include "plexichat-obs.fullname" .) .Values.secrets.existingSecret }}
+{{- end }}
+
+{{/*
+Pod and container security: non-root, read-only root filesystem, no capabilities,
+seccomp RuntimeDefault. The pod helper takes the uid/gid the image runs as.
+*/}}
+{{- define "plexichat-obs.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ . }}
+runAsGroup: {{ . }}
+fsGroup: {{ . }}
+fsGroupChangePolicy: OnRootMismatch
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{- define "plexichat-obs.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+privileged: false
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/* Where the service finds Redis: host of the bundled one, else externalRedis.host. */}}
+{{- define "plexichat-obs.redisHost" -}}
+{{- if .Values.redis.enabled }}
+{{- include "plexichat-obs.componentName" (dict "ctx" . "component" "redis") }}
+{{- else }}
+{{- .Values.externalRedis.host }}
+{{- end }}
+{{- end }}
+
+{{/* The OTLP endpoint the service exports traces to: bundled Tempo, else tracing.otlpEndpoint. */}}
+{{- define "plexichat-obs.otlpEndpoint" -}}
+{{- if .Values.tempo.enabled }}
+{{- printf "http://%s:4318" (include "plexichat-obs.componentName" (dict "ctx" . "component" "tempo")) }}
+{{- else }}
+{{- .Values.tracing.otlpEndpoint }}
+{{- end }}
+{{- end }}
+
+{{/* URL of the bundled Prometheus, else grafana.prometheusUrl. */}}
+{{- define "plexichat-obs.prometheusUrl" -}}
+{{- if .Values.prometheus.enabled }}
+{{- printf "http://%s:%d" (include "plexichat-obs.componentName" (dict "ctx" . "component" "prometheus")) (int .Values.prometheus.service.port) }}
+{{- else }}
+{{- .Values.grafana.prometheusUrl }}
+{{- end }}
+{{- end }}
+
+{{/* A ConfigMap name for a generated file: "<fullname>-<prefix>-<file name without extension>". */}}
+{{- define "plexichat-obs.fileConfigMapName" -}}
+{{- $stem := base .path | trimSuffix (ext .path) | lower | replace "_" "-" | replace "." "-" }}
+{{- printf "%s-%s-%s" (include "plexichat-obs.fullname" .ctx) .prefix $stem | trunc 63 | trimSuffix "-" }}
+{{- end }}
