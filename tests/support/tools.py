@@ -12,6 +12,7 @@ import pytest
 INSTALL = {
     "promtool": "apt-get install -y --no-install-recommends prometheus",
     "prometheus": "apt-get install -y --no-install-recommends prometheus",
+    "amtool": "apt-get install -y --no-install-recommends prometheus-alertmanager",
     "redis-server": "apt-get install -y --no-install-recommends redis-server",
     "wrk": "apt-get install -y wrk",
 }
