@@ -1,0 +1,119 @@
+"""Cross-replica L1 invalidation over Redis pub/sub.
+
+Every write (``set``, ``delete``, ``invalidate_pattern``, ``clear_cache("redis")``) publishes a
+small JSON message on ``<key_prefix>__invalidate__``: ``{"o": origin, "k": [keys]}``,
+``{"o": origin, "p": pattern}`` or ``{"o": origin, "c": 1}``. Every replica's subscriber drops
+the named keys from its L1 (its own messages excepted), so a replica serves another's stale
+value for no longer than pub/sub delivery takes (milliseconds).
+
+While the subscription is down, messages can be lost, so the bound is kept another way: the
+manager treats L1 entries older than ``STALE_BOUND_S`` as misses, and on re-subscribing the
+replica clears its L1 (it may have missed invalidations).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from .redis import RedisTier
+
+log = logging.getLogger("plexichat.performance")
+STALE_BOUND_S = 5.0
+"""The oldest L1 entry served while the invalidation channel is down, in seconds."""
+RECONNECT_S = 0.5
+"""Pause between attempts to re-subscribe."""
+POLL_S = 1.0
+
+
+def message(origin: str, **fields: Any) -> bytes:
+    return json.dumps({"o": origin, **fields}, separators=(",", ":")).encode()
+
+
+class InvalidationBus:
+    def __init__(
+        self,
+        tier: RedisTier,
+        origin: str,
+        on_message: Callable[[dict[str, Any]], None],
+        on_resubscribed: Callable[[], None],
+    ) -> None:
+        self.tier = tier
+        self.origin = origin
+        self._on_message = on_message
+        self._on_resubscribed = on_resubscribed
+        self.live = False
+        self.received = 0
+        self._task: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="plexichat-cache-invalidation")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self.live = False
+
+    async def wait_live(self, within: float) -> bool:
+        """Wait up to ``within`` seconds until subscribed (start-up, tests); whether it is."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                await self._subscribed.wait()
+        return self.live
+
+    async def _run(self) -> None:
+        subscribed_before = False
+        while True:
+            client = self.tier.subscriber_client()
+            try:
+                async with client.pubsub() as pubsub:
+                    async with asyncio.timeout(self.tier.timeout):
+                        await pubsub.subscribe(self.tier.channel)
+                    self.live = True
+                    self._subscribed.set()
+                    if subscribed_before:
+                        self._on_resubscribed()
+                        log.info("cache invalidation channel re-subscribed; L1 cleared")
+                    subscribed_before = True
+                    while True:
+                        msg = await pubsub.get_message(
+                            ignore_subscribe_messages=True, timeout=POLL_S
+                        )
+                        if msg is not None and msg.get("type") == "message":
+                            self._handle(msg["data"])
+            except (RedisError, OSError, TimeoutError) as exc:
+                if self.live:
+                    log.warning(
+                        "cache invalidation channel lost (%s); L1 serves entries at most %.0f s "
+                        "old until it is back",
+                        type(exc).__name__,
+                        STALE_BOUND_S,
+                    )
+                self.live = False
+            finally:
+                self.live = False
+                self._subscribed.clear()
+                with contextlib.suppress(Exception):
+                    await client.aclose()
+            await asyncio.sleep(RECONNECT_S)
+
+    def _handle(self, data: bytes) -> None:
+        try:
+            decoded = json.loads(data)
+        except ValueError:
+            return
+        if not isinstance(decoded, dict) or decoded.get("o") == self.origin:
+            return
+        self.received += 1
+        self._on_message(decoded)

@@ -1,0 +1,500 @@
+"""``CacheManager``: the guide's multi-tier cache (L1 memory, L2 Redis, L3 query results).
+
+Configured from ``performance.caching`` (``memory_cache``, ``redis_cache``, ``query_cache``)
+and ``latency_optimizer.preloading``. ``CacheManager()`` loads the settings the usual way
+(files, ``PLEXICHAT_*`` variables); pass ``settings=`` to choose.
+
+Reads (``get``, ``@cached``) try L1, then L2; an L2 hit is copied into L1 (read-through, for
+the lesser of L1's ``ttl`` and the key's remaining time in Redis). Writes (``set``) go to both
+(write-through) and tell the other replicas to drop their L1 copy (pub/sub, see
+:mod:`.invalidation`). ``cache_type`` picks the tiers: ``"memory"`` (L1 only), ``"redis"``
+(L2 only; L1 when Redis is not configured), ``"multi"`` (both, the default).
+
+Redis down or slow never fails a call: every Redis command is bounded by
+``socket_timeout_seconds``, a circuit breaker skips Redis after ``failure_threshold``
+consecutive failures and probes it again every ``reset_timeout`` seconds, and meanwhile the
+cache works from L1. The breaker's state is the ``plexichat.cache.tier.state`` metric and a
+line in the performance log.
+
+A value computed on a miss is not stored when the key was written or invalidated while it
+was being computed (in this process), so a slow reader cannot put back what a writer removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+import inspect
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, cast
+
+from plexichat.observability.registry import DEFAULT_REGISTRY, MetricRegistry
+
+from ..preloading import Preloader
+from .breaker import CircuitBreaker, State
+from .invalidation import STALE_BOUND_S, InvalidationBus, message
+from .memory import MemoryCache
+from .query import QueryCache
+from .redis import RedisTier, TierUnavailableError
+from .serialization import dumps, loads
+from .stats import CURRENT_LOOKUP, CacheMetrics, CacheStats, LookupScope, MiB
+
+if TYPE_CHECKING:
+    from plexichat.config import Settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+CacheType = Literal["memory", "redis", "multi"]
+Tier = Literal["memory", "redis", "query", "all"]
+log = logging.getLogger("plexichat.performance")
+MAX_KEY_ARGS = 200
+"""Longer argument parts of ``@cached`` keys are replaced by their SHA-256."""
+
+
+class _Fill:
+    __slots__ = ("spoiled",)
+
+    def __init__(self) -> None:
+        self.spoiled = False
+
+
+class CacheManager:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        registry: MetricRegistry | None = None,
+        failure_threshold: int = 3,
+        reset_timeout: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if settings is None:
+            from plexichat.config import load_settings
+
+            settings = load_settings()
+        caching = settings.performance.caching
+        self.settings = settings
+        self.origin = uuid.uuid4().hex
+        self.metrics = CacheMetrics(registry if registry is not None else DEFAULT_REGISTRY, clock)
+        mem = caching.memory_cache
+        self.memory: MemoryCache | None = (
+            MemoryCache(
+                mem.max_size,
+                mem.ttl,
+                mem.eviction_policy,
+                clock=clock,
+                on_evict=lambda n: self._evicted(n),
+            )
+            if mem.enabled
+            else None
+        )
+        self.memory_ttl = float(mem.ttl)
+        rc = caching.redis_cache
+        self.redis_ttl = float(rc.default_ttl)
+        self.breaker = CircuitBreaker(
+            failure_threshold=failure_threshold,
+            reset_timeout=reset_timeout,
+            clock=clock,
+            on_change=self._state_changed,
+        )
+        self.redis: RedisTier | None = RedisTier(rc, breaker=self.breaker) if rc.enabled else None
+        self.metrics.redis_state("closed" if self.redis is not None else None)
+        self.bus: InvalidationBus | None = (
+            InvalidationBus(self.redis, self.origin, self._remote, self._resubscribed)
+            if self.redis is not None
+            else None
+        )
+        qc = caching.query_cache
+        query_on = (
+            qc.enabled and settings.performance.database.query_optimization.enable_query_cache
+        )
+        self.query = QueryCache(
+            qc.model_copy(update={"enabled": query_on}), self.metrics, clock=clock
+        )
+        self.preloader = Preloader(settings.performance.latency_optimizer.preloading, self.redis)
+        self._pending: dict[str, list[_Fill]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._started = False
+
+    # -- life cycle ------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Subscribe to invalidations and preload hot keys (idempotent; also done lazily by
+        the first call that needs it)."""
+        if self._started:
+            return
+        self._started = True
+        if self.bus is not None:
+            self.bus.start()
+            await self.bus.wait_live(self.redis.timeout if self.redis else 0)
+        if self.memory is not None:
+            await self.preloader.warm(self.memory, self.memory_ttl)
+            self._memory_changed()
+
+    async def close(self) -> None:
+        """Stop the subscriber and background refreshes, close Redis connections."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.preloader.close()
+        if self.bus is not None:
+            await self.bus.stop()
+        if self.redis is not None:
+            await self.redis.close()
+        self.query.detach()
+        self._started = False
+
+    # -- the guide's API -------------------------------------------------------------------
+    async def get(self, key: str, default: Any = None, *, cache_type: CacheType = "multi") -> Any:
+        """The cached value of ``key``, or ``default``."""
+        await self.start()
+        found, value = await self._lookup(key, cache_type)
+        self.metrics.looked_up(found)
+        self.preloader.touch(key)
+        return value if found else default
+
+    async def set(
+        self, key: str, value: Any, ttl: float | None = None, *, cache_type: CacheType = "multi"
+    ) -> None:
+        """Store ``value`` under ``key`` in the tiers of ``cache_type`` for ``ttl`` seconds
+        (default: each tier's own ``ttl``/``default_ttl``)."""
+        await self.start()
+        data = dumps(value)
+        self._spoil(key)
+        await self._store(key, data, ttl, cache_type, notify=True)
+
+    async def delete(self, key: str) -> None:
+        """Remove ``key`` from every tier, on every replica."""
+        await self.start()
+        self._spoil(key)
+        if self.memory is not None and self.memory.delete(key):
+            self._memory_changed()
+        if self.redis is not None:
+            with contextlib.suppress(TierUnavailableError):
+                await self.redis.delete(key, notify=message(self.origin, k=[key]))
+
+    async def invalidate_pattern(self, pattern: str) -> int:
+        """Remove the keys matching the glob ``pattern`` (``user:*``) from L1 and L2 (``SCAN``,
+        never ``KEYS``), on every replica; how many were removed here."""
+        await self.start()
+        self._spoil_pattern(pattern)
+        removed = 0
+        if self.memory is not None:
+            removed += self.memory.delete_pattern(pattern)
+            self._memory_changed()
+        if self.redis is not None:
+            try:
+                removed += await self.redis.delete_pattern(pattern)
+                await self.redis.publish(message(self.origin, p=pattern))
+            except TierUnavailableError:
+                pass
+        return removed
+
+    async def clear_cache(self, tier: Tier = "all") -> None:
+        """Empty ``"memory"`` (this replica's L1), ``"redis"`` (L2, and every replica's L1
+        copies of it), ``"query"`` (L3) or ``"all"``."""
+        if tier not in ("memory", "redis", "query", "all"):
+            raise ValueError(f"clear_cache: tier must be memory, redis, query or all, got {tier!r}")
+        await self.start()
+        self._spoil_pattern("*")
+        if tier in ("memory", "all") and self.memory is not None:
+            self.memory.clear()
+            self._memory_changed()
+        if tier in ("redis", "all") and self.redis is not None:
+            try:
+                await self.redis.delete_pattern("*")
+                await self.redis.publish(message(self.origin, c=1))
+            except TierUnavailableError:
+                pass
+        if tier in ("query", "all"):
+            self.query.clear()
+
+    async def get_stats(self) -> CacheStats:
+        m = self.metrics
+        total = m.hits + m.misses
+        return CacheStats(
+            hit_ratio=m.hits / total if total else 0.0,
+            miss_ratio=m.misses / total if total else 0.0,
+            evictions_per_hour=float(m.evictions_last_hour()),
+            memory_usage_mb=self.memory.bytes_used / MiB if self.memory else 0.0,
+            hits=m.hits,
+            misses=m.misses,
+            evictions=m.evictions_total,
+            memory_entries=len(self.memory) if self.memory else 0,
+            query_entries=len(self.query),
+            redis_state=self.breaker.state if self.redis is not None else "disabled",
+            tiers=m.tiers(),
+        )
+
+    def cached(
+        self,
+        ttl: float | None = None,
+        cache_type: CacheType = "multi",
+        *,
+        key: Callable[..., str] | None = None,
+    ) -> Callable[[Callable[P, R]], Callable[P, R]]:
+        """Cache a function's results by its arguments.
+
+        Async functions use the tiers of ``cache_type``; sync functions can only use L1 (a
+        sync call cannot wait for Redis). ``key(*args, **kwargs)`` names the entry; by default
+        ``<module>.<qualname>:<arguments as JSON>``. Results must be serialisable (see
+        :mod:`.serialization`).
+        """
+
+        def decorate(func: Callable[P, R]) -> Callable[P, R]:
+            prefix = f"{func.__module__}.{func.__qualname__}:"
+
+            def make_key(*args: Any, **kwargs: Any) -> str:
+                if key is not None:
+                    return key(*args, **kwargs)
+                part = dumps([args, kwargs] if kwargs else list(args)).decode()
+                if len(part) > MAX_KEY_ARGS:
+                    part = hashlib.sha256(part.encode()).hexdigest()
+                return prefix + part
+
+            if inspect.iscoroutinefunction(func):
+                async_func = cast(Callable[..., Awaitable[Any]], func)
+
+                @functools.wraps(func)
+                async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                    return await self.get_or_set(
+                        make_key(*args, **kwargs),
+                        lambda: async_func(*args, **kwargs),
+                        ttl,
+                        cache_type,
+                    )
+
+                async_wrapper.cache_key = make_key  # type: ignore[attr-defined]
+                return cast(Callable[P, R], async_wrapper)
+
+            @functools.wraps(func)
+            def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+                return cast(
+                    R, self._sync_get_or_set(make_key(*args, **kwargs), func, args, kwargs, ttl)
+                )
+
+            wrapper.cache_key = make_key  # type: ignore[attr-defined]
+            return wrapper
+
+        return decorate
+
+    # -- beyond the guide ------------------------------------------------------------------
+    async def get_or_set(
+        self,
+        key: str,
+        loader: Callable[[], Awaitable[Any]],
+        ttl: float | None = None,
+        cache_type: CacheType = "multi",
+    ) -> Any:
+        """The cached value of ``key``; on a miss, ``await loader()``, store and return it.
+        The lookup is a hit when any tier -- the query cache inside ``loader`` included --
+        served it."""
+        await self.start()
+        found, value = await self._lookup(key, cache_type)
+        self.preloader.touch(key)
+        if found:
+            self.metrics.looked_up(True)
+            return value
+        scope = LookupScope()
+        token = CURRENT_LOOKUP.set(scope)
+        fill = self._begin_fill(key)
+        try:
+            value = await loader()
+        finally:
+            CURRENT_LOOKUP.reset(token)
+            self._end_fill(key, fill)
+        self.metrics.looked_up(scope.served)
+        if not fill.spoiled:
+            await self._store(key, dumps(value), ttl, cache_type, notify=False)
+        return value
+
+    async def refresh(
+        self,
+        key: str,
+        loader: Callable[[], Awaitable[Any]],
+        ttl: float | None = None,
+        cache_type: CacheType = "multi",
+    ) -> None:
+        """Invalidate ``key`` everywhere now, and recompute it in the background (after a
+        write: the next read is a hit on the new value). Not counted as a lookup."""
+        await self.delete(key)
+        fill = self._begin_fill(key)
+
+        async def run() -> None:
+            try:
+                value = await loader()
+            finally:
+                self._end_fill(key, fill)
+            if not fill.spoiled:
+                await self._store(key, dumps(value), ttl, cache_type, notify=False)
+
+        task = asyncio.get_running_loop().create_task(run(), name=f"plexichat-cache-refresh {key}")
+        self._tasks.add(task)
+        task.add_done_callback(self._refresh_done)
+
+    async def wait_refreshes(self) -> None:
+        """Wait for background refreshes started so far (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- internals ---------------------------------------------------------------------------
+    def _refresh_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("cache refresh failed: %r", task.exception())
+
+    def _uses(self, cache_type: CacheType) -> tuple[bool, bool]:
+        if cache_type not in ("memory", "redis", "multi"):
+            raise ValueError(f"cache_type must be memory, redis or multi, got {cache_type!r}")
+        use_redis = self.redis is not None and cache_type != "memory"
+        use_memory = self.memory is not None and (cache_type != "redis" or self.redis is None)
+        return use_memory, use_redis
+
+    def _max_age(self) -> float | None:
+        return STALE_BOUND_S if self.bus is not None and not self.bus.live else None
+
+    async def _lookup(self, key: str, cache_type: CacheType) -> tuple[bool, Any]:
+        use_memory, use_redis = self._uses(cache_type)
+        if use_memory:
+            assert self.memory is not None
+            data = self.memory.get(key, self._max_age())
+            if data is not None:
+                self.metrics.requested("memory", "hit")
+                return True, loads(data)
+            self.metrics.requested("memory", "miss")
+        if use_redis:
+            assert self.redis is not None
+            guard = self._begin_fill(key)
+            try:
+                found = await self.redis.get(key)
+            except TierUnavailableError as exc:
+                if exc.attempted:
+                    self.metrics.requested("redis", "error")
+                return False, None
+            finally:
+                self._end_fill(key, guard)
+            if found is None:
+                self.metrics.requested("redis", "miss")
+                return False, None
+            data, remaining = found
+            try:
+                value = loads(data)
+            except ValueError:
+                self.metrics.requested("redis", "error")
+                return False, None
+            self.metrics.requested("redis", "hit")
+            if use_memory and not guard.spoiled:
+                assert self.memory is not None
+                ttl = min(self.memory_ttl, remaining) if remaining > 0 else self.memory_ttl
+                self.memory.set(key, data, ttl)
+                self._memory_changed()
+            return True, value
+        return False, None
+
+    async def _store(
+        self, key: str, data: bytes, ttl: float | None, cache_type: CacheType, *, notify: bool
+    ) -> None:
+        use_memory, use_redis = self._uses(cache_type)
+        if use_memory:
+            assert self.memory is not None
+            self.memory.set(key, data, self.memory_ttl if ttl is None else ttl)
+            self._memory_changed()
+        if use_redis:
+            assert self.redis is not None
+            with contextlib.suppress(TierUnavailableError):
+                await self.redis.set(
+                    key,
+                    data,
+                    self.redis_ttl if ttl is None else ttl,
+                    notify=message(self.origin, k=[key]) if notify else None,
+                )
+
+    def _sync_get_or_set(
+        self, key: str, func: Callable[..., Any], args: Any, kwargs: Any, ttl: float | None
+    ) -> Any:
+        if self.memory is not None:
+            data = self.memory.get(key, self._max_age())
+            if data is not None:
+                self.metrics.requested("memory", "hit")
+                self.metrics.looked_up(True)
+                return loads(data)
+            self.metrics.requested("memory", "miss")
+        self.metrics.looked_up(False)
+        fill = self._begin_fill(key)
+        try:
+            value = func(*args, **kwargs)
+        finally:
+            self._end_fill(key, fill)
+        if self.memory is not None and not fill.spoiled:
+            self.memory.set(key, dumps(value), self.memory_ttl if ttl is None else ttl)
+            self._memory_changed()
+        return value
+
+    def _begin_fill(self, key: str) -> _Fill:
+        fill = _Fill()
+        self._pending.setdefault(key, []).append(fill)
+        return fill
+
+    def _end_fill(self, key: str, fill: _Fill) -> None:
+        fills = self._pending.get(key)
+        if fills is not None:
+            fills.remove(fill)
+            if not fills:
+                del self._pending[key]
+
+    def _spoil(self, key: str) -> None:
+        for fill in self._pending.get(key, ()):
+            fill.spoiled = True
+
+    def _spoil_pattern(self, pattern: str) -> None:
+        for key, fills in self._pending.items():
+            if fnmatchcase(key, pattern):
+                for fill in fills:
+                    fill.spoiled = True
+
+    def _memory_changed(self) -> None:
+        if self.memory is not None:
+            self.metrics.memory_bytes.value = self.memory.bytes_used
+
+    def _evicted(self, count: int) -> None:
+        self.metrics.evicted("memory", count)
+
+    def _state_changed(self, old: State, new: State) -> None:
+        self.metrics.redis_state(new)
+        level = logging.WARNING if new == "open" else logging.INFO
+        log.log(
+            level,
+            "cache tier redis state %s (was %s)%s",
+            new,
+            old,
+            "; serving from memory until it answers again" if new == "open" else "",
+        )
+
+    def _remote(self, msg: dict[str, Any]) -> None:
+        """An invalidation from another replica."""
+        keys = msg.get("k")
+        if isinstance(keys, list):
+            for key in keys:
+                if isinstance(key, str):
+                    self._spoil(key)
+                    if self.memory is not None:
+                        self.memory.delete(key)
+        pattern = msg.get("p")
+        if isinstance(pattern, str):
+            self._spoil_pattern(pattern)
+            if self.memory is not None:
+                self.memory.delete_pattern(pattern)
+        if msg.get("c") and self.memory is not None:
+            self._spoil_pattern("*")
+            self.memory.clear()
+        self._memory_changed()
+
+    def _resubscribed(self) -> None:
+        if self.memory is not None:
+            self.memory.clear()
+            self._memory_changed()

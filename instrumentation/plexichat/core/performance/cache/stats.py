@@ -1,0 +1,152 @@
+"""The cache's instruments and the ``get_stats()`` snapshot.
+
+Instruments (catalog: ``cache_hit_ratio``):
+
+* ``plexichat.cache.lookups{cache.result}`` -- one per top-level lookup; ``hit`` when any tier
+  served it (an L1 miss then an L2 hit is one hit). The Cache Hit Ratio reads this.
+* ``plexichat.cache.requests{cache.tier, cache.result}`` -- one per request to a tier
+  (``memory``, ``redis``, ``query``); ``error`` when the tier failed to answer.
+* ``plexichat.cache.evictions{cache.tier}`` -- entries evicted to make room.
+* ``plexichat.cache.memory.usage`` (By) -- bytes held by L1.
+* ``plexichat.cache.tier.state{cache.tier, cache.tier.state}`` -- 1 for the state the tier is
+  in (``closed``: in use, ``open``: skipped after failures, ``half_open``: probing), else 0.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from plexichat.observability.instruments import CounterSeries
+from plexichat.observability.registry import MetricRegistry
+
+from .breaker import STATES, State
+
+TIERS = ("memory", "redis", "query")
+RESULTS = ("hit", "miss", "error")
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """What ``await cache.get_stats()`` returns (the guide's fields first)."""
+
+    hit_ratio: float
+    miss_ratio: float
+    evictions_per_hour: float
+    memory_usage_mb: float
+    hits: int
+    misses: int
+    evictions: int
+    memory_entries: int
+    query_entries: int
+    redis_state: str
+    tiers: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+class CacheMetrics:
+    """Pre-bound series of one cache, plus its own counts for ``get_stats``."""
+
+    def __init__(
+        self, registry: MetricRegistry, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._clock = clock
+        lookups = registry.family(
+            "plexichat.cache.lookups",
+            "counter",
+            "{lookup}",
+            "Top-level cache lookups; cache.result is hit when any tier served the value.",
+            ("cache.result",),
+        )
+        requests = registry.family(
+            "plexichat.cache.requests",
+            "counter",
+            "{request}",
+            "Requests to one cache tier (memory, redis, query) and their result.",
+            ("cache.tier", "cache.result"),
+        )
+        evictions = registry.family(
+            "plexichat.cache.evictions",
+            "counter",
+            "{eviction}",
+            "Cache entries evicted to make room, by tier.",
+            ("cache.tier",),
+        )
+        memory = registry.family(
+            "plexichat.cache.memory.usage",
+            "gauge",
+            "By",
+            "Bytes held by the in-memory (L1) cache tier, keys and serialised values.",
+            ("cache.tier",),
+        )
+        state = registry.family(
+            "plexichat.cache.tier.state",
+            "gauge",
+            "1",
+            "1 for the state a cache tier is in (closed: in use; open: skipped after "
+            "failures; half_open: probing), 0 for the others.",
+            ("cache.tier", "cache.tier.state"),
+        )
+        self.lookup = {r: _counter(lookups.series((r,))) for r in ("hit", "miss")}
+        self.request = {(t, r): _counter(requests.series((t, r))) for t in TIERS for r in RESULTS}
+        self.eviction = {t: _counter(evictions.series((t,))) for t in ("memory", "query")}
+        self.memory_bytes = _counter(memory.series(("memory",)))
+        self._state = {s: _counter(state.series(("redis", s))) for s in STATES}
+        self.hits = 0
+        self.misses = 0
+        self.tier_counts: dict[tuple[str, str], int] = {}
+        self._evictions: deque[tuple[float, int]] = deque()
+        self.evictions_total = 0
+
+    def looked_up(self, hit: bool) -> None:
+        if hit:
+            self.hits += 1
+            self.lookup["hit"].value += 1
+        else:
+            self.misses += 1
+            self.lookup["miss"].value += 1
+
+    def requested(self, tier: str, result: str) -> None:
+        self.request[(tier, result)].value += 1
+        key = (tier, result)
+        self.tier_counts[key] = self.tier_counts.get(key, 0) + 1
+
+    def evicted(self, tier: str, count: int) -> None:
+        self.eviction[tier].value += count
+        self.evictions_total += count
+        self._evictions.append((self._clock(), count))
+
+    def redis_state(self, state: State | None) -> None:
+        """Publish the Redis tier's state (``None``: the tier is not configured)."""
+        for name, series in self._state.items():
+            series.value = 1 if name == state else 0
+
+    def evictions_last_hour(self) -> int:
+        horizon = self._clock() - 3600
+        while self._evictions and self._evictions[0][0] < horizon:
+            self._evictions.popleft()
+        return sum(count for _, count in self._evictions)
+
+    def tiers(self) -> dict[str, dict[str, int]]:
+        return {tier: {r: self.tier_counts.get((tier, r), 0) for r in RESULTS} for tier in TIERS}
+
+
+def _counter(series: object) -> CounterSeries:
+    assert isinstance(series, CounterSeries)
+    return series
+
+
+class LookupScope:
+    """Set while a top-level lookup runs its loader: tiers consulted inside it (the query
+    cache under a cached function) report to it instead of counting lookups of their own."""
+
+    __slots__ = ("served",)
+
+    def __init__(self) -> None:
+        self.served = False
+
+
+CURRENT_LOOKUP: ContextVar[LookupScope | None] = ContextVar("plexichat_cache_lookup", default=None)

@@ -1,0 +1,118 @@
+"""Resource preloading (``latency_optimizer.preloading``): hot keys warmed into L1.
+
+Every top-level cache lookup counts an access of its key. A key read ``preload_threshold``
+times becomes *hot*: it is recorded in the shared hot set (a Redis sorted set,
+``<key_prefix>__hot__``, scored by the moment it became hot). :meth:`Preloader.warm` -- run
+when a cache starts, so a new or restarted replica begins with the fleet's hot data -- reads
+the hot keys, newest first, from L2 into L1 until their serialised size reaches
+``cache_size``. Without the Redis tier there is nothing shared to preload from: counting still
+happens, warming does nothing.
+
+Access counts are kept for at most ``MAX_TRACKED`` keys; when full, every count is halved and
+the zeros dropped (old popularity fades, memory stays bounded).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import TYPE_CHECKING, Any
+
+from plexichat.core.performance.cache.redis import TierUnavailableError
+
+if TYPE_CHECKING:
+    from plexichat.config.performance import Preloading
+    from plexichat.core.performance.cache.memory import MemoryCache
+    from plexichat.core.performance.cache.redis import RedisTier
+
+MAX_TRACKED = 50_000
+WARM_BATCH = 200
+
+
+class Preloader:
+    def __init__(self, config: Preloading, redis: RedisTier | None) -> None:
+        self.enabled = config.enabled
+        self.threshold = config.preload_threshold
+        self.cache_size = config.cache_size
+        self.redis = redis
+        self.counts: dict[str, int] = {}
+        self.hot: set[str] = set()
+        self.preloaded = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def hot_set(self) -> str:
+        return f"{self.redis.prefix if self.redis else ''}__hot__"
+
+    def touch(self, key: str) -> None:
+        """Count one access of ``key``; mark it hot at the threshold."""
+        if not self.enabled:
+            return
+        count = self.counts.get(key, 0) + 1
+        if count > self.threshold:
+            return
+        if len(self.counts) >= MAX_TRACKED and key not in self.counts:
+            self._fade()
+        self.counts[key] = count
+        if count == self.threshold:
+            self.hot.add(key)
+            if self.redis is not None:
+                task = asyncio.get_running_loop().create_task(self._share(key))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    def _fade(self) -> None:
+        self.counts = {k: v // 2 for k, v in self.counts.items() if v // 2 > 0}
+
+    async def _share(self, key: str) -> None:
+        assert self.redis is not None
+        redis = self.redis
+        with contextlib.suppress(TierUnavailableError):
+            await redis.call("ZADD", lambda: redis.client.zadd(self.hot_set, {key: time.time()}))
+
+    async def warm(self, memory: MemoryCache, ttl: float) -> int:
+        """Load the shared hot keys from L2 into ``memory``, within ``cache_size``; how many."""
+        if not self.enabled or self.redis is None:
+            return 0
+        redis = self.redis
+        budget = self.cache_size
+        loaded = 0
+        start = 0
+        try:
+            while budget > 0:
+                keys = await self._hot_keys(start)
+                if not keys:
+                    break
+                names = [k.decode() if isinstance(k, bytes) else str(k) for k in keys]
+                for name, data in zip(names, await redis.mget(names), strict=True):
+                    if data is None:
+                        continue
+                    size = len(data) + len(name.encode())
+                    if size > budget:
+                        budget = 0
+                        break
+                    if memory.set(name, data, ttl):
+                        budget -= size
+                        loaded += 1
+                        self.hot.add(name)
+                start += WARM_BATCH
+        except TierUnavailableError:
+            pass
+        self.preloaded += loaded
+        return loaded
+
+    async def _hot_keys(self, start: int) -> list[Any]:
+        assert self.redis is not None
+        client = self.redis.client
+
+        async def run() -> list[Any]:
+            found: list[Any] = await client.zrevrange(self.hot_set, start, start + WARM_BATCH - 1)
+            return found
+
+        return await self.redis.call("ZREVRANGE", run)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
