@@ -1,0 +1,1 @@
+"""Tests of the deploy bundles: the image, the Compose stack and the Helm chart."""

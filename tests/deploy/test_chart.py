@@ -1,0 +1,537 @@
+"""The Helm chart, rendered by the real Helm v4 engine and checked by the tools that own each part:
+Kubernetes' schemas (kubernetes-validate), the prometheus-operator models, promtool and amtool."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import helm_python
+import kubernetes_validate
+import pytest
+import yaml
+from cloudcoil.models.prometheus_operator import v1 as monitoring
+
+from plexichat.config import load_settings
+from tests.deploy import grafana
+from tests.deploy.chart import (
+    CHART,
+    NAMESPACE,
+    RELEASE,
+    SCENARIOS,
+    find,
+    generated_files,
+    objects,
+    one,
+    pod_specs,
+    render,
+    scenario_values,
+)
+from tests.support.tools import require_tool
+
+KUBERNETES_VERSIONS = ["1.30.0", kubernetes_validate.latest_version()]
+OPERATOR_KINDS = {
+    "ServiceMonitor": monitoring.ServiceMonitor,
+    "PrometheusRule": monitoring.PrometheusRule,
+}
+CASES = [None, *SCENARIOS]
+CASE_IDS = ["defaults", *(path.name.removesuffix("-values.yaml") for path in SCENARIOS)]
+
+
+@pytest.fixture(scope="module", params=CASES, ids=CASE_IDS)
+def rendered(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
+    """The objects of the defaults and of each ci/*-values.yaml scenario."""
+    return objects(render(scenario_values(request.param)))
+
+
+def test_lint_has_no_finding_at_warning_or_above() -> None:
+    result = helm_python.lint(CHART, strict=True)
+    serious = [m for m in result["messages"] if m["severity"] >= 2]
+    assert not serious, serious
+    assert not result["errors"], result["errors"]
+
+
+def test_the_scenarios_cover_standalone_operator_external_redis_and_ha() -> None:
+    assert {path.name for path in SCENARIOS} >= {
+        "standalone-values.yaml",
+        "operator-values.yaml",
+        "external-redis-values.yaml",
+        "ha-values.yaml",
+    }
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_every_object_passes_the_kubernetes_schema_strictly(
+    rendered: list[dict[str, Any]], version: str
+) -> None:
+    for obj in rendered:
+        if obj["kind"] in OPERATOR_KINDS:
+            continue
+        kubernetes_validate.validate(obj, version, strict=True)
+
+
+def test_operator_objects_pass_the_prometheus_operator_models(
+    rendered: list[dict[str, Any]],
+) -> None:
+    for obj in rendered:
+        model = OPERATOR_KINDS.get(obj["kind"])
+        if model is None:
+            continue
+        parsed = model.model_validate(obj)
+        # The models ignore unknown fields: a round trip that loses a field means a typo.
+        assert parsed.model_dump(by_alias=True, exclude_unset=True, mode="json") == obj
+
+
+def test_every_pod_is_non_root_read_only_without_capabilities_with_seccomp(
+    rendered: list[dict[str, Any]],
+) -> None:
+    pods = list(pod_specs(rendered))
+    assert pods
+    for where, spec in pods:
+        pod_context = spec["securityContext"]
+        assert pod_context["runAsNonRoot"] is True, where
+        assert pod_context["runAsUser"] > 0, where
+        assert pod_context["seccompProfile"] == {"type": "RuntimeDefault"}, where
+        assert spec["enableServiceLinks"] is False, where
+        assert not any("hostPath" in volume for volume in spec.get("volumes", [])), where
+        assert not spec.get("hostNetwork"), where
+        assert not spec.get("hostPID"), where
+        for container in spec["containers"] + spec.get("initContainers", []):
+            context = container["securityContext"]
+            name = f"{where} container {container['name']}"
+            assert context["readOnlyRootFilesystem"] is True, name
+            assert context["allowPrivilegeEscalation"] is False, name
+            assert context["capabilities"]["drop"] == ["ALL"], name
+            assert "add" not in context["capabilities"], name
+            assert context.get("privileged", False) is False, name
+            assert ":" in container["image"], name
+            assert not container["image"].endswith(":latest"), name
+
+
+def test_every_object_carries_the_standard_labels(rendered: list[dict[str, Any]]) -> None:
+    for obj in rendered:
+        labels = obj["metadata"]["labels"]
+        assert labels["helm.sh/chart"] == "plexichat-observability-0.1.0"
+        assert labels["app.kubernetes.io/name"] == "plexichat-observability"
+        assert labels["app.kubernetes.io/instance"] == RELEASE
+        assert labels["app.kubernetes.io/managed-by"] == "Helm"
+        assert labels["app.kubernetes.io/version"] == "0.1.0"
+        assert len(obj["metadata"]["name"]) <= 63
+
+
+def test_pods_with_configuration_restart_when_it_changes() -> None:
+    deployments = {
+        d["metadata"]["labels"]["app.kubernetes.io/component"]: d
+        for d in find(objects(render()), "Deployment")
+    }
+    for component in ("plexichat", "prometheus", "alertmanager", "grafana"):
+        annotations = deployments[component]["spec"]["template"]["metadata"]["annotations"]
+        assert len(annotations["checksum/config"]) == 64, component
+    before = one(objects(render()), "Deployment", "alertmanager")
+    after = one(
+        objects(render({"alertmanager": {"webhookUrl": "http://hook.example:9000/"}})),
+        "Deployment",
+        "alertmanager",
+    )
+    key = "checksum/config"
+    assert (
+        before["spec"]["template"]["metadata"]["annotations"][key]
+        != after["spec"]["template"]["metadata"]["annotations"][key]
+    )
+
+
+def test_service_environment_is_accepted_by_the_service_configuration(
+    rendered: list[dict[str, Any]],
+) -> None:
+    deployment = one(rendered, "Deployment", "plexichat")
+    config_map = one(rendered, "ConfigMap", "plexichat")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    environ = dict(config_map["data"])
+    for variable in container.get("env", []):
+        environ[variable["name"]] = variable.get("value", "from-a-secret")
+    if "PLEXICHAT_SERVICE__DATABASE_URL" in environ:
+        environ["PLEXICHAT_SERVICE__DATABASE_URL"] = "postgresql+asyncpg://u:p@db/plexichat"
+    settings = load_settings(environ=environ)  # raises ConfigError naming any unknown key
+    assert settings.service.host == "0.0.0.0"
+    assert settings.service.port == 8000
+    assert str(settings.service.data_dir) == "/data"
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert {"/data", "/tmp"} <= mounts
+
+
+def test_probes_use_health_and_readiness_endpoints() -> None:
+    container = one(objects(render()), "Deployment", "plexichat")["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
+
+
+def test_secret_is_generated_with_both_passwords_and_nothing_secret_is_in_values() -> None:
+    rendered = objects(render())
+    secret = one_secret(rendered)
+    assert set(secret["data"]) == {"grafana-admin-password", "redis-password"}
+    for value in secret["data"].values():
+        assert len(base64.b64decode(value)) == 32
+    values_text = (CHART / "values.yaml").read_text().lower()
+    assert "password:" not in values_text
+
+
+def one_secret(rendered: list[dict[str, Any]]) -> dict[str, Any]:
+    secrets = find(rendered, "Secret")
+    assert len(secrets) == 1
+    return secrets[0]
+
+
+def test_existing_secret_is_used_and_no_secret_is_created() -> None:
+    rendered = objects(render({"secrets": {"existingSecret": "my-secrets"}}))
+    assert find(rendered, "Secret") == []
+    references = [
+        ref["valueFrom"]["secretKeyRef"]
+        for _, spec in pod_specs(rendered)
+        for container in spec["containers"]
+        for ref in container.get("env", [])
+        if "valueFrom" in ref
+    ]
+    assert {(r["name"], r["key"]) for r in references} == {
+        ("my-secrets", "grafana-admin-password"),
+        ("my-secrets", "redis-password"),
+    }
+    notes = render({"secrets": {"existingSecret": "my-secrets"}})
+    assert "get secret my-secrets" in next(t for p, t in notes.items() if p.endswith("NOTES.txt"))
+
+
+def test_secret_template_reads_back_the_existing_secret_with_lookup() -> None:
+    # lookup needs a cluster (offline it returns nothing): check the template asks for it.
+    template = (CHART / "templates" / "secret.yaml").read_text()
+    assert 'lookup "v1" "Secret" .Release.Namespace $name' in template
+    assert 'get $data "grafana-admin-password"' in template
+    assert 'get $data "redis-password"' in template
+
+
+def test_external_redis_scenario_points_the_service_at_it() -> None:
+    rendered = objects(render(scenario_values(CHART / "ci" / "external-redis-values.yaml")))
+    assert find(rendered, "Deployment", "redis") == []
+    data = one(rendered, "ConfigMap", "plexichat")["data"]
+    assert data["PLEXICHAT_PERFORMANCE__CACHING__REDIS_CACHE__HOST"] == (
+        "redis-master.cache.svc.cluster.local"
+    )
+    assert data["PLEXICHAT_PERFORMANCE__CACHING__REDIS_CACHE__PORT"] == "6380"
+    env = one(rendered, "Deployment", "plexichat")["spec"]["template"]["spec"]["containers"][0][
+        "env"
+    ]
+    assert {"name": "redis-auth", "key": "password"} in [
+        e["valueFrom"]["secretKeyRef"] for e in env
+    ]
+
+
+def test_ha_scenario_has_autoscaler_disruption_budget_and_database_secret() -> None:
+    rendered = objects(render(scenario_values(CHART / "ci" / "ha-values.yaml")))
+    hpa = one(rendered, "HorizontalPodAutoscaler", "plexichat")
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (3, 10)
+    assert one(rendered, "PodDisruptionBudget", "plexichat")["spec"]["minAvailable"] == 2
+    deployment = one(rendered, "Deployment", "plexichat")
+    assert "replicas" not in deployment["spec"]  # the autoscaler owns it
+    spec = deployment["spec"]["template"]["spec"]
+    assert spec["topologySpreadConstraints"][0]["whenUnsatisfiable"] == "DoNotSchedule"
+    names = [e["name"] for e in spec["containers"][0]["env"]]
+    assert "PLEXICHAT_SERVICE__DATABASE_URL" in names
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        ({"plexichat": {"replicaCount": 2}}, "/plexichat/database/urlSecret/name"),
+        ({"plexichat": {"autoscaling": {"enabled": True}}}, "/plexichat/database/urlSecret/name"),
+        ({"plexichat": {"profile": "staging"}}, "/plexichat/profile"),
+        ({"prometheus": {"discovery": "consul"}}, "/prometheus/discovery"),
+        ({"prometheus": {"retention": "thirty days"}}, "/prometheus/retention"),
+        ({"grafana": {"adminPassword": "admin"}}, "adminPassword"),
+        ({"plexichat": {"env": {"HOME": "/root"}}}, "HOME"),
+        ({"operator": {"enabled": True}}, "/prometheus/enabled"),
+        ({"imagePullSecret": []}, "imagePullSecret"),
+    ],
+    ids=[
+        "replicas-with-sqlite",
+        "autoscaling-with-sqlite",
+        "profile",
+        "discovery",
+        "retention",
+        "unknown-key",
+        "env-name",
+        "operator-with-bundled-prometheus",
+        "misspelt-top-level",
+    ],
+)
+def test_schema_rejects_a_bad_value_naming_it(values: dict[str, Any], named: str) -> None:
+    with pytest.raises(helm_python.HelmError) as error:
+        render(values)
+    assert named in str(error.value)
+
+
+def test_replicas_with_external_database_and_redis_are_accepted() -> None:
+    values = {
+        "plexichat": {"replicaCount": 3, "database": {"urlSecret": {"name": "db"}}},
+        "redis": {"enabled": False},
+        "externalRedis": {"host": "redis.cache"},
+    }
+    deployment = one(objects(render(values)), "Deployment", "plexichat")
+    assert deployment["spec"]["replicas"] == 3
+    without_redis = {**values, "externalRedis": {"host": ""}}
+    with pytest.raises(helm_python.HelmError):
+        render(without_redis)
+
+
+def test_generated_rules_are_loaded_byte_for_byte() -> None:
+    files = generated_files("rules")
+    assert files, "no generated rule files in the chart (run `plexichat-obs generate`)"
+    rules = one(objects(render()), "ConfigMap", "prometheus-rules")["data"]
+    assert rules == {path.name: path.read_text() for path in files}
+    projected = one(objects(render()), "Deployment", "prometheus")["spec"]["template"]["spec"][
+        "volumes"
+    ][0]["projected"]["sources"]
+    paths = [item["path"] for source in projected for item in source["configMap"].get("items", [])]
+    assert paths == [f"rules/{path.name}" for path in files]
+
+
+def test_generated_dashboards_are_loaded_byte_for_byte() -> None:
+    files = generated_files("dashboards")
+    assert files, "no generated dashboards in the chart (run `plexichat-obs generate`)"
+    rendered = objects(render())
+    loaded = {}
+    for config_map in find(rendered, "ConfigMap", "dashboards"):
+        loaded.update({k: v for k, v in config_map["data"].items() if k.endswith(".json")})
+    assert loaded == {path.name: path.read_text() for path in files}
+    volumes = one(rendered, "Deployment", "grafana")["spec"]["template"]["spec"]["volumes"]
+    dashboards = next(v for v in volumes if v["name"] == "dashboards")
+    assert len(dashboards["projected"]["sources"]) == len(files)
+
+
+def test_operator_mode_creates_servicemonitor_rules_and_sidecar_dashboards() -> None:
+    rendered = objects(render(scenario_values(CHART / "ci" / "operator-values.yaml")))
+    for component in ("prometheus", "alertmanager", "grafana"):
+        assert find(rendered, "Deployment", component) == []
+    monitor = one(rendered, "ServiceMonitor", "plexichat")
+    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    service = one(rendered, "Service", "plexichat")
+    assert (
+        monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    )
+    assert monitor["spec"]["endpoints"][0]["port"] == service["spec"]["ports"][0]["name"]
+    relabelled = {
+        r["targetLabel"]: r["replacement"] for r in monitor["spec"]["endpoints"][0]["relabelings"]
+    }
+    assert relabelled["job"] == "plexichat"  # the job the generated rules select
+    rules = find(rendered, "PrometheusRule")
+    assert len(rules) == len(generated_files("rules"))
+    for rule, path in zip(rules, generated_files("rules"), strict=True):
+        assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+        assert rule["spec"]["groups"] == yaml.safe_load(path.read_text())["groups"]
+    dashboards = [
+        c for c in find(rendered, "ConfigMap") if "grafana_dashboard" in c["metadata"]["labels"]
+    ]
+    assert len(dashboards) == len(generated_files("dashboards"))
+    assert all(c["metadata"]["annotations"]["grafana_folder"] == "PlexiChat" for c in dashboards)
+
+
+def test_prometheus_rule_specs_pass_promtool(tmp_path: Path) -> None:
+    promtool = require_tool("promtool")
+    rendered = objects(render(scenario_values(CHART / "ci" / "operator-values.yaml")))
+    rules = find(rendered, "PrometheusRule")
+    assert rules
+    for rule in rules:
+        path = tmp_path / f"{rule['metadata']['name']}.yaml"
+        path.write_text(yaml.safe_dump(rule["spec"]))
+        result = subprocess.run(
+            [promtool, "check", "rules", str(path)], capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _prometheus_config_dir(rendered: list[dict[str, Any]], directory: Path) -> Path:
+    """Lay out /etc/prometheus as the Deployment's projected volume does; return the config."""
+    deployment = one(rendered, "Deployment", "prometheus")
+    sources = deployment["spec"]["template"]["spec"]["volumes"][0]["projected"]["sources"]
+    config_maps = {c["metadata"]["name"]: c for c in find(rendered, "ConfigMap")}
+    for source in sources:
+        data = config_maps[source["configMap"]["name"]]["data"]
+        items = source["configMap"].get("items") or [{"key": k, "path": k} for k in data]
+        for item in items:
+            target = directory / item["path"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(data[item["key"]])
+    mount = deployment["spec"]["template"]["spec"]["containers"][0]["volumeMounts"][0]
+    assert mount["mountPath"] == "/etc/prometheus"
+    return directory / "prometheus.yml"
+
+
+@pytest.mark.parametrize(
+    "scenario", [None, *(p for p in SCENARIOS if "operator" not in p.name)], ids=str
+)
+def test_prometheus_config_passes_promtool_with_the_rules(
+    scenario: Path | None, tmp_path: Path
+) -> None:
+    promtool = require_tool("promtool")
+    rendered = objects(render(scenario_values(scenario)))
+    config = _prometheus_config_dir(rendered, tmp_path)
+    parsed = yaml.safe_load(config.read_text())
+    job = parsed["scrape_configs"][0]
+    assert job["job_name"] == "plexichat"  # the job the generated rules select
+    assert parsed["global"]["scrape_interval"] == "15s"
+    if "kubernetes_sd_configs" in job:
+        _check_pod_discovery(job)
+        # Debian's promtool is built without Kubernetes discovery: check everything else
+        # (relabelling included) with the discovery block swapped for a static target.
+        del job["kubernetes_sd_configs"]
+        job["static_configs"] = [{"targets": ["pod.example:8000"]}]
+        config.write_text(yaml.safe_dump(parsed))
+    result = subprocess.run(
+        [promtool, "check", "config", str(config)], capture_output=True, text=True, check=False
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert f"{len(generated_files('rules'))} rule files found" in output
+
+
+def _check_pod_discovery(job: dict[str, Any]) -> None:
+    """The kubernetes_sd_configs block, field by field (Prometheus' kubernetes SD config)."""
+    (discovery,) = job["kubernetes_sd_configs"]
+    assert set(discovery) <= {"role", "namespaces", "selectors", "api_server", "attach_metadata"}
+    assert discovery["role"] == "pod"
+    assert discovery["namespaces"] == {"names": [NAMESPACE]}
+    (selector,) = discovery["selectors"]
+    assert selector["role"] == "pod"
+    assert set(selector["label"].split(",")) == {
+        f"app.kubernetes.io/instance={RELEASE}",
+        "app.kubernetes.io/component=plexichat",
+    }
+    keep = [r for r in job["relabel_configs"] if r.get("action") == "keep"]
+    assert {
+        "source_labels": ["__meta_kubernetes_pod_container_port_name"],
+        "regex": "http",
+        "action": "keep",
+    } in keep
+
+
+def test_prometheus_keeps_the_guides_retention_and_discovers_pods_with_a_role() -> None:
+    rendered = objects(render())
+    args = one(rendered, "Deployment", "prometheus")["spec"]["template"]["spec"]["containers"][0][
+        "args"
+    ]
+    retention = load_settings(environ={}).performance.metrics.retention_period
+    assert f"--storage.tsdb.retention.time={retention}" in args
+    role = one(rendered, "Role", "prometheus")
+    assert role["rules"] == [
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}
+    ]
+    assert find(rendered, "ClusterRole") == []
+    static = objects(render({"prometheus": {"discovery": "static"}}))
+    assert find(static, "Role") == []
+
+
+def test_remote_write_is_passed_to_prometheus() -> None:
+    rendered = objects(render(scenario_values(CHART / "ci" / "standalone-values.yaml")))
+    config = yaml.safe_load(one(rendered, "ConfigMap", "prometheus")["data"]["prometheus.yml"])
+    assert config["remote_write"] == [
+        {"url": "http://mimir-distributor.mimir.svc:8080/api/v1/push", "name": "mimir"}
+    ]
+
+
+@pytest.mark.parametrize("webhook", ["", "http://hook.example:9000/alerts"])
+def test_alertmanager_config_passes_amtool(webhook: str, tmp_path: Path) -> None:
+    amtool = require_tool("amtool")
+    rendered = objects(render({"alertmanager": {"webhookUrl": webhook}}))
+    text = one(rendered, "ConfigMap", "alertmanager")["data"]["alertmanager.yml"]
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(text)
+    result = subprocess.run(
+        [amtool, "check-config", str(path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    config = yaml.safe_load(text)
+    assert config["route"]["group_by"] == ["alertname", "service"]
+    assert config["inhibit_rules"][0]["equal"] == ["alertname", "service"]
+    if webhook:
+        assert config["receivers"][0]["webhook_configs"][0]["url"] == webhook
+
+
+def test_grafana_provisioning_is_well_formed() -> None:
+    rendered = objects(render(scenario_values(CHART / "ci" / "standalone-values.yaml")))
+    data = one(rendered, "ConfigMap", "grafana")["data"]
+    sources = grafana.check_datasources(yaml.safe_load(data["datasources.yaml"]))
+    assert {s["type"] for s in sources} == {"prometheus", "tempo"}
+    paths = grafana.check_dashboard_providers(yaml.safe_load(data["dashboards.yaml"]))
+    container = one(rendered, "Deployment", "grafana")["spec"]["template"]["spec"]["containers"][0]
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert set(paths) <= mounts
+    env = {e["name"]: e for e in container["env"]}
+    assert env["GF_AUTH_ANONYMOUS_ENABLED"]["value"] == "false"
+    assert "secretKeyRef" in env["GF_SECURITY_ADMIN_PASSWORD"]["valueFrom"]
+
+
+def test_tracing_sends_spans_to_tempo_only_when_enabled() -> None:
+    default = one(objects(render()), "ConfigMap", "plexichat")["data"]
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT" not in default
+    rendered = objects(render({"tempo": {"enabled": True}}))
+    data = one(rendered, "ConfigMap", "plexichat")["data"]
+    service = one(rendered, "Service", "tempo")
+    assert data["OTEL_EXPORTER_OTLP_ENDPOINT"] == f"http://{service['metadata']['name']}:4318"
+
+
+def test_network_policies_admit_only_the_expected_peers() -> None:
+    rendered = objects(render({"networkPolicy": {"enabled": True}, "tempo": {"enabled": True}}))
+    policies = {
+        p["metadata"]["labels"]["app.kubernetes.io/component"]: p
+        for p in find(rendered, "NetworkPolicy")
+    }
+    assert set(policies) == {"plexichat", "redis", "prometheus", "alertmanager", "grafana", "tempo"}
+
+    def sources(component: str) -> list[str | None]:
+        return [
+            (peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"])
+            for rule in policies[component]["spec"]["ingress"]
+            for peer in rule.get("from", [])
+        ]
+
+    assert sources("redis") == ["plexichat"]
+    assert sources("alertmanager") == ["prometheus"]
+    assert sorted(sources("prometheus")) == ["grafana", "test"]
+    assert sources("plexichat") == []  # the API is open on its port
+
+
+def test_helm_test_pod_checks_health_and_every_rule_group() -> None:
+    rendered = render()
+    pod = next(
+        obj
+        for obj in objects(rendered)
+        if obj["kind"] == "Pod" and obj["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    )
+    container = pod["spec"]["containers"][0]
+    assert container["args"][0] == (CHART / "files" / "helm-test.py").read_text()
+    env = {e["name"]: e["value"] for e in container["env"]}
+    expected = [
+        group["name"]
+        for path in generated_files("rules")
+        for group in yaml.safe_load(path.read_text())["groups"]
+    ]
+    assert env["EXPECTED_RULE_GROUPS"].split(",") == expected
+    assert env["SERVICE_URL"].endswith("-plexichat:8000")
+
+
+def test_notes_tell_how_to_reach_grafana_and_get_its_password() -> None:
+    notes = next(t for p, t in render().items() if p.endswith("NOTES.txt"))
+    assert f"-n {NAMESPACE} port-forward svc/{RELEASE}-plexichat-observability-grafana" in notes
+    assert "jsonpath='{.data.grafana-admin-password}' | base64 -d" in notes
+
+
+def test_install_dry_run_with_the_helm_engine() -> None:
+    config = helm_python.Config(storage_driver="memory")
+    release = config.install(CHART, RELEASE, {}, namespace=NAMESPACE, dry_run="client")
+    manifest = (
+        release["manifest"] if isinstance(release, dict) else json.loads(str(release))["manifest"]
+    )
+    assert "kind: Deployment" in manifest
