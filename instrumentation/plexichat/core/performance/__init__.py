@@ -2,12 +2,27 @@
 ``Profiler`` and ``performance_profile``.
 
 * :mod:`.cache` -- L1 memory, L2 Redis, L3 query cache, the circuit breaker, invalidation;
-* :mod:`.latency_optimizer` -- gzip, request size limit, timeout and rate limiting for an ASGI
-  app, ``optimize_context()``;
+* :mod:`.latency_optimizer` and :mod:`.middleware` -- rate limiting, request size limit,
+  timeout and gzip for an ASGI app; ``optimize_context()``;
 * :mod:`.preloading` -- hot keys warmed into L1;
-* :mod:`.memory_profiler`, :mod:`.profiler`, :mod:`.decorators` -- profiling.
+* :mod:`.memory_profiler`, :mod:`.profiler`, :mod:`.decorators` -- profiling;
+* :mod:`.database` -- slow statements to the performance log with their plan; the
+  ``database_connections`` gauge.
 """
 
 from plexichat.core.performance.cache import CacheManager, CacheStats
+from plexichat.core.performance.decorators import performance_profile
+from plexichat.core.performance.latency_optimizer import LatencyOptimizer
+from plexichat.core.performance.memory_profiler import MemoryProfiler, MemoryStats
+from plexichat.core.performance.profiler import Profiler, ProfileStats
 
-__all__ = ["CacheManager", "CacheStats"]
+__all__ = [
+    "CacheManager",
+    "CacheStats",
+    "LatencyOptimizer",
+    "MemoryProfiler",
+    "MemoryStats",
+    "ProfileStats",
+    "Profiler",
+    "performance_profile",
+]

@@ -1,0 +1,182 @@
+"""``LatencyOptimizer``: the guide's latency optimizer for an ASGI (FastAPI/Starlette) app.
+
+``LatencyOptimizer().optimize_app(app)`` adds, right inside the telemetry middleware (so
+rejections are measured like any response), outermost first:
+
+1. rate limiting per client (``api.rate_limiting``: 429 with ``Retry-After``; in process, or in
+   Redis when ``caching.redis_cache`` is enabled so replicas share limits), except on
+   ``observability.excluded_paths`` (``/metrics``, probes);
+2. the request size limit (``api.max_request_size``: 413);
+3. the request timeout (``api.request_timeout``: 504);
+4. gzip (``latency_optimizer.compression``: responses of at least ``min_size`` at ``level``).
+
+``latency_optimizer.enabled: false`` leaves the app as it is. Calling it twice changes nothing.
+Rejections count in ``plexichat.http.server.rejected{reason}`` (``rate_limited``,
+``body_too_large``, ``timeout``); compressed responses add their sizes to
+``plexichat.http.server.compression.input`` and ``.output`` (By) -- output / input is the
+compression ratio.
+
+``async with optimizer.optimize_context(name):`` runs a block among at most
+``async_settings.max_workers`` such blocks at once, timed as operation ``name`` in
+``plexichat.operation.duration`` (a span under a sampled request).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from starlette.middleware import Middleware
+
+from plexichat.core.logging_unified import PerformanceLogger
+from plexichat.observability.instruments import CounterSeries
+from plexichat.observability.registry import DEFAULT_REGISTRY, MetricRegistry
+
+from .client_identity import ClientIdentity
+from .middleware import (
+    BodySizeLimitMiddleware,
+    GzipMiddleware,
+    RateLimitMiddleware,
+    TimeoutMiddleware,
+)
+from .rate_limiter import LocalRateLimiter, RateLimiter, RedisRateLimiter
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from plexichat.config import Settings
+    from plexichat.core.performance.cache import CacheManager
+
+_STATE_KEY = "plexichat_latency_optimizer"
+REASONS = ("rate_limited", "body_too_large", "timeout")
+
+
+class LatencyOptimizer:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        registry: MetricRegistry | None = None,
+        cache: CacheManager | None = None,
+    ) -> None:
+        if settings is None:
+            from plexichat.config import load_settings
+
+            settings = load_settings()
+        self.settings = settings
+        self.registry = registry if registry is not None else DEFAULT_REGISTRY
+        self.cache = cache
+        rejected = self.registry.family(
+            "plexichat.http.server.rejected",
+            "counter",
+            "{request}",
+            "HTTP requests the latency optimizer refused, by reason "
+            "(rate_limited: 429, body_too_large: 413, timeout: 504).",
+            ("reason",),
+        )
+        self.rejected = {r: _counter(rejected.series((r,))) for r in REASONS}
+        self.compressed_in = _counter(
+            self.registry.family(
+                "plexichat.http.server.compression.input",
+                "counter",
+                "By",
+                "Response body bytes before gzip, of the responses compressed.",
+            ).series(())
+        )
+        self.compressed_out = _counter(
+            self.registry.family(
+                "plexichat.http.server.compression.output",
+                "counter",
+                "By",
+                "Response body bytes after gzip, of the responses compressed.",
+            ).series(())
+        )
+        self._perf = PerformanceLogger(self.registry)
+        self._workers = asyncio.Semaphore(settings.performance.async_settings.max_workers)
+        self.limiter: RateLimiter | None = None
+
+    def rate_limiter(self) -> RateLimiter:
+        """Redis-backed when the Redis tier is configured, else in process."""
+        limits = self.settings.performance.api.rate_limiting
+        redis = self.cache.redis if self.cache is not None else None
+        if redis is None and self.settings.performance.caching.redis_cache.enabled:
+            from .cache.breaker import CircuitBreaker
+            from .cache.redis import RedisTier
+
+            redis = RedisTier(
+                self.settings.performance.caching.redis_cache, breaker=CircuitBreaker()
+            )
+        if redis is not None:
+            return RedisRateLimiter(limits.default_rate, limits.burst_rate, redis)
+        return LocalRateLimiter(limits.default_rate, limits.burst_rate)
+
+    def middleware(self) -> list[Middleware]:
+        """The middleware ``optimize_app`` adds, outermost first."""
+        perf = self.settings.performance
+        api = perf.api
+        stack: list[Middleware] = []
+        if api.rate_limiting.enabled:
+            self.limiter = self.rate_limiter()
+            stack.append(
+                Middleware(
+                    RateLimitMiddleware,
+                    limiter=self.limiter,
+                    identity=ClientIdentity(
+                        api.rate_limiting.client_header, api.rate_limiting.trusted_proxies
+                    ),
+                    rejected=self.rejected["rate_limited"],
+                    exempt_paths=tuple(perf.observability.excluded_paths),
+                )
+            )
+        stack.append(
+            Middleware(
+                BodySizeLimitMiddleware,
+                max_size=api.max_request_size,
+                rejected=self.rejected["body_too_large"],
+            )
+        )
+        stack.append(
+            Middleware(
+                TimeoutMiddleware,
+                timeout_s=float(api.request_timeout),
+                rejected=self.rejected["timeout"],
+            )
+        )
+        compression = perf.latency_optimizer.compression
+        if compression.enabled:
+            stack.append(
+                Middleware(
+                    GzipMiddleware,
+                    min_size=compression.min_size,
+                    level=compression.level,
+                    bytes_in=self.compressed_in,
+                    bytes_out=self.compressed_out,
+                )
+            )
+        return stack
+
+    def optimize_app(self, app: Starlette) -> Starlette:
+        """Add the optimizer's middleware to ``app`` (see the module docstring); returns it."""
+        if not self.settings.performance.latency_optimizer.enabled:
+            return app
+        if getattr(app.state, _STATE_KEY, None) is not None:
+            return app
+        names = [getattr(m.cls, "__name__", "") for m in app.user_middleware]
+        at = names.index("TelemetryMiddleware") + 1 if "TelemetryMiddleware" in names else 0
+        app.user_middleware[at:at] = self.middleware()
+        app.middleware_stack = None
+        setattr(app.state, _STATE_KEY, self)
+        return app
+
+    @asynccontextmanager
+    async def optimize_context(self, name: str = "optimized_operation") -> AsyncIterator[None]:
+        """Run the block within the ``max_workers`` budget, timed as operation ``name``."""
+        async with self._workers, self._perf.timer(name):
+            yield
+
+
+def _counter(series: Any) -> CounterSeries:
+    assert isinstance(series, CounterSeries)
+    return series

@@ -1,0 +1,67 @@
+"""Refuse request bodies over ``max_request_size`` with 413 Content Too Large.
+
+A declared ``Content-Length`` over the limit is refused before the app runs; a body that
+turns out larger while streaming (chunked uploads) is refused as soon as it passes the limit,
+if the response has not started yet.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from plexichat.observability.instruments import CounterSeries
+
+from .responses import reject
+
+
+class _TooLargeError(Exception):
+    pass
+
+
+class BodySizeLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, max_size: int, rejected: CounterSeries) -> None:
+        self.app = app
+        self.max_size = max_size
+        self.rejected = rejected
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = 0
+                if declared > self.max_size:
+                    await self._refuse(send)
+                    return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_size:
+                    raise _TooLargeError
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLargeError:
+            if started:
+                raise
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        self.rejected.value += 1
+        await reject(send, 413, f"request body larger than the limit of {self.max_size} bytes\n")

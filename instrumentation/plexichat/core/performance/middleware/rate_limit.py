@@ -1,0 +1,61 @@
+"""Per-client rate limiting: 429 Too Many Requests with ``Retry-After``.
+
+Every response through it carries ``RateLimit-Policy`` (the limit, e.g. ``100;w=60;burst=200``)
+so clients -- ``plexichat-obs loadgen`` among them -- can say which limit they ran under.
+The client is identified by :class:`~plexichat.core.performance.client_identity.ClientIdentity`;
+the bucket arithmetic is in :mod:`plexichat.core.performance.rate_limiter`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from plexichat.observability.instruments import CounterSeries
+
+from ..client_identity import ClientIdentity
+from ..rate_limiter import RateLimiter
+from .responses import reject
+
+
+class RateLimitMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limiter: RateLimiter,
+        identity: ClientIdentity,
+        rejected: CounterSeries,
+        exempt_paths: tuple[str, ...] = (),
+    ) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.identity = identity
+        self.rejected = rejected
+        self.exempt = frozenset(exempt_paths)
+        self.policy = (b"ratelimit-policy", limiter.policy.encode())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        wait_s = await self.limiter.acquire(self.identity.client(scope))
+        if wait_s > 0:
+            self.rejected.value += 1
+            retry = str(max(1, math.ceil(wait_s))).encode()
+            await reject(
+                send,
+                429,
+                f"rate limit {self.limiter.policy_text} exceeded; retry in {retry.decode()} s\n",
+                [(b"retry-after", retry), self.policy],
+            )
+            return
+        policy = self.policy
+
+        async def with_policy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), policy]
+            await send(message)
+
+        await self.app(scope, receive, with_policy)

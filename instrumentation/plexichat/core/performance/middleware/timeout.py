@@ -1,0 +1,43 @@
+"""Answer 504 Gateway Timeout when the app takes longer than ``request_timeout`` seconds.
+
+The request's task is cancelled at the deadline (its database session rolls back as on any
+cancellation). A response that already started cannot change its status: it is cut off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from plexichat.observability.instruments import CounterSeries
+
+from .responses import reject
+
+
+class TimeoutMiddleware:
+    def __init__(self, app: ASGIApp, *, timeout_s: float, rejected: CounterSeries) -> None:
+        self.app = app
+        self.timeout_s = timeout_s
+        self.rejected = rejected
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                await self.app(scope, receive, tracking_send)
+        except TimeoutError:
+            self.rejected.value += 1
+            if started:
+                raise
+            await reject(send, 504, f"request took longer than {self.timeout_s:g} s\n")

@@ -1,0 +1,121 @@
+"""Token buckets per client, in process or shared through Redis.
+
+``api.rate_limiting``: ``default_rate`` is the sustained rate, ``burst_rate`` the most a client
+may send within one period of it. A bucket refills at ``default_rate`` and holds
+``burst - default`` tokens (at least one), so a client idle for a while may send
+``burst_rate`` requests in one period, then ``default_rate`` per period.
+
+:class:`LocalRateLimiter` keeps buckets in the process (at most ``MAX_CLIENTS``, the longest
+idle dropped first). :class:`RedisRateLimiter` keeps them in Redis (one small hash per client,
+updated atomically by a Lua script) so replicas share limits; while Redis is unreachable it
+falls back to the local buckets, so a Redis outage never fails or blocks a request.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from .cache.redis import RedisTier, TierUnavailableError
+
+MAX_CLIENTS = 100_000
+_PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
+
+
+def parse_rate(rate: str) -> tuple[int, float]:
+    """``"100/minute"`` -> ``(100, 60.0)``."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(second|minute|hour)\s*", rate)
+    if not match:
+        raise ValueError(f"{rate!r} is not a rate (expected N/second, N/minute or N/hour)")
+    return int(match.group(1)), _PERIODS[match.group(2)]
+
+
+class RateLimiter(Protocol):
+    policy: str
+    policy_text: str
+
+    async def acquire(self, client: str) -> float:
+        """Take one token for ``client``: 0 when allowed, else seconds until one is due."""
+        ...
+
+
+class _Spec:
+    def __init__(self, default_rate: str, burst_rate: str) -> None:
+        count, period = parse_rate(default_rate)
+        burst_count, burst_period = parse_rate(burst_rate)
+        self.rate = count / period  # tokens per second
+        burst_in_period = burst_count / burst_period * period
+        self.capacity = max(1.0, burst_in_period - count)
+        self.policy = f"{count};w={period:g};burst={burst_in_period:g}"
+        self.policy_text = f"{default_rate} (burst {burst_rate}) per client"
+
+
+class LocalRateLimiter:
+    def __init__(
+        self, default_rate: str, burst_rate: str, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        spec = _Spec(default_rate, burst_rate)
+        self.rate = spec.rate
+        self.capacity = spec.capacity
+        self.policy = spec.policy
+        self.policy_text = spec.policy_text
+        self._clock = clock
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    async def acquire(self, client: str) -> float:
+        return self.take(client)
+
+    def take(self, client: str) -> float:
+        now = self._clock()
+        tokens, last = self._buckets.pop(client, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - last) * self.rate)
+        wait = 0.0
+        if tokens >= 1:
+            tokens -= 1
+        else:
+            wait = (1 - tokens) / self.rate
+        self._buckets[client] = (tokens, now)
+        if len(self._buckets) > MAX_CLIENTS:
+            self._buckets.popitem(last=False)
+        return wait
+
+
+# KEYS[1] bucket; ARGV: rate per s, capacity, now (s), ttl (s). Returns wait in ms (0: allowed).
+_SCRIPT = """
+local b = redis.call('HMGET', KEYS[1], 't', 'l')
+local rate, cap, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local tokens, last = tonumber(b[1]), tonumber(b[2])
+if tokens == nil then tokens = cap; last = now end
+tokens = math.min(cap, tokens + math.max(0, now - last) * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) / rate * 1000) end
+redis.call('HSET', KEYS[1], 't', tostring(tokens), 'l', tostring(now))
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return wait
+"""
+
+
+class RedisRateLimiter:
+    def __init__(self, default_rate: str, burst_rate: str, redis: RedisTier) -> None:
+        self.local = LocalRateLimiter(default_rate, burst_rate)
+        self.policy = self.local.policy
+        self.policy_text = self.local.policy_text
+        self.redis = redis
+        self._script: Any = redis.client.register_script(_SCRIPT)
+        self._ttl = int(self.local.capacity / self.local.rate) + 60
+
+    async def acquire(self, client: str) -> float:
+        key = f"{self.redis.prefix}ratelimit:{client}"
+        args = [self.local.rate, self.local.capacity, time.time(), self._ttl]
+
+        async def run() -> int:
+            return int(await self._script(keys=[key], args=args))
+
+        try:
+            wait_ms = await self.redis.call("EVALSHA", run)
+        except TierUnavailableError:
+            return self.local.take(client)
+        return wait_ms / 1000
