@@ -21,6 +21,7 @@ for name, variable in SECRETS.items():
         continue
     else:
         value = secrets.token_urlsafe(24)
+    path.unlink(missing_ok=True)  # it is read-only once written
     path.write_text(value)
     # Read by Grafana (uid 472), Redis (999) and the service (10001): the volume is mounted
     # read-only into those three containers only.

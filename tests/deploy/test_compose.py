@@ -1,0 +1,312 @@
+"""The Compose stack: the official Compose Specification schema, then what a schema cannot see
+(references, mounted files, ports, pinned images), then each component's own validator."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from plexichat.config import load_settings
+from tests.deploy import grafana
+from tests.support.tools import require_tool
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_DIR = ROOT / "compose"
+COMPOSE_FILE = COMPOSE_DIR / "docker-compose.yml"
+GENERATED = {"../alerts": "*.yaml", "../dashboards": "*.json"}
+
+_VARIABLE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?:(?P<op>:-|:\?)(?P<arg>[^}]*))?\}")
+
+
+def dotenv() -> dict[str, str]:
+    """compose/.env: KEY=VALUE lines (Compose reads it from the project directory)."""
+    pairs = {}
+    for line in (COMPOSE_DIR / ".env").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def interpolate(text: str, environ: dict[str, str]) -> str:
+    """Compose's ``${VAR}``, ``${VAR:-default}``, ``${VAR:?error}`` and ``$$``."""
+
+    def substitute(match: re.Match[str]) -> str:
+        value = environ.get(match["name"], "")
+        if match["op"] == ":?" and not value:
+            raise AssertionError(f"{match['name']} is required: {match['arg']}")
+        if match["op"] == ":-" and not value:
+            return match["arg"]
+        return value
+
+    return _VARIABLE.sub(substitute, text).replace("$$", "$")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    """The Compose file as `docker compose` sees it with compose/.env and no other variables."""
+    document: dict[str, Any] = _interpolated(yaml.safe_load(COMPOSE_FILE.read_text()), dotenv())
+    return document
+
+
+def _interpolated(node: Any, environ: dict[str, str]) -> Any:
+    """Compose interpolates the string values of the parsed file (so "" stays a string)."""
+    if isinstance(node, dict):
+        return {key: _interpolated(value, environ) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_interpolated(item, environ) for item in node]
+    if isinstance(node, str):
+        return interpolate(node, environ)
+    return node
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    result: dict[str, dict[str, Any]] = compose["services"]
+    return result
+
+
+def one_shot(service: dict[str, Any]) -> bool:
+    return service.get("restart") == "no"
+
+
+def bind_mounts(service: dict[str, Any]) -> list[tuple[str, str]]:
+    """(source relative to compose/, target) of the service's bind mounts."""
+    mounts = []
+    for volume in service.get("volumes", []):
+        source, target = volume.split(":")[:2]
+        if source.startswith("."):
+            mounts.append((source, target))
+    return mounts
+
+
+def test_compose_file_passes_the_compose_specification_schema() -> None:
+    check = Path(sys.executable).with_name("check-jsonschema")
+    result = subprocess.run(
+        [str(check), "--builtin-schema", "vendor.compose-spec", str(COMPOSE_FILE)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_five_components_and_a_trace_store_in_a_profile(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    assert {"plexichat", "redis", "prometheus", "alertmanager", "grafana"} <= set(services)
+    assert services["tempo"]["profiles"] == ["tracing"]
+    assert all("profiles" not in s for n, s in services.items() if n != "tempo")
+
+
+def test_depends_on_targets_exist_with_conditions(services: dict[str, dict[str, Any]]) -> None:
+    for name, service in services.items():
+        for target, condition in service.get("depends_on", {}).items():
+            assert target in services, f"{name} depends on unknown {target}"
+            expected = (
+                "service_completed_successfully"
+                if one_shot(services[target])
+                else "service_healthy"
+            )
+            assert condition == {"condition": expected}, f"{name} -> {target}"
+    assert services["plexichat"]["depends_on"]["redis"] == {"condition": "service_healthy"}
+    assert services["grafana"]["depends_on"]["prometheus"] == {"condition": "service_healthy"}
+
+
+def test_every_mounted_file_exists(services: dict[str, dict[str, Any]]) -> None:
+    for name, service in services.items():
+        for source, target in bind_mounts(service):
+            path = (COMPOSE_DIR / source).resolve()
+            assert path.exists(), f"{name} mounts {source} at {target}: missing"
+            if source in GENERATED:
+                assert list(path.glob(GENERATED[source])), (
+                    f"{name} mounts {source} with no generated files: run `plexichat-obs generate`"
+                )
+
+
+def test_generated_artifacts_are_mounted_read_only_from_the_generators_output(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    volumes = services["prometheus"]["volumes"] + services["grafana"]["volumes"]
+    assert "../alerts:/etc/prometheus/rules:ro" in volumes
+    assert "../dashboards:/etc/grafana/dashboards/plexichat:ro" in volumes
+
+
+def test_host_ports_are_loopback_and_do_not_collide(services: dict[str, dict[str, Any]]) -> None:
+    seen: dict[str, str] = {}
+    for name, service in services.items():
+        for port in service.get("ports", []):
+            host, host_port, _container = port.split(":")
+            assert host == "127.0.0.1", f"{name} publishes {port} beyond localhost"
+            assert host_port not in seen, f"{name} and {seen.get(host_port)} both use {host_port}"
+            seen[host_port] = name
+    assert {"8000", "9090", "9093", "3000"} <= set(seen)
+
+
+def test_every_image_is_pinned_in_the_env_file(services: dict[str, dict[str, Any]]) -> None:
+    raw = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+    for name, service in services.items():
+        assert re.fullmatch(r"\$\{[A-Z_]+_IMAGE:\?[^}]+\}", raw[name]["image"]), name
+        image = service["image"]
+        repository, _, tag = image.rpartition(":")
+        assert repository, f"{name}: {image} has no tag"
+        assert tag != "latest", name
+        assert re.fullmatch(r"v?\d+\.\d+\.\d+(-[a-z0-9.]+)?", tag), f"{name}: {image}"
+
+
+def test_long_running_services_have_healthcheck_restart_and_memory_limit(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    for name, service in services.items():
+        assert service["deploy"]["resources"]["limits"]["memory"], name
+        if one_shot(service):
+            continue
+        assert service["restart"] == "unless-stopped", name
+        healthcheck = service["healthcheck"]
+        assert healthcheck["test"][0] in ("CMD", "CMD-SHELL"), name
+        assert healthcheck["start_period"], name
+
+
+def test_data_lives_in_named_volumes(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    declared = set(compose["volumes"])
+    for name, path in [
+        ("prometheus", "/prometheus"),
+        ("grafana", "/var/lib/grafana"),
+        ("redis", "/data"),
+        ("plexichat", "/data"),
+    ]:
+        named = [v.split(":")[0] for v in services[name]["volumes"] if v.split(":")[1] == path]
+        assert named, f"{name}: nothing mounted at {path}"
+        assert named[0] in declared, f"{name}: {named[0]} is not a named volume"
+
+
+def test_service_environment_is_accepted_by_the_service_configuration(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    environ = {k: str(v) for k, v in services["plexichat"]["environment"].items()}
+    environ["PLEXICHAT_PERFORMANCE__CACHING__REDIS_CACHE__PASSWORD"] = "from-the-secret-file"
+    settings = load_settings(environ=environ)  # raises ConfigError naming any unknown key
+    assert (settings.service.host, settings.service.port) == ("0.0.0.0", 8000)
+    assert settings.performance.caching.redis_cache.host == "redis"
+    entrypoint = " ".join(services["plexichat"]["entrypoint"])
+    assert "PLEXICHAT_PERFORMANCE__CACHING__REDIS_CACHE__PASSWORD=" in entrypoint
+    assert entrypoint.endswith("exec plexichat-obs serve")  # PID 1 gets SIGTERM
+
+
+def test_redis_requires_the_generated_password(services: dict[str, dict[str, Any]]) -> None:
+    command = " ".join(services["redis"]["command"])
+    assert '--requirepass "$(cat /run/secrets/plexichat/redis-password)"' in command
+    assert "REDISCLI_AUTH" in services["redis"]["healthcheck"]["test"][1]
+
+
+def _mirror_mounts(service: dict[str, Any], root: Path, prefix: str) -> None:
+    """Lay out the service's bind mounts under ``root`` as they appear in the container."""
+    for source, target in bind_mounts(service):
+        if not target.startswith(prefix):
+            continue
+        destination = root / target.removeprefix(prefix).lstrip("/")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.symlink_to((COMPOSE_DIR / source).resolve())
+
+
+def test_prometheus_config_passes_promtool_with_the_mounted_rules(
+    services: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    promtool = require_tool("promtool")
+    prometheus = services["prometheus"]
+    _mirror_mounts(prometheus, tmp_path, "/etc/prometheus")
+    flags = dict(arg.removeprefix("--").partition("=")[::2] for arg in prometheus["command"])
+    config = tmp_path / Path(flags["config.file"]).relative_to("/etc/prometheus")
+    result = subprocess.run(
+        [promtool, "check", "config", str(config)], capture_output=True, text=True, check=False
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    rule_files = list((ROOT / "alerts").glob("*.yaml"))
+    assert f"{len(rule_files)} rule files found" in output
+    retention = load_settings(environ={}).performance.metrics.retention_period
+    assert flags["storage.tsdb.retention.time"] == retention
+    parsed = yaml.safe_load(config.read_text())
+    assert parsed["global"]["scrape_interval"] == "15s"
+    jobs = {job["job_name"]: job for job in parsed["scrape_configs"]}
+    assert jobs["plexichat"]["static_configs"][0]["targets"] == ["plexichat:8000"]
+    assert jobs["prometheus"]["static_configs"][0]["targets"] == ["localhost:9090"]
+    (alertmanagers,) = parsed["alerting"]["alertmanagers"]
+    assert alertmanagers["static_configs"][0]["targets"] == ["alertmanager:9093"]
+
+
+def test_alertmanager_config_passes_amtool(services: dict[str, dict[str, Any]]) -> None:
+    amtool = require_tool("amtool")
+    config = COMPOSE_DIR / "alertmanager" / "alertmanager.yml"
+    assert (
+        f"./alertmanager/alertmanager.yml:{'/etc/alertmanager/alertmanager.yml'}:ro"
+        in (services["alertmanager"]["volumes"])
+    )
+    result = subprocess.run(
+        [amtool, "check-config", str(config)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    parsed = yaml.safe_load(config.read_text())
+    assert parsed["route"]["group_by"] == ["alertname", "service"]
+    assert parsed["route"]["receiver"] == "default"
+    webhooks = [r for r in parsed["receivers"] if "webhook_configs" in r]
+    assert webhooks, "no webhook receiver example"
+    (inhibit,) = parsed["inhibit_rules"]
+    assert inhibit["source_matchers"] == ['severity="critical"']
+    assert inhibit["target_matchers"] == ['severity="warning"']
+    assert inhibit["equal"] == ["alertname", "service"]
+
+
+def test_grafana_provisioning_is_well_formed(services: dict[str, dict[str, Any]]) -> None:
+    provisioning = COMPOSE_DIR / "grafana" / "provisioning"
+    sources = grafana.check_datasources(
+        yaml.safe_load((provisioning / "datasources" / "datasources.yaml").read_text())
+    )
+    assert {s["url"] for s in sources} == {"http://prometheus:9090", "http://tempo:3200"}
+    paths = grafana.check_dashboard_providers(
+        yaml.safe_load((provisioning / "dashboards" / "dashboards.yaml").read_text())
+    )
+    targets = {target for _, target in bind_mounts(services["grafana"])}
+    assert set(paths) <= targets
+    assert "/etc/grafana/provisioning" in targets
+
+
+def test_grafana_has_no_default_password_and_no_anonymous_access(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    environment = services["grafana"]["environment"]
+    assert "GF_SECURITY_ADMIN_PASSWORD" not in environment
+    assert environment["GF_SECURITY_ADMIN_PASSWORD__FILE"].startswith("/run/secrets/plexichat/")
+    assert environment["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    assert "PASSWORD" not in (COMPOSE_DIR / ".env").read_text()
+
+
+def _run_secrets_init(directory: Path, **environ: str) -> None:
+    env = {"PATH": os.environ["PATH"], "SECRETS_DIR": str(directory), **environ}
+    subprocess.run(
+        [sys.executable, str(COMPOSE_DIR / "secrets-init" / "init.py")],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_secrets_are_created_once_kept_and_overridable(tmp_path: Path) -> None:
+    _run_secrets_init(tmp_path)
+    first = {p.name: p.read_text() for p in tmp_path.iterdir()}
+    assert set(first) == {"grafana-admin-password", "redis-password"}
+    assert all(len(value) >= 32 for value in first.values())
+    assert first["grafana-admin-password"] != first["redis-password"]
+    _run_secrets_init(tmp_path)
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == first
+    _run_secrets_init(tmp_path, GRAFANA_ADMIN_PASSWORD="chosen-by-me")
+    assert (tmp_path / "grafana-admin-password").read_text() == "chosen-by-me"
+    assert (tmp_path / "redis-password").read_text() == first["redis-password"]
