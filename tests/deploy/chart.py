@@ -82,3 +82,20 @@ def generated_files(kind: str) -> list[Path]:
     """The generated copies in the chart: ``rules`` (*.yaml) or ``dashboards`` (*.json)."""
     pattern = "*.yaml" if kind == "rules" else "*.json"
     return sorted((CHART / "files" / kind).glob(pattern))
+
+
+def prometheus_config_dir(rendered: list[dict[str, Any]], directory: Path) -> Path:
+    """Lay out /etc/prometheus as the Deployment's projected volume does; return the config."""
+    deployment = one(rendered, "Deployment", "prometheus")
+    sources = deployment["spec"]["template"]["spec"]["volumes"][0]["projected"]["sources"]
+    config_maps = {c["metadata"]["name"]: c for c in find(rendered, "ConfigMap")}
+    for source in sources:
+        data = config_maps[source["configMap"]["name"]]["data"]
+        items = source["configMap"].get("items") or [{"key": k, "path": k} for k in data]
+        for item in items:
+            target = directory / item["path"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(data[item["key"]])
+    mount = deployment["spec"]["template"]["spec"]["containers"][0]["volumeMounts"][0]
+    assert mount["mountPath"] == "/etc/prometheus"
+    return directory / "prometheus.yml"

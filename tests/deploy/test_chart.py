@@ -27,6 +27,7 @@ from tests.deploy.chart import (
     objects,
     one,
     pod_specs,
+    prometheus_config_dir,
     render,
     scenario_values,
 )
@@ -352,23 +353,6 @@ def test_prometheus_rule_specs_pass_promtool(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stdout + result.stderr
 
 
-def _prometheus_config_dir(rendered: list[dict[str, Any]], directory: Path) -> Path:
-    """Lay out /etc/prometheus as the Deployment's projected volume does; return the config."""
-    deployment = one(rendered, "Deployment", "prometheus")
-    sources = deployment["spec"]["template"]["spec"]["volumes"][0]["projected"]["sources"]
-    config_maps = {c["metadata"]["name"]: c for c in find(rendered, "ConfigMap")}
-    for source in sources:
-        data = config_maps[source["configMap"]["name"]]["data"]
-        items = source["configMap"].get("items") or [{"key": k, "path": k} for k in data]
-        for item in items:
-            target = directory / item["path"]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(data[item["key"]])
-    mount = deployment["spec"]["template"]["spec"]["containers"][0]["volumeMounts"][0]
-    assert mount["mountPath"] == "/etc/prometheus"
-    return directory / "prometheus.yml"
-
-
 @pytest.mark.parametrize(
     "scenario", [None, *(p for p in SCENARIOS if "operator" not in p.name)], ids=str
 )
@@ -377,7 +361,7 @@ def test_prometheus_config_passes_promtool_with_the_rules(
 ) -> None:
     promtool = require_tool("promtool")
     rendered = objects(render(scenario_values(scenario)))
-    config = _prometheus_config_dir(rendered, tmp_path)
+    config = prometheus_config_dir(rendered, tmp_path)
     parsed = yaml.safe_load(config.read_text())
     job = parsed["scrape_configs"][0]
     assert job["job_name"] == "plexichat"  # the job the generated rules select

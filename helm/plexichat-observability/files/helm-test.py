@@ -20,11 +20,11 @@ print("service /healthz: ok")
 prometheus = os.environ.get("PROMETHEUS_URL")
 if prometheus:
     expected = {name for name in os.environ.get("EXPECTED_RULE_GROUPS", "").split(",") if name}
-    missing = expected
-    for _ in range(30):
+    deadline = time.monotonic() + float(os.environ.get("RULES_WAIT_SECONDS", "60"))
+    while True:
         groups = json.loads(get(prometheus + "/api/v1/rules"))["data"]["groups"]
         missing = expected - {group["name"] for group in groups}
-        if not missing:
+        if not missing or time.monotonic() > deadline:
             break
         time.sleep(2)
     if missing:
