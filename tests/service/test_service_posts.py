@@ -71,12 +71,16 @@ async def test_user_posts_newest_first_with_username_and_comment_count(
 
 
 async def test_user_posts_is_one_statement(client: httpx.AsyncClient, app: FastAPI) -> None:
-    # user 1 is alice from the demo data, with three posts and comments on two of them
+    # user 1 is alice from the demo data, with three posts and comments on two of them;
+    # limit 5 is not among the entries warmed into the cache at start-up, so this is a miss
     with recorded_statements(app) as statements:
-        response = await client.get("/api/users/1/posts")
+        response = await client.get("/api/users/1/posts", params={"limit": 5})
     assert response.status_code == 200
     assert len(response.json()) == 3
     assert len(statements) == 1, statements
+    with recorded_statements(app) as cached:
+        assert (await client.get("/api/users/1/posts", params={"limit": 5})).status_code == 200
+    assert cached == []
     sql = " ".join(statements[0].upper().split())
     for clause in ("JOIN USERS", "LEFT OUTER JOIN COMMENTS", "COUNT(", "GROUP BY", "ORDER BY"):
         assert clause in sql, sql

@@ -21,8 +21,12 @@ from fastapi.telemetry import TelemetryConfig
 
 from plexichat import __version__
 from plexichat.config import Settings
+from plexichat.core.logging_unified import get_performance_logger
+from plexichat.core.performance import CacheManager, LatencyOptimizer
+from plexichat.core.performance.database import SlowQueryLog, track_connections
 from plexichat.observability import Telemetry, instrument_app, instrument_engine
 from plexichat.service.activity import ActiveUsers, publish_active_users
+from plexichat.service.caching import ServiceCache, warm_cache
 from plexichat.service.database import Database, PoolSettings, create_engine, parse_url
 from plexichat.service.faults import FaultInjection
 from plexichat.service.health import router as health_router
@@ -63,6 +67,8 @@ def create_app(settings: Settings, *, metrics: MetricsRecorder | None = None) ->
     pool = PoolSettings.from_settings(settings)
     interval_s = float(settings.performance.metrics_collection_interval)
     telemetry: Telemetry | None = None
+    cache = CacheManager(settings)
+    slow_queries = SlowQueryLog.from_settings(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,11 +81,19 @@ def create_app(settings: Settings, *, metrics: MetricsRecorder | None = None) ->
             await database.warm_up(pool.min_size)
             if settings.service.seed_demo_data:
                 await seed_demo_data(database)
+            cache.query.attach(database.engine)
+            slow_queries.attach(database.engine)
+            track_connections(database.engine, get_performance_logger())
+            service_cache = ServiceCache(cache, database)
+            await cache.start()
+            await warm_cache(service_cache)
             publisher = asyncio.create_task(
                 publish_active_users(active_users, recorder, interval_s),
                 name="plexichat-active-users",
             )
-            setattr(app.state, STATE_KEY, ServiceState(database, recorder, active_users))
+            setattr(
+                app.state, STATE_KEY, ServiceState(database, recorder, active_users, service_cache)
+            )
             yield
         finally:
             with contextlib.suppress(AttributeError):
@@ -88,6 +102,8 @@ def create_app(settings: Settings, *, metrics: MetricsRecorder | None = None) ->
                 publisher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await publisher
+            await cache.close()
+            slow_queries.detach()
             if telemetry is not None:
                 telemetry.shutdown()
             await database.dispose()
@@ -103,4 +119,5 @@ def create_app(settings: Settings, *, metrics: MetricsRecorder | None = None) ->
     app.include_router(health_router)
     app.add_middleware(FaultInjection, chaos=settings.chaos)  # inside the telemetry middleware
     telemetry = _observe_app(app, settings)
+    LatencyOptimizer(settings, cache=cache).optimize_app(app)  # inside the telemetry middleware
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from plexichat.service.activity import ActiveUsers
+from plexichat.service.caching import ServiceCache
 from plexichat.service.database import Database
 from plexichat.service.metrics import MetricsRecorder
 
@@ -14,6 +15,7 @@ class ServiceState:
     database: Database
     metrics: MetricsRecorder
     active_users: ActiveUsers
+    cache: ServiceCache
 
 
 STATE_KEY = "plexichat_service"

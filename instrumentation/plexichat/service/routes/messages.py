@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from sqlalchemy import select
 
 from plexichat.service.dependencies import SessionDep, StateDep, unknown_reference
-from plexichat.service.models import Message, User
+from plexichat.service.models import Message
 from plexichat.service.schemas import MessageCreate, MessageOut
 
 router = APIRouter(prefix="/messages", tags=["messages"])
@@ -18,13 +17,8 @@ router = APIRouter(prefix="/messages", tags=["messages"])
     responses={422: {"description": "Invalid body, or sender/recipient does not exist."}},
 )
 async def send_message(body: MessageCreate, session: SessionDep, state: StateDep) -> MessageOut:
-    found = set(
-        await session.scalars(
-            select(User.id).where(User.id.in_({body.sender_id, body.recipient_id}))
-        )
-    )
     for field, user_id in (("sender_id", body.sender_id), ("recipient_id", body.recipient_id)):
-        if user_id not in found:
+        if await state.cache.user(session, user_id) is None:
             raise unknown_reference(field, "user", user_id)
     message = Message(sender_id=body.sender_id, recipient_id=body.recipient_id, body=body.body)
     session.add(message)

@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
-from sqlalchemy import select
 
 from plexichat.service import queries
 from plexichat.service.dependencies import SessionDep, StateDep, unknown_reference
-from plexichat.service.models import Comment, Post, User
+from plexichat.service.models import Comment, Post
 from plexichat.service.schemas import (
     MAX_ID,
     CommentCreate,
@@ -37,24 +36,30 @@ def _summaries(rows: Sequence[queries.PostsRow]) -> list[PostSummary]:
     responses={status.HTTP_404_NOT_FOUND: {"description": "No such user."}},
 )
 async def list_user_posts(
-    user_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: SessionDep, limit: Limit = 20
+    user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    session: SessionDep,
+    state: StateDep,
+    limit: Limit = 20,
 ) -> list[PostSummary]:
     """The user's posts, newest first, with username and comment count.
 
-    One SQL statement (``queries.user_posts``). Only when it finds nothing does a second one look
-    the user up, to tell "no posts yet" (200, empty list) from "no such user" (404).
+    Through the cache (``user_posts:{id}:{limit}``); on a miss one SQL statement
+    (``queries.user_posts``). Only when it finds nothing is the user looked up, to tell "no
+    posts yet" (200, empty list) from "no such user" (404).
     """
-    rows = (await session.execute(queries.user_posts(user_id, limit))).all()
-    if not rows and await session.get(User, user_id) is None:
+    listing = await state.cache.user_posts(session, user_id, limit)
+    if listing is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"user {user_id} does not exist")
-    return _summaries(rows)
+    return [PostSummary.model_validate(item) for item in listing]
 
 
 @router.get("/posts/popular")
-async def list_popular_posts(session: SessionDep, limit: Limit = 10) -> list[PostSummary]:
-    """The posts with the most comments."""
-    rows = (await session.execute(queries.popular_posts(limit))).all()
-    return _summaries(rows)
+async def list_popular_posts(
+    session: SessionDep, state: StateDep, limit: Limit = 10
+) -> list[PostSummary]:
+    """The posts with the most comments, through the cache (``popular_posts:{limit}``)."""
+    listing = await state.cache.popular_posts(session, limit)
+    return [PostSummary.model_validate(item) for item in listing]
 
 
 @router.post(
@@ -63,12 +68,13 @@ async def list_popular_posts(session: SessionDep, limit: Limit = 10) -> list[Pos
     responses={422: {"description": "Invalid body, or the author does not exist."}},
 )
 async def create_post(body: PostCreate, session: SessionDep, state: StateDep) -> PostOut:
-    if await session.get(User, body.user_id) is None:
+    if await state.cache.user(session, body.user_id) is None:
         raise unknown_reference("user_id", "user", body.user_id)
     post = Post(user_id=body.user_id, title=body.title, body=body.body)
     session.add(post)
     await session.commit()
     state.active_users.touch(body.user_id)
+    await state.cache.posts_changed(body.user_id)
     return PostOut.model_validate(post)
 
 
@@ -86,12 +92,14 @@ async def create_comment(
     session: SessionDep,
     state: StateDep,
 ) -> CommentOut:
-    if await session.scalar(select(Post.id).where(Post.id == post_id)) is None:
+    author_id = await state.cache.post_author(session, post_id)
+    if author_id is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"post {post_id} does not exist")
-    if await session.get(User, body.user_id) is None:
+    if await state.cache.user(session, body.user_id) is None:
         raise unknown_reference("user_id", "user", body.user_id)
     comment = Comment(post_id=post_id, user_id=body.user_id, body=body.body)
     session.add(comment)
     await session.commit()
     state.active_users.touch(body.user_id)
+    await state.cache.posts_changed(author_id)
     return CommentOut.model_validate(comment)

@@ -36,8 +36,9 @@ async def register_user(body: UserCreate, session: SessionDep, state: StateDep) 
 
 
 @router.get("/{user_id}", responses={status.HTTP_404_NOT_FOUND: {"description": "No such user."}})
-async def get_user(user_id: UserId, session: SessionDep) -> UserOut:
-    user = await session.get(User, user_id)
+async def get_user(user_id: UserId, session: SessionDep, state: StateDep) -> UserOut:
+    """The user's profile, through the cache (``user:{id}``)."""
+    user = await state.cache.user(session, user_id)
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"user {user_id} does not exist")
     return UserOut.model_validate(user)

@@ -178,6 +178,20 @@ class CacheManager:
             with contextlib.suppress(TierUnavailableError):
                 await self.redis.delete(key, notify=message(self.origin, k=[key]))
 
+    async def delete_many(self, keys: list[str]) -> None:
+        """Remove ``keys`` from every tier, on every replica, in one Redis round trip."""
+        if not keys:
+            return
+        await self.start()
+        for key in keys:
+            self._spoil(key)
+            if self.memory is not None:
+                self.memory.delete(key)
+        self._memory_changed()
+        if self.redis is not None:
+            with contextlib.suppress(TierUnavailableError):
+                await self.redis.delete_keys(keys, notify=message(self.origin, k=keys))
+
     async def invalidate_pattern(self, pattern: str) -> int:
         """Remove the keys matching the glob ``pattern`` (``user:*``) from L1 and L2 (``SCAN``,
         never ``KEYS``), on every replica; how many were removed here."""
@@ -290,10 +304,12 @@ class CacheManager:
         loader: Callable[[], Awaitable[Any]],
         ttl: float | None = None,
         cache_type: CacheType = "multi",
+        *,
+        cache_none: bool = True,
     ) -> Any:
-        """The cached value of ``key``; on a miss, ``await loader()``, store and return it.
-        The lookup is a hit when any tier -- the query cache inside ``loader`` included --
-        served it."""
+        """The cached value of ``key``; on a miss, ``await loader()``, store and return it
+        (``cache_none=False``: a ``None`` result is not stored). The lookup is a hit when any
+        tier -- the query cache inside ``loader`` included -- served it."""
         await self.start()
         found, value = await self._lookup(key, cache_type)
         self.preloader.touch(key)
@@ -309,7 +325,7 @@ class CacheManager:
             CURRENT_LOOKUP.reset(token)
             self._end_fill(key, fill)
         self.metrics.looked_up(scope.served)
-        if not fill.spoiled:
+        if not fill.spoiled and (cache_none or value is not None):
             await self._store(key, dumps(value), ttl, cache_type, notify=False)
         return value
 
@@ -319,10 +335,14 @@ class CacheManager:
         loader: Callable[[], Awaitable[Any]],
         ttl: float | None = None,
         cache_type: CacheType = "multi",
+        *,
+        delete_first: bool = True,
     ) -> None:
-        """Invalidate ``key`` everywhere now, and recompute it in the background (after a
-        write: the next read is a hit on the new value). Not counted as a lookup."""
-        await self.delete(key)
+        """Invalidate ``key`` everywhere now (``delete_first=False``: the caller just did), and
+        recompute it in the background (after a write: the next read is a hit on the new
+        value). Not counted as a lookup."""
+        if delete_first:
+            await self.delete(key)
         fill = self._begin_fill(key)
 
         async def run() -> None:

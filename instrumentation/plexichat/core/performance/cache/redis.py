@@ -160,6 +160,16 @@ class RedisTier:
 
         await self.call("UNLINK", run)
 
+    async def delete_keys(self, keys: list[str], notify: bytes | None = None) -> None:
+        async def run() -> None:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.unlink(*(self.prefix + k for k in keys))
+            if notify is not None:
+                pipe.publish(self.channel, notify)
+            await pipe.execute()
+
+        await self.call("UNLINK", run)
+
     async def delete_pattern(self, pattern: str) -> int:
         """Delete every key matching ``pattern`` (after the prefix): SCAN, then UNLINK."""
         match = escape_glob(self.prefix) + pattern
