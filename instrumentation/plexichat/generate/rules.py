@@ -50,7 +50,6 @@ def catalog_alerts(options: Options) -> Iterator[dict[str, Any]]:
                     f"the alert threshold {promql.display(entry, alert.value)} "
                     f"(target {resolved.target.op} {promql.display(entry, resolved.target.value)})."
                 ),
-                "description": f"{entry.description}. {entry.runbook}",
                 "runbook_url": options.runbook_url(anchor(name)),
             },
         }

@@ -1,0 +1,78 @@
+"""Reading generated artifacts back: rule files, dashboard queries, series names in PromQL."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+ALERTS = ROOT / "alerts"
+DASHBOARDS = ROOT / "dashboards"
+RULE_FILES = sorted(ALERTS.glob("*.yaml"))
+DASHBOARD_FILES = sorted(DASHBOARDS.glob("*.json"))
+UNIT_TESTS = sorted((ALERTS / "tests").glob("*.yaml"))
+
+GRAFANA_VARIABLES = {"$job": "plexichat", "$instance": ".+"}
+"""What a dashboard's variables become when its queries run against Prometheus."""
+
+_SELECTED = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\s*[{\[]")
+_LABEL_VALUES = re.compile(r"label_values\((.*),\s*\w+\)")
+_SUFFIXES = ("_bucket", "_sum", "_count")
+
+
+def rules(path: Path) -> list[dict[str, Any]]:
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [rule for group in document["groups"] for rule in group["rules"]]
+
+
+def all_rules() -> list[dict[str, Any]]:
+    return [rule for path in RULE_FILES for rule in rules(path)]
+
+
+def alerts() -> list[dict[str, Any]]:
+    return [rule for rule in all_rules() if "alert" in rule]
+
+
+def records() -> set[str]:
+    return {rule["record"] for rule in all_rules() if "record" in rule}
+
+
+def dashboard(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def dashboard_queries(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """``(panel title, PromQL)`` of every panel target and query variable, variables filled in."""
+    for panel in data["panels"]:
+        for target in panel.get("targets", []):
+            yield panel["title"], fill(target["expr"])
+    for variable in data["templating"]["list"]:
+        if variable["type"] == "query":
+            match = _LABEL_VALUES.fullmatch(variable["query"])
+            assert match, variable["query"]
+            yield f"variable {variable['name']}", fill(match.group(1))
+
+
+def fill(expr: str) -> str:
+    for name, value in GRAFANA_VARIABLES.items():
+        expr = expr.replace(name, value)
+    return expr
+
+
+def series_names(expr: str) -> set[str]:
+    """Metric names selected in ``expr`` (a name followed by ``{`` or ``[``), histogram
+    suffixes removed; label matchers and function names are not selectors."""
+    inside_braces = re.sub(r"\{[^}]*\}", "{}", expr)
+    found = set()
+    for name in _SELECTED.findall(inside_braces):
+        for suffix in _SUFFIXES:
+            if name.endswith(suffix) and ":" not in name:
+                name = name[: -len(suffix)]
+        found.add(name)
+    return found
