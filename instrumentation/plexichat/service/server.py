@@ -1,8 +1,11 @@
 """``plexichat-obs serve``: run the chat API under uvicorn.
 
-One worker (the ``active_users`` tracker and the metrics live in the process). uvloop and
-httptools when they are importable, asyncio and h11 otherwise. The access log is off unless asked
-for: request metrics and traces cover it. SIGTERM and SIGINT shut down gracefully (uvicorn stops
+One worker (the ``active_users`` tracker and the metrics live in the process). The event loop
+is ``performance.async_settings.event_loop_policy`` (``uvloop`` needs the package; asking for it
+without is an error), httptools when importable, else h11. At most
+``resource_limits.max_connections`` connections and tasks are served at once (uvicorn answers
+503 beyond). The performance log goes where ``performance_log_file`` says. The access log is
+off unless asked for: request metrics and traces cover it. SIGTERM and SIGINT shut down gracefully (uvicorn stops
 accepting, finishes in-flight requests, then runs the lifespan shutdown).
 """
 
@@ -13,15 +16,22 @@ import logging
 
 import uvicorn
 
-from plexichat.config import Settings, log_inert_keys
+from plexichat.config import ConfigError, Settings, log_inert_keys
+from plexichat.core.logging_unified import configure_performance_log
 from plexichat.service.app import create_app
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
-def event_loop() -> str:
-    """uvicorn's ``loop`` option: ``uvloop`` when importable, else ``asyncio``."""
-    return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
+def event_loop(settings: Settings) -> str:
+    """uvicorn's ``loop`` option: ``performance.async_settings.event_loop_policy``."""
+    policy = settings.performance.async_settings.event_loop_policy
+    if policy == "uvloop" and importlib.util.find_spec("uvloop") is None:
+        raise ConfigError(
+            "performance.async_settings.event_loop_policy",
+            "'uvloop' is not installed (pip install uvloop, or set it to 'asyncio')",
+        )
+    return policy
 
 
 def http_protocol() -> str:
@@ -29,15 +39,16 @@ def http_protocol() -> str:
     return "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
 
 
-def serve(settings: Settings, *, log_level: str = "info", access_log: bool = False) -> int:
-    """Serve until SIGTERM/SIGINT; 0 after a clean shutdown (uvicorn exits 3 if start-up fails)."""
-    log_inert_keys(settings, logging.getLogger("plexichat.service"))
-    app = create_app(settings)
-    config = uvicorn.Config(
-        app,
+def uvicorn_config(
+    settings: Settings, *, log_level: str = "info", access_log: bool = False
+) -> uvicorn.Config:
+    """The server's configuration for ``settings``."""
+    return uvicorn.Config(
+        create_app(settings),
         host=settings.service.host,
         port=settings.service.port,
-        loop=event_loop(),
+        loop=event_loop(settings),
+        limit_concurrency=settings.performance.resource_limits.max_connections,
         http=http_protocol(),
         lifespan="on",
         access_log=access_log,
@@ -45,5 +56,12 @@ def serve(settings: Settings, *, log_level: str = "info", access_log: bool = Fal
         workers=1,
         server_header=False,
     )
+
+
+def serve(settings: Settings, *, log_level: str = "info", access_log: bool = False) -> int:
+    """Serve until SIGTERM/SIGINT; 0 after a clean shutdown (uvicorn exits 3 if start-up fails)."""
+    log_inert_keys(settings, logging.getLogger("plexichat.service"))
+    configure_performance_log(settings)
+    config = uvicorn_config(settings, log_level=log_level, access_log=access_log)
     uvicorn.Server(config).run()
     return 0

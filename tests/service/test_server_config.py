@@ -1,0 +1,52 @@
+"""``plexichat-obs serve`` honours async_settings.event_loop_policy and max_connections."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from plexichat.config import ConfigError, Settings, load_settings
+from plexichat.service import server
+
+
+def _settings(tmp_path: Path, policy: str, max_connections: int = 1000) -> Settings:
+    return load_settings(
+        environ={},
+        overrides={
+            "service": {"data_dir": str(tmp_path)},
+            "performance": {
+                "monitoring_enabled": False,
+                "async_settings": {"event_loop_policy": policy},
+                "resource_limits": {"max_connections": max_connections},
+            },
+        },
+    )
+
+
+@pytest.mark.parametrize("policy", ["asyncio", "uvloop"])
+def test_the_configured_event_loop_runs(tmp_path: Path, policy: str) -> None:
+    if policy == "uvloop" and importlib.util.find_spec("uvloop") is None:
+        pytest.skip("uvloop is not installed")
+    config = server.uvicorn_config(_settings(tmp_path, policy, 7))
+    assert config.loop == policy
+    assert config.limit_concurrency == 7
+    factory = config.get_loop_factory()
+    assert factory is not None
+    loop = factory()
+    try:
+        expected = "uvloop" if policy == "uvloop" else "asyncio"
+        assert type(loop).__module__.split(".")[0] == expected
+        assert isinstance(loop, asyncio.AbstractEventLoop)
+    finally:
+        loop.close()
+
+
+def test_uvloop_asked_for_but_missing_is_a_config_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ConfigError, match="event_loop_policy"):
+        server.event_loop(_settings(tmp_path, "uvloop"))
