@@ -5,8 +5,9 @@ is ``performance.async_settings.event_loop_policy`` (``uvloop`` needs the packag
 without is an error), httptools when importable, else h11. At most
 ``resource_limits.max_connections`` connections and tasks are served at once (uvicorn answers
 503 beyond). The performance log goes where ``performance_log_file`` says. The access log is
-off unless asked for: request metrics and traces cover it. SIGTERM and SIGINT shut down gracefully (uvicorn stops
-accepting, finishes in-flight requests, then runs the lifespan shutdown).
+off unless asked for: request metrics and traces cover it. SIGTERM and SIGINT shut down
+gracefully (uvicorn stops accepting, finishes in-flight requests, then runs the lifespan
+shutdown).
 """
 
 from __future__ import annotations
