@@ -1,0 +1,100 @@
+"""Generated dashboards: Grafana 11 schema (grafana-foundation-sdk 11.6) keeps every key, panel
+ids are unique, the grid fits 24 columns without overlap, every variable is defined."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from grafana_foundation_sdk.cog import plugins
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models.dashboard import Dashboard
+
+from tests.generate import support
+
+MODERN = {"timeseries", "stat", "gauge", "bargauge", "table"}
+BUILTIN = {"__rate_interval", "__interval", "__range", "__all"}
+
+plugins.register_default_plugins()
+
+
+def _lost(original: Any, loaded: Any, path: str = "") -> list[str]:
+    if isinstance(original, dict):
+        if not isinstance(loaded, dict):
+            return [path]
+        missing = [f"{path}.{key}" for key in original if key not in loaded]
+        return missing + [
+            lost
+            for key, value in original.items()
+            if key in loaded
+            for lost in _lost(value, loaded[key], f"{path}.{key}")
+        ]
+    if isinstance(original, list) and isinstance(loaded, list):
+        return [
+            lost
+            for i, (a, b) in enumerate(zip(original, loaded, strict=True))
+            for lost in _lost(a, b, f"{path}[{i}]")
+        ]
+    return []
+
+
+@pytest.fixture(params=support.DASHBOARD_FILES, ids=lambda p: p.stem)
+def board(request: pytest.FixtureRequest) -> dict[str, Any]:
+    path: Path = request.param
+    return support.dashboard(path)
+
+
+def test_foundation_sdk_loads_it_without_losing_a_key(board: dict[str, Any]) -> None:
+    loaded = json.loads(json.dumps(Dashboard.from_json(board), cls=JSONEncoder))
+    assert _lost(board, loaded) == []
+
+
+def test_modern_panels_schema_version_datasource_variable_and_banner(
+    board: dict[str, Any],
+) -> None:
+    assert board["schemaVersion"] == 39
+    assert board["uid"].startswith("plexichat-")
+    assert "DO NOT EDIT" in board["description"]
+    assert "plexichat-obs generate" in board["description"]
+    for panel in board["panels"]:
+        assert panel["type"] in MODERN
+        assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
+        assert panel["description"]
+        for target in panel["targets"]:
+            assert target["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
+
+
+def test_panel_ids_unique_and_grid_inside_24_columns_without_overlap(
+    board: dict[str, Any],
+) -> None:
+    ids = [panel["id"] for panel in board["panels"]]
+    assert len(ids) == len(set(ids))
+    taken: set[tuple[int, int]] = set()
+    for panel in board["panels"]:
+        grid = panel["gridPos"]
+        assert grid["x"] >= 0
+        assert grid["w"] > 0
+        assert grid["x"] + grid["w"] <= 24
+        cells = {
+            (x, y)
+            for x in range(grid["x"], grid["x"] + grid["w"])
+            for y in range(grid["y"], grid["y"] + grid["h"])
+        }
+        assert not cells & taken, f"{panel['title']} overlaps another panel"
+        taken |= cells
+
+
+def test_every_variable_used_is_defined(board: dict[str, Any]) -> None:
+    defined = {variable["name"] for variable in board["templating"]["list"]} | BUILTIN
+    text = json.dumps(board)
+    used = set(re.findall(r"\$\{?(\w+)", text))
+    assert used - defined == set()
+    assert {"datasource", "job", "instance"} <= defined
+
+
+def test_uids_are_stable_and_distinct() -> None:
+    uids = [support.dashboard(path)["uid"] for path in support.DASHBOARD_FILES]
+    assert sorted(uids) == sorted(f"plexichat-{p.stem}" for p in support.DASHBOARD_FILES)
