@@ -34,6 +34,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def core_busy_seconds(core: int) -> float:
+    """Non-idle time of one CPU core (all processes, kernel included) from ``/proc/stat``."""
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith(f"cpu{core} "):
+                ticks = [int(x) for x in line.split()[1:]]
+                idle = ticks[3] + ticks[4]  # idle + iowait
+                return (sum(ticks[:8]) - idle) / CLK_TCK  # guest time is already in user
+    raise ValueError(f"no cpu{core} in /proc/stat")
+
+
 def _duration(text: str) -> float:
     match = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
     if match is None:

@@ -80,6 +80,7 @@ METRICS: dict[str, Callable[[Round], float]] = {
     "p50": lambda r: 1e3 * r["p50"],
     "p99": lambda r: 1e3 * r["p99"],
     "cpu_util": lambda r: r["cpu_s"] / r["seconds"],
+    "foreign": lambda r: r.get("foreign_s", 0.0) / r["seconds"],
     "spans_per_req": lambda r: r["spans"] / r["served"] if r.get("spans") is not None else -1.0,
 }
 
@@ -140,6 +141,7 @@ COLUMNS = (
     ("CPU-norm x instrumentator", f"norm_vs_{INSTRUMENTATOR}", 2),
     ("CPU-norm x otel-metrics", f"norm_vs_{OTEL_METRICS}", 2),
     ("server CPU util", "cpu_util", 2),
+    ("other load on server core", "foreign", 2),
     ("spans/req", "spans_per_req", 2),
 )
 

@@ -56,11 +56,13 @@ def measure(
     try:
         load.wait_ready(url, proc)
         warm = load.run_wrk(url, args.warmup, args.connections, args.load_core)
+        core0 = load.core_busy_seconds(args.server_core)
         cpu0 = load.cpu_seconds(proc.pid)
         wall0 = time.monotonic()
         result = load.run_wrk(url, args.duration, args.connections, args.load_core)
         cpu1 = load.cpu_seconds(proc.pid)
         wall = time.monotonic() - wall0
+        core1 = load.core_busy_seconds(args.server_core)
     finally:
         load.stop(proc)  # SIGTERM: exporters flush what they hold
     received = sink_stats(sink)
@@ -70,6 +72,8 @@ def measure(
         "requests": result.requests,
         "seconds": wall,
         "cpu_s": cpu1 - cpu0,
+        # busy time of the server's core not spent in the server: other processes, softirq
+        "foreign_s": max(0.0, (core1 - core0) - (cpu1 - cpu0)),
         "rps": result.rps,
         "p50": result.p50,
         "p99": result.p99,
@@ -140,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"round {n + 1}/{args.rounds} {variant:22} {r['rps']:9.0f} req/s "
                     f"{1e6 * r['cpu_s'] / r['requests']:6.1f} us CPU/req "
-                    f"p99 {1e3 * r['p99']:6.2f} ms{errors}",
+                    f"p99 {1e3 * r['p99']:6.2f} ms "
+                    f"other load on server core {r['foreign_s'] / r['seconds']:4.2f}{errors}",
                     flush=True,
                 )
     finally:
