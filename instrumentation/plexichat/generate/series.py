@@ -17,8 +17,8 @@ SUPPORTING_SERIES = MappingProxyType(
         "plexichat_api_calls_total": "performance logger: api_calls",
         "plexichat_active_users": "performance logger: active_users",
         "plexichat_database_connections": "performance logger: database_connections (the guide)",
-        "plexichat_cache_evictions_total": "plexichat.cache.evictions{cache.tier} (issue 3)",
-        "plexichat_cache_memory_usage_bytes": "plexichat.cache.memory.usage{cache.tier} (issue 3)",
+        "plexichat_cache_evictions_total": "plexichat.cache.evictions{cache.tier}",
+        "plexichat_cache_memory_usage_bytes": "plexichat.cache.memory.usage{cache.tier}",
     }
 )
 """Prometheus name (without _bucket/_sum/_count) -> its instrument or source."""
