@@ -2,8 +2,10 @@
 
 ``--identities N`` gives each request one of N addresses in ``10.0.0.0/8`` (identity ``i`` is
 ``10.a.b.c`` with ``a.b.c`` the 24-bit ``i``: ``10.0.0.0``, ``10.0.0.1``, ...), chosen uniformly
-per request. This only matters to a server that trusts ``X-Forwarded-For`` -- for per-client rate
-limits, say; the PlexiChat service does not trust it yet, so today it changes nothing there.
+per request. This only matters to a server that trusts ``X-Forwarded-For``: the PlexiChat service
+counts rate limits per client and believes the header only when configured to
+(``api.rate_limiting.client_header: X-Forwarded-For`` with loadgen's address in
+``trusted_proxies``); otherwise every request counts against loadgen's own address.
 """
 
 from __future__ import annotations

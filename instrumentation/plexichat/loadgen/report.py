@@ -37,8 +37,12 @@ class Stats:
     latencies_s: list[float] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
     operations: Counter[str] = field(default_factory=Counter)
+    rate_limited: int = 0
+    rate_limit_policy: str | None = None
 
     def record(self, operation: str, status: int, latency_s: float) -> None:
+        if status == 429:
+            self.rate_limited += 1
         self.latencies_s.append(latency_s)
         self.statuses[status_class(status)] += 1
         self.operations[operation] += 1
@@ -80,6 +84,8 @@ class Summary:
     latency_ms: dict[str, float]
     operations: dict[str, int]
     setup_users: int
+    rate_limited: int = 0
+    rate_limit_policy: str | None = None
 
     @classmethod
     def from_stats(
@@ -116,12 +122,28 @@ class Summary:
             },
             operations=dict(sorted(stats.operations.items())),
             setup_users=setup_users,
+            rate_limited=stats.rate_limited,
+            rate_limit_policy=stats.rate_limit_policy,
         )
 
     @property
     def unreachable(self) -> bool:
         """Every request sent failed to get any response."""
         return self.sent > 0 and self.responses == 0
+
+    def rate_limit_line(self) -> str:
+        """What limit the run ran under, from the server's ``RateLimit-Policy`` header, and
+        how many requests it refused (429): those measured the limiter, not the service."""
+        policy = (
+            f"server policy {self.rate_limit_policy} (requests;w=window s) per client"
+            if self.rate_limit_policy
+            else "server announced no rate limit"
+        )
+        share = self.rate_limited / self.responses * 100 if self.responses else 0.0
+        flag = "!! " if self.rate_limited else ""
+        return (
+            f"  {flag}rate limited (429) {self.rate_limited} ({share:.1f}% of responses); {policy}"
+        )
 
     def to_json(self) -> str:
         data: dict[str, Any] = asdict(self)
@@ -134,6 +156,7 @@ class Summary:
         return "\n".join(
             [
                 f"loadgen summary for {self.url} ({self.duration_s:g} s, {self.setup_users} users)",
+                self.rate_limit_line(),
                 f"  rate       target {self.target_rps:g}/s  achieved {self.achieved_rps:g}/s"
                 f"  (sent {self.sent}, dropped at in-flight cap {self.dropped})",
                 f"  responses  {self.responses}  {classes or '-'}",

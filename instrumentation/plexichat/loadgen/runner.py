@@ -112,6 +112,8 @@ class _Run:
             self.stats.connection_errors += 1
             return
         self.stats.record(spec.operation, response.status_code, self.loop.time() - due)
+        if self.stats.rate_limit_policy is None:
+            self.stats.rate_limit_policy = response.headers.get("ratelimit-policy")
         if response.status_code == 201 and spec.operation in ("register", "create_post"):
             new_id = int(response.json()["id"])
             if spec.operation == "register":

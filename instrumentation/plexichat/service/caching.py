@@ -3,7 +3,7 @@
 ============================  ==========================  =====================================
 key                           value                       changed by
 ============================  ==========================  =====================================
-``user:{id}``                 the user's profile          nothing yet (users are not edited);
+``user:{id}``                 the user's profile          registration (written through);
                                                           unknown ids are not cached
 ``user_posts:{id}:{limit}``   the user's posts listing    a post by the user, a comment on
                                                           one of the user's posts
@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plexichat.core.performance import CacheManager
+from plexichat.core.performance.cache import uncounted
 from plexichat.service import queries
 from plexichat.service.database import Database
 from plexichat.service.models import Post, User
@@ -87,6 +88,10 @@ class ServiceCache:
         found: list[dict[str, Any]] = await self.cache.get_or_set(f"popular_posts:{limit}", load)
         return found
 
+    async def user_created(self, profile: dict[str, Any]) -> None:
+        """A registration committed: its profile is cached at once (write-through)."""
+        await self.cache.set(f"user:{profile['id']}", profile)
+
     async def post_author(self, session: AsyncSession, post_id: int) -> int | None:
         author: int | None = await session.scalar(select(Post.user_id).where(Post.id == post_id))
         return author
@@ -123,6 +128,11 @@ async def warm_cache(service_cache: ServiceCache) -> int:
     """Preload the popular posts and the most recent authors' profiles and listings (the
     guide's cache warming); how many entries were written."""
     cache = service_cache.cache
+    with uncounted():
+        return await _warm(service_cache, cache)
+
+
+async def _warm(service_cache: ServiceCache, cache: CacheManager) -> int:
     async with service_cache.database.sessions() as session:
         popular = await service_cache._fresh_popular(DEFAULT_POPULAR_LIMIT)
         await cache.set(f"popular_posts:{DEFAULT_POPULAR_LIMIT}", popular, ttl=3600)

@@ -32,7 +32,9 @@ async def register_user(body: UserCreate, session: SessionDep, state: StateDep) 
             status.HTTP_409_CONFLICT, f"username {body.username!r} is taken"
         ) from None
     state.metrics.increment_counter("user_registrations")
-    return UserOut.model_validate(user)
+    profile = UserOut.model_validate(user)
+    await state.cache.user_created(profile.model_dump(mode="json"))
+    return profile
 
 
 @router.get("/{user_id}", responses={status.HTTP_404_NOT_FOUND: {"description": "No such user."}})

@@ -4,6 +4,6 @@ from .breaker import CircuitBreaker
 from .manager import CacheManager
 from .memory import MemoryCache
 from .query import QueryCache
-from .stats import CacheStats
+from .stats import CacheStats, uncounted
 
-__all__ = ["CacheManager", "CacheStats", "CircuitBreaker", "MemoryCache", "QueryCache"]
+__all__ = ["CacheManager", "CacheStats", "CircuitBreaker", "MemoryCache", "QueryCache", "uncounted"]

@@ -43,7 +43,7 @@ from .memory import MemoryCache
 from .query import QueryCache
 from .redis import RedisTier, TierUnavailableError
 from .serialization import dumps, loads
-from .stats import CURRENT_LOOKUP, CacheMetrics, CacheStats, LookupScope, MiB
+from .stats import CURRENT_LOOKUP, CacheMetrics, CacheStats, LookupScope, MiB, uncounted
 
 if TYPE_CHECKING:
     from plexichat.config import Settings
@@ -347,7 +347,8 @@ class CacheManager:
 
         async def run() -> None:
             try:
-                value = await loader()
+                with uncounted():
+                    value = await loader()
             finally:
                 self._end_fill(key, fill)
             if not fill.spoiled:

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -150,3 +151,13 @@ class LookupScope:
 
 
 CURRENT_LOOKUP: ContextVar[LookupScope | None] = ContextVar("plexichat_cache_lookup", default=None)
+
+
+@contextmanager
+def uncounted() -> Iterator[None]:
+    """Tier requests inside the block are not top-level lookups (refreshes, warming)."""
+    token = CURRENT_LOOKUP.set(LookupScope())
+    try:
+        yield
+    finally:
+        CURRENT_LOOKUP.reset(token)
