@@ -30,20 +30,21 @@ def test_keys_set_by_a_file_and_a_variable(tmp_path: Path) -> None:
 
 def test_a_profile_s_inert_keys_are_listed() -> None:
     keys = inert_keys_set(load_settings(profile="production", environ={}))
-    assert "performance.async_settings.max_workers" in keys
-    assert "performance.caching.redis_cache.host" in keys
+    assert "performance.async_settings.max_workers" not in keys  # optimize_context()
+    assert "performance.async_settings.thread_pool_size" in keys
+    assert "performance.caching.redis_cache.host" not in keys  # the cache tiers are live
     assert "performance.async_settings.event_loop_policy" not in keys
     assert "performance.database.connection_pool.max_size" not in keys
 
 
 def test_one_log_line_lists_them(caplog: pytest.LogCaptureFixture) -> None:
-    settings = load_settings(environ={"PLEXICHAT_API__REQUEST_TIMEOUT": "5"})
+    settings = load_settings(environ={"PLEXICHAT_BACKGROUND_TASKS__TASK_TIMEOUT": "5"})
     logger = logging.getLogger("test.config")
     with caplog.at_level(logging.INFO, logger="test.config"):
-        assert log_inert_keys(settings, logger) == ["performance.api.request_timeout"]
+        assert log_inert_keys(settings, logger) == ["performance.background_tasks.task_timeout"]
     assert [r.getMessage() for r in caplog.records] == [
-        "configuration keys accepted but not yet in effect: performance.api.request_timeout"
-        " (sources: PLEXICHAT_API__REQUEST_TIMEOUT)"
+        "configuration keys accepted but not yet in effect: "
+        "performance.background_tasks.task_timeout (sources: PLEXICHAT_BACKGROUND_TASKS__TASK_TIMEOUT)"
     ]
 
 

@@ -11,17 +11,10 @@ from .settings import Settings
 INERT_KEYS: frozenset[str] = frozenset(
     {
         "performance.latency_optimizer.optimization_level",
-        "performance.latency_optimizer.compression",
         "performance.latency_optimizer.query_optimization",
-        "performance.latency_optimizer.preloading",
-        "performance.caching",
-        "performance.async_settings.max_workers",
         "performance.async_settings.thread_pool_size",
         "performance.resource_limits.max_cpu_usage",
         "performance.resource_limits.max_open_files",
-        "performance.resource_limits.max_connections",
-        "performance.database.query_optimization",
-        "performance.api",
         "performance.background_tasks",
         # performance.metrics_collection_interval is the interval that takes effect.
         "performance.metrics.collection_interval",
