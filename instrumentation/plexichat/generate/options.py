@@ -70,6 +70,12 @@ class Options:
         """The label matcher of every rule: ``job="plexichat"``."""
         return f'job="{self.job}"'
 
+    @property
+    def alert_labels(self) -> dict[str, str]:
+        """Labels every alert carries, also when its expression aggregates them away, so that
+        Alertmanager can group, inhibit and silence by ``service`` and ``job``."""
+        return {"job": self.job, "service": self.job}
+
     def thresholds(self, entry: MetricEntry) -> Thresholds:
         return entry.thresholds(self.profile, self.settings)
 

@@ -43,7 +43,7 @@ def catalog_alerts(options: Options) -> Iterator[dict[str, Any]]:
             "alert": name,
             "expr": f"(\n{query}\n) {alert.op} {promql.number(alert.value)}",
             "for": alert.for_,
-            "labels": {"severity": alert.severity, "metric": entry.id},
+            "labels": {"severity": alert.severity, "metric": entry.id, **options.alert_labels},
             "annotations": {
                 "summary": (
                     f"{entry.guide_name} of {options.job} is {promql.humanized(entry)}, {side} "
@@ -61,7 +61,7 @@ def service_alerts(options: Options) -> Iterator[dict[str, Any]]:
         "alert": SERVICE_DOWN,
         "expr": f"up{{{options.selector}}} == 0",
         "for": "1m",
-        "labels": {"severity": "critical"},
+        "labels": {"severity": "critical", **options.alert_labels},
         "annotations": {
             "summary": f"{job} target {{{{ $labels.instance }}}} is down: Prometheus cannot "
             "scrape its /metrics (up == 0).",
@@ -72,7 +72,7 @@ def service_alerts(options: Options) -> Iterator[dict[str, Any]]:
         "alert": SERVICE_ABSENT,
         "expr": f"absent(up{{{options.selector}}})",
         "for": "5m",
-        "labels": {"severity": "critical"},
+        "labels": {"severity": "critical", **options.alert_labels},
         "annotations": {
             "summary": f"No {job} target is scraped at all (no up series for job={job!r}): "
             "service discovery or the scrape configuration lost it.",
@@ -84,7 +84,7 @@ def service_alerts(options: Options) -> Iterator[dict[str, Any]]:
         "expr": f"sum by (job, instance, metric) "
         f"(increase(plexichat_metric_overflow_total{{{options.selector}}}[5m])) > 0",
         "for": "0m",
-        "labels": {"severity": "warning"},
+        "labels": {"severity": "warning", **options.alert_labels},
         "annotations": {
             "summary": "Metric {{ $labels.metric }} on {{ $labels.instance }} exceeded its series "
             "budget: {{ $value | humanize }} new label sets folded into the overflow series "

@@ -149,6 +149,7 @@ def alert_rules(options: Options) -> Iterator[dict[str, Any]]:
                     "slo": slo.name,
                     "long_window": window.long,
                     "short_window": window.short,
+                    **options.alert_labels,
                 },
                 "annotations": {
                     "summary": (
