@@ -44,7 +44,8 @@ def test_one_log_line_lists_them(caplog: pytest.LogCaptureFixture) -> None:
         assert log_inert_keys(settings, logger) == ["performance.background_tasks.task_timeout"]
     assert [r.getMessage() for r in caplog.records] == [
         "configuration keys accepted but not yet in effect: "
-        "performance.background_tasks.task_timeout (sources: PLEXICHAT_BACKGROUND_TASKS__TASK_TIMEOUT)"
+        "performance.background_tasks.task_timeout "
+        "(sources: PLEXICHAT_BACKGROUND_TASKS__TASK_TIMEOUT)"
     ]
 
 
