@@ -25,7 +25,7 @@ current while the request runs so database and internal spans nest under them.
 from __future__ import annotations
 
 from time import perf_counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -40,21 +40,54 @@ KNOWN_METHODS = frozenset(
 )
 _BOUND_CACHE_FACTOR = 4  # bound attribute sets kept per series budget before we stop caching
 
-Bound = tuple[HistogramSeries, HistogramSeries, HistogramSeries]
 
-
-def route_template(scope: Scope) -> str | None:
-    """The matched route's full path template, or ``None`` when no route matched.
+def matched_route(scope: Scope) -> Any:
+    """The route object the router matched, or ``None``.
 
     FastAPI >= 0.16x keeps included routers nested: ``scope["route"]`` is the inner route
-    (``/users/{user_id}``) and the template with the include prefixes
-    (``/api/users/{user_id}``) is on the effective route context FastAPI leaves in
-    ``scope["fastapi"]``; plain Starlette routes carry their full template themselves."""
-    route = scope.get("fastapi", {}).get("effective_route_context") or scope.get("route")
+    (``/users/{user_id}``) and the route with the include prefixes (``/api/users/{user_id}``)
+    is the effective route context FastAPI leaves in ``scope["fastapi"]``; plain Starlette
+    routes carry their full template themselves."""
+    fastapi_scope = scope.get("fastapi")
+    if fastapi_scope is not None:
+        effective = fastapi_scope.get("effective_route_context")
+        if effective is not None:
+            return effective
+    return scope.get("route")
+
+
+def route_template(route: Any) -> str | None:
+    """The path template of a matched route (``None`` for no route)."""
     if route is None:
         return None
     template = getattr(route, "path_format", None) or getattr(route, "path", None)
     return template if isinstance(template, str) else None
+
+
+class BoundSeries:
+    """The three histograms of one (method, route, status, error) combination, recorded
+    together with one call: the per-request cost of the metrics is this method."""
+
+    __slots__ = ("body_size", "duration", "route", "template", "ttfb")
+
+    def __init__(
+        self,
+        route: Any,
+        template: str | None,
+        duration: HistogramSeries,
+        ttfb: HistogramSeries,
+        body_size: HistogramSeries,
+    ) -> None:
+        self.route = route
+        self.template = template
+        self.duration = duration
+        self.ttfb = ttfb
+        self.body_size = body_size
+
+    def record(self, duration: float, ttfb: float, size: int) -> None:
+        self.duration.record(duration)
+        self.ttfb.record(ttfb)
+        self.body_size.record(size)
 
 
 class TelemetryMiddleware:
@@ -67,7 +100,7 @@ class TelemetryMiddleware:
         self._ttfb = telemetry.http_ttfb
         self._body_size = telemetry.http_body_size
         self._active = telemetry.http_active
-        self._bound: dict[tuple[str, str | None, int, str | None], Bound] = {}
+        self._bound: dict[tuple[str, int, int, str | None], BoundSeries] = {}
         self._bound_limit = _BOUND_CACHE_FACTOR * self._duration.limit
         self._active_bound: dict[tuple[str, str], CounterSeries] = {}
         self._tracer = telemetry.tracer
@@ -119,16 +152,14 @@ class TelemetryMiddleware:
             active.value -= 1
             if error_type is None and status >= 500:
                 error_type = str(status)
-            route = route_template(scope)
-            key = (method, route, status, error_type)
+            route = matched_route(scope)
+            key = (method, id(route), status, error_type)
             bound = self._bound.get(key)
-            if bound is None:
-                bound = self._bind(key)
-            bound[0].record(end - start)
-            bound[1].record((first_byte or end) - start)
-            bound[2].record(body_size)
+            if bound is None or bound.route is not route:
+                bound = self._bind(key, route)
+            bound.record(end - start, (first_byte or end) - start, body_size)
             if span is not None:
-                self._end_span(span, scope["path"], route, status, error_type)
+                self._end_span(span, scope["path"], bound.template, status, error_type)
 
     def _active_series(self, method: str, scheme: str) -> CounterSeries:
         key = (method, scheme)
@@ -141,10 +172,15 @@ class TelemetryMiddleware:
                 self._active_bound[key] = series
         return series
 
-    def _bind(self, key: tuple[str, str | None, int, str | None]) -> Bound:
-        found = (self._duration.series(key), self._ttfb.series(key), self._body_size.series(key))
+    def _bind(self, key: tuple[str, int, int, str | None], route: Any) -> BoundSeries:
+        """Bind the series of a new combination; keyed by the route object's identity
+        (routes live as long as the app; ``bound.route is route`` guards id reuse)."""
+        method, _, status, error_type = key
+        template = route_template(route)
+        attrs = (method, template, status, error_type)
+        found = [family.series(attrs) for family in (self._duration, self._ttfb, self._body_size)]
         assert all(isinstance(s, HistogramSeries) for s in found)
-        bound: Bound = found  # type: ignore[assignment]
+        bound = BoundSeries(route, template, *found)  # type: ignore[arg-type]
         if len(self._bound) < self._bound_limit:
             self._bound[key] = bound
         return bound
