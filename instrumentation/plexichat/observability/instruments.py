@@ -63,19 +63,23 @@ class HistogramSeries:
     """One attribute set of an explicit-bucket histogram (OpenTelemetry bucket semantics:
     bucket ``i`` counts values in ``(bounds[i-1], bounds[i]]``)."""
 
-    __slots__ = ("bounds", "count", "counts", "max", "min", "sum")
+    __slots__ = ("bounds", "counts", "max", "min", "sum")
 
     def __init__(self, bounds: tuple[float, ...]) -> None:
         self.bounds = bounds
         self.counts = [0] * (len(bounds) + 1)
-        self.count = 0
         self.sum = 0.0
         self.min = math.inf
         self.max = -math.inf
 
+    @property
+    def count(self) -> int:
+        """Values recorded (the sum of the bucket counts: not kept separately, to keep
+        ``record`` short)."""
+        return sum(self.counts)
+
     def record(self, value: float) -> None:
         self.counts[bisect_left(self.bounds, value)] += 1
-        self.count += 1
         self.sum += value
         if value < self.min:
             self.min = value

@@ -24,6 +24,7 @@ current while the request runs so database and internal spans nest under them.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
@@ -85,9 +86,28 @@ class BoundSeries:
         self.body_size = body_size
 
     def record(self, duration: float, ttfb: float, size: int) -> None:
-        self.duration.record(duration)
-        self.ttfb.record(ttfb)
-        self.body_size.record(size)
+        # HistogramSeries.record, inlined three times: this runs once per request.
+        series = self.duration
+        series.counts[bisect_left(series.bounds, duration)] += 1
+        series.sum += duration
+        if duration < series.min:
+            series.min = duration
+        if duration > series.max:
+            series.max = duration
+        series = self.ttfb
+        series.counts[bisect_left(series.bounds, ttfb)] += 1
+        series.sum += ttfb
+        if ttfb < series.min:
+            series.min = ttfb
+        if ttfb > series.max:
+            series.max = ttfb
+        series = self.body_size
+        series.counts[bisect_left(series.bounds, size)] += 1
+        series.sum += size
+        if size < series.min:
+            series.min = size
+        if size > series.max:
+            series.max = size
 
 
 class TelemetryMiddleware:
@@ -121,7 +141,8 @@ class TelemetryMiddleware:
         method = scope["method"]
         if method not in KNOWN_METHODS:
             method = "_OTHER"
-        active = self._active_series(method, scope.get("scheme", "http"))
+        scheme = scope.get("scheme", "http")
+        active = self._active_bound.get((method, scheme)) or self._active_series(method, scheme)
         active.value += 1
         status = 0
         first_byte = 0.0
@@ -138,7 +159,7 @@ class TelemetryMiddleware:
 
         span = None
         if self._tracer is not None:
-            span = self._tracer.server_span(scope["headers"], method, scope.get("scheme", "http"))
+            span = self._tracer.server_span(scope["headers"], method, scheme)
         error_type: str | None = None
         try:
             await self.app(scope, receive, send_wrapper)
@@ -162,15 +183,11 @@ class TelemetryMiddleware:
                 self._end_span(span, scope["path"], bound.template, status, error_type)
 
     def _active_series(self, method: str, scheme: str) -> CounterSeries:
-        key = (method, scheme)
-        series = self._active_bound.get(key)
-        if series is None:
-            found = self._active.series(key)
-            assert isinstance(found, CounterSeries)
-            series = found
-            if len(self._active_bound) < self._bound_limit:
-                self._active_bound[key] = series
-        return series
+        found = self._active.series((method, scheme))
+        assert isinstance(found, CounterSeries)
+        if len(self._active_bound) < self._bound_limit:
+            self._active_bound[(method, scheme)] = found
+        return found
 
     def _bind(self, key: tuple[str, int, int, str | None], route: Any) -> BoundSeries:
         """Bind the series of a new combination; keyed by the route object's identity
