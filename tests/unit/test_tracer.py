@@ -130,3 +130,79 @@ def test_a_full_queue_drops_and_counts_instead_of_growing() -> None:
         exporter.submit(record)
     assert exporter.dropped == 15
     exporter.shutdown(timeout=5)
+
+
+def test_encoding_is_byte_identical_to_opentelemetry_proto() -> None:
+    from opentelemetry.proto.common.v1.common_pb2 import (
+        AnyValue,
+        InstrumentationScope,
+        KeyValue,
+    )
+    from opentelemetry.proto.resource.v1.resource_pb2 import Resource
+    from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
+
+    encoder = SpanEncoder({"service.name": "svc", "n": 3}, "scope", "1.0")
+    attributes = (("http.route", "/a/{b}"), ("url.path", "/a/" + "x" * 200), ("code", 503))
+    ours = encoder.request(
+        [
+            encoder.span(
+                2**100 + 5,
+                77,
+                99,
+                "k=v",
+                "GET /a/{b}",
+                SERVER,
+                10**18,
+                10**18 + 5,
+                attributes,
+                True,
+            ),
+            encoder.span(1, 2, 0, "", "SELECT", 3, 5, 6, (("ok", False), ("r", 0.25)), False),
+        ]
+    )
+
+    def kv(key: str, value: object) -> KeyValue:
+        if isinstance(value, bool):
+            return KeyValue(key=key, value=AnyValue(bool_value=value))
+        if isinstance(value, int):
+            return KeyValue(key=key, value=AnyValue(int_value=value))
+        if isinstance(value, float):
+            return KeyValue(key=key, value=AnyValue(double_value=value))
+        return KeyValue(key=key, value=AnyValue(string_value=str(value)))
+
+    reference = ExportTraceServiceRequest(
+        resource_spans=[
+            ResourceSpans(
+                resource=Resource(attributes=[kv("service.name", "svc"), kv("n", 3)]),
+                scope_spans=[
+                    ScopeSpans(
+                        scope=InstrumentationScope(name="scope", version="1.0"),
+                        spans=[
+                            Span(
+                                trace_id=(2**100 + 5).to_bytes(16, "big"),
+                                span_id=(77).to_bytes(8, "big"),
+                                trace_state="k=v",
+                                parent_span_id=(99).to_bytes(8, "big"),
+                                name="GET /a/{b}",
+                                kind=SERVER,
+                                start_time_unix_nano=10**18,
+                                end_time_unix_nano=10**18 + 5,
+                                attributes=[kv(k, v) for k, v in attributes],
+                                status=Status(code=2),
+                            ),
+                            Span(
+                                trace_id=(1).to_bytes(16, "big"),
+                                span_id=(2).to_bytes(8, "big"),
+                                name="SELECT",
+                                kind=3,
+                                start_time_unix_nano=5,
+                                end_time_unix_nano=6,
+                                attributes=[kv("ok", False), kv("r", 0.25)],
+                            ),
+                        ],
+                    )
+                ],
+            )
+        ]
+    ).SerializeToString()
+    assert ours == reference

@@ -18,9 +18,18 @@ Attributes = tuple[tuple[str, AttrValue], ...]
 _Q = struct.Struct("<Q")
 _D = struct.Struct("<d")
 _CACHE_LIMIT = 8192
+# field 6 (kind) and the tag of field 7 (start_time_unix_nano, fixed64) for kinds 0-5
+_KINDS = [bytes((0x30, kind, 0x39)) for kind in range(6)]
+
+
+_ONE_BYTE = [bytes((i,)) for i in range(128)]
 
 
 def varint(value: int) -> bytes:
+    if 0 <= value < 128:
+        return _ONE_BYTE[value]
+    if 0 <= value < 16384:
+        return bytes(((value & 0x7F) | 0x80, value >> 7))
     if value < 0:
         value += 1 << 64  # int64 on the wire: two's complement, ten bytes
     out = bytearray()
@@ -59,16 +68,40 @@ class SpanEncoder:
         self._resource = _field(1, resource_body)
         self._scope = _field(1, _field(1, scope_name.encode()) + _field(2, scope_version.encode()))
         self._attr_cache: dict[tuple[str, AttrValue], bytes] = {}
+        self._key_cache: dict[str, bytes] = {}
+        self._name_cache: dict[str, bytes] = {}
 
     def _attribute(self, key: str, value: AttrValue) -> bytes:
         cache = self._attr_cache
         item = (key, value)
         encoded = cache.get(item)
-        if encoded is None:
+        if encoded is not None:
+            return encoded
+        if isinstance(value, str):
+            # Per-request values (url.path, db.query.text): cache the key, encode the value.
+            raw = value.encode()
+            any_value = b"\x0a" + varint(len(raw)) + raw
+            body = self._key_field(key) + b"\x12" + varint(len(any_value)) + any_value
+            encoded = b"\x4a" + varint(len(body)) + body
+        else:
             encoded = _field(9, key_value(key, value))
-            if len(cache) < _CACHE_LIMIT:
-                cache[item] = encoded
+        if len(cache) < _CACHE_LIMIT:
+            cache[item] = encoded
         return encoded
+
+    def _key_field(self, key: str) -> bytes:
+        field = self._key_cache.get(key)
+        if field is None:
+            field = self._key_cache[key] = _field(1, key.encode())
+        return field
+
+    def _name(self, name: str) -> bytes:
+        field = self._name_cache.get(name)
+        if field is None:
+            field = _field(5, name.encode())
+            if len(self._name_cache) < _CACHE_LIMIT:
+                self._name_cache[name] = field
+        return field
 
     def span(
         self,
@@ -85,25 +118,20 @@ class SpanEncoder:
     ) -> bytes:
         """One encoded ``Span`` (as a field of ``ScopeSpans``)."""
         parts = [
-            b"\x0a\x10",
-            trace_id.to_bytes(16, "big"),
-            b"\x12\x08",
-            span_id.to_bytes(8, "big"),
+            b"\x0a\x10" + trace_id.to_bytes(16, "big") + b"\x12\x08" + span_id.to_bytes(8, "big")
         ]
         if trace_state:
             parts.append(_field(3, trace_state.encode()))
         if parent_id:
-            parts.append(b"\x22\x08")
-            parts.append(parent_id.to_bytes(8, "big"))
-        parts.append(_field(5, name.encode()))
-        parts.append(b"\x30" + varint(kind))
-        parts.append(b"\x39" + _Q.pack(start_ns))
-        parts.append(b"\x41" + _Q.pack(end_ns))
+            parts.append(b"\x22\x08" + parent_id.to_bytes(8, "big"))
+        parts.append(self._name(name))
+        parts.append(_KINDS[kind] + _Q.pack(start_ns) + b"\x41" + _Q.pack(end_ns))
         attribute = self._attribute
-        parts.extend(attribute(k, v) for k, v in attributes)
+        parts.extend([attribute(k, v) for k, v in attributes])
         if error:
             parts.append(b"\x7a\x02\x18\x02")  # status { code: STATUS_CODE_ERROR }
-        return _field(2, b"".join(parts))
+        body = b"".join(parts)
+        return b"\x12" + varint(len(body)) + body
 
     def request(self, encoded_spans: Iterable[bytes]) -> bytes:
         """An ``ExportTraceServiceRequest`` holding ``encoded_spans``."""
