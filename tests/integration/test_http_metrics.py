@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import time
 import uuid
 from typing import Any
 
@@ -19,6 +20,7 @@ from plexichat.observability import (
     uninstrument_app,
 )
 from plexichat.observability.middleware import TelemetryMiddleware
+from plexichat.observability.process import available_cpus
 from tests.support.asgi import call
 from tests.support.scrape import series, value
 from tests.support.tools import free_port, require_tool
@@ -253,3 +255,16 @@ async def test_a_configured_prometheus_port_adds_a_second_listener() -> None:
     with pytest.raises(httpx.ConnectError):
         async with httpx.AsyncClient() as client:
             await client.get(f"http://127.0.0.1:{port}/metrics")
+
+
+async def test_cpu_utilization_follows_what_the_process_burns() -> None:
+    app = make_app()
+    await scrape(app)  # opens a window
+    deadline = time.process_time() + 1.2
+    while time.process_time() < deadline:  # burn 1.2 s of CPU on one core
+        pass
+    busy = value(await scrape(app), "process_cpu_utilization")
+    available = available_cpus()
+    assert 0.5 / available < busy <= 1.0
+    # A scrape right after keeps reporting that window (too short a window is tick noise).
+    assert value(await scrape(app), "process_cpu_utilization") == busy

@@ -25,6 +25,7 @@ current while the request runs so database and internal spans nest under them.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Awaitable
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
@@ -148,14 +149,15 @@ class TelemetryMiddleware:
         first_byte = 0.0
         body_size = 0
 
-        async def send_wrapper(message: Message) -> None:
+        def send_wrapper(message: Message) -> Awaitable[None]:
+            # A plain function returning ``send``'s awaitable: no coroutine of its own.
             nonlocal status, first_byte, body_size
             if message["type"] == "http.response.start":
                 status = message["status"]
                 first_byte = perf_counter()
             elif message["type"] == "http.response.body":
                 body_size += len(message.get("body", b""))
-            await send(message)
+            return send(message)
 
         span = None
         if self._tracer is not None:

@@ -24,6 +24,7 @@ from pathlib import Path
 import psutil
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
+MIN_WINDOW_SECONDS = 1.0
 _NO_LIMIT = 1 << 62  # cgroup v1 reports "no limit" as a page-aligned value near 2**63
 
 
@@ -67,7 +68,10 @@ class ProcessMetrics:
         self._process = psutil.Process()
         self._cpus = available_cpus()
         self._memory_limit = cgroup_memory_limit() or configured_memory_limit
-        self._last: tuple[float, float] = (time.monotonic(), self._cpu_seconds())
+        # The first window starts when the process did, with no CPU used yet.
+        age = time.time() - self._process.create_time()
+        self._last: tuple[float, float] = (time.monotonic() - age, 0.0)
+        self._utilization = 0.0
         meter.create_observable_gauge(
             "process.cpu.utilization",
             [self._cpu_utilization],
@@ -94,12 +98,16 @@ class ProcessMetrics:
         return float(times.user + times.system)
 
     def _cpu_utilization(self, options: CallbackOptions) -> Iterable[Observation]:
+        # CPU time advances in scheduler ticks (10 ms), so a window shorter than
+        # MIN_WINDOW_SECONDS would be noise (or read above 1): keep the window open and
+        # report the last full window's value instead.
         now, cpu = time.monotonic(), self._cpu_seconds()
         last_wall, last_cpu = self._last
-        self._last = (now, cpu)
         elapsed = now - last_wall
-        if elapsed > 0:
-            yield Observation(max(0.0, (cpu - last_cpu) / elapsed / self._cpus))
+        if elapsed >= MIN_WINDOW_SECONDS:
+            self._last = (now, cpu)
+            self._utilization = min(1.0, max(0.0, (cpu - last_cpu) / elapsed / self._cpus))
+        yield Observation(self._utilization)
 
     def _memory_usage(self, options: CallbackOptions) -> Iterable[Observation]:
         yield Observation(self._process.memory_info().rss)
