@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import random
 import time
-from time import perf_counter
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -67,7 +66,6 @@ class ActiveSpan:
         "parent_id",
         "span_id",
         "start_ns",
-        "t0",
         "token",
         "trace_id",
         "trace_state",
@@ -91,7 +89,6 @@ class ActiveSpan:
         self.kind = kind
         self.attributes = attributes
         self.start_ns = time.time_ns()
-        self.t0 = perf_counter()
         self.token: Any = None
 
 
@@ -112,10 +109,11 @@ class LeanTracer:
             "traceidratio": round(ratio * (1 << 64)),
         }[root]
         self.exporter = exporter
-        self._random = random.Random()
+        self._scan_headers = bool(self._bound) or self.parent_based  # always_off never looks
+        self._random_bits = random.Random().getrandbits
 
     def _new_id(self, bits: int) -> int:
-        return self._random.getrandbits(bits) or 1
+        return self._random_bits(bits) or 1
 
     def server_span(
         self, headers: list[tuple[bytes, bytes]], method: str, scheme: str
@@ -123,21 +121,23 @@ class LeanTracer:
         """Sample and, if sampled, start the SERVER span of a request."""
         parent: tuple[int, int, bool] | None = None
         trace_state = ""
-        if self._bound or self.parent_based:  # always_off never looks at headers
+        if self._scan_headers:
             for name, value in headers:
                 if name == b"traceparent":
                     parent = parse_traceparent(value.decode("latin-1"))
                 elif name == b"tracestate":
                     trace_state = value.decode("latin-1")[:512]
-        if parent is not None:
+        if parent is None:
+            # A root: draw the lower 64 bits first; they alone decide (as TraceIdRatioBased).
+            low = self._random_bits(64)
+            if low >= self._bound:
+                return None
+            trace_id, parent_id, trace_state = (self._random_bits(64) << 64 | low) or 1, 0, ""
+        else:
             trace_id, parent_id, parent_sampled = parent
             # parentbased_*: follow the parent; the others apply their rule to its trace id
-            sampled = parent_sampled if self.parent_based else (trace_id & _MASK64) < self._bound
-        else:
-            trace_id, parent_id, trace_state = self._new_id(128), 0, ""
-            sampled = (trace_id & _MASK64) < self._bound
-        if not sampled:
-            return None
+            if not (parent_sampled if self.parent_based else (trace_id & _MASK64) < self._bound):
+                return None
         span = ActiveSpan(
             trace_id,
             self._new_id(64),
@@ -174,7 +174,6 @@ class LeanTracer:
         if span.token is not None:
             otel_context.detach(span.token)
             span.token = None
-        duration_ns = int((perf_counter() - span.t0) * 1e9)
         self.exporter.submit(
             (
                 span.trace_id,
@@ -184,7 +183,7 @@ class LeanTracer:
                 span.name,
                 span.kind,
                 span.start_ns,
-                span.start_ns + duration_ns,
+                time.time_ns(),
                 tuple(span.attributes),
                 error,
             )
