@@ -13,8 +13,8 @@ off through ``FastAPI(telemetry=...)``.
 from __future__ import annotations
 
 import asyncio
-import gc
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
