@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.deploy.chart import CHART, objects, prometheus_config_dir, render
+from tests.support.service import serving
 from tests.support.tools import free_port, require_tool
 
 pytestmark = pytest.mark.integration
@@ -43,24 +44,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    data = tmp_path_factory.mktemp("service-data")
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("PLEXICHAT_", "OTEL_"))},
-        "PLEXICHAT_SERVICE__DATA_DIR": str(data),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "plexichat.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(url + "/healthz", process)
-        yield url
-    finally:
-        _stop(process)
+    with serving(tmp_path_factory.mktemp("service")) as served:
+        yield served.url
 
 
 @pytest.fixture(scope="module")

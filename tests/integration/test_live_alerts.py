@@ -16,7 +16,6 @@ instead of 5m. Everything else is loaded exactly as generated.
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import sys
 import threading
@@ -32,6 +31,7 @@ import yaml
 from tests.generate import support
 from tests.generate.test_promql import NOT_YET_EMITTED, known_series
 from tests.support.scrape import samples
+from tests.support.service import service_environment
 from tests.support.tools import free_port, require_tool
 
 pytestmark = pytest.mark.integration
@@ -107,13 +107,14 @@ def test_live_prometheus_with_generated_rules(tmp_path: Path) -> None:
     prometheus_bin = require_tool("prometheus")
     service_port, prometheus_port = free_port(), free_port()
     service_url = f"http://127.0.0.1:{service_port}"
-    env = {
-        **os.environ,
-        "PLEXICHAT_SERVICE__DATA_DIR": str(tmp_path / "data"),
-        "PLEXICHAT_PERFORMANCE__METRICS_COLLECTION_INTERVAL": "1",
-        # One client sends everything here; per-client rate limiting would answer 429.
-        "PLEXICHAT_PERFORMANCE__API__RATE_LIMITING__ENABLED": "false",
-    }
+    env = service_environment(
+        tmp_path,
+        {
+            "PLEXICHAT_PERFORMANCE__METRICS_COLLECTION_INTERVAL": "1",
+            # One client sends everything here; per-client rate limiting would answer 429.
+            "PLEXICHAT_PERFORMANCE__API__RATE_LIMITING__ENABLED": "false",
+        },
+    )
     _rules_with_test_override(tmp_path / "rules")
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},

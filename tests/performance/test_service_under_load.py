@@ -4,11 +4,6 @@ cache hit ratio, a Redis outage mid-load, and the rate limit loadgen reports."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,9 +13,8 @@ import pytest
 
 from plexichat.loadgen import LoadConfig, run_async
 from plexichat.loadgen.report import Summary
-from tests.support import scrape
+from tests.support import scrape, service
 from tests.support.redis_server import RedisServer
-from tests.support.tools import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -32,46 +26,12 @@ TRUST_LOADGEN = {
 
 @contextmanager
 def serving(tmp_path: Path, redis: RedisServer | None, **env: str) -> Iterator[str]:
-    port = free_port()
-    environ = {
-        **os.environ,
-        "PLEXICHAT_SERVICE__DATA_DIR": str(tmp_path / "data"),
-        "PLEXICHAT_PERFORMANCE__PERFORMANCE_LOG_FILE": str(tmp_path / "performance.log"),
-        **env,
-    }
     if redis is not None:
-        environ["PLEXICHAT_CACHING__REDIS_CACHE__ENABLED"] = "true"
-        environ["PLEXICHAT_CACHING__REDIS_CACHE__HOST"] = "127.0.0.1"
-        environ["PLEXICHAT_CACHING__REDIS_CACHE__PORT"] = str(redis.port)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "plexichat.cli", "serve", "--port", str(port)],
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                out = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"server did not become ready:\n{out}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout:
-            process.stdout.close()
+        env["PLEXICHAT_CACHING__REDIS_CACHE__ENABLED"] = "true"
+        env["PLEXICHAT_CACHING__REDIS_CACHE__HOST"] = "127.0.0.1"
+        env["PLEXICHAT_CACHING__REDIS_CACHE__PORT"] = str(redis.port)
+    with service.serving(tmp_path, env) as served:
+        yield served.url
 
 
 def failures(summary: Summary) -> int:

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,54 +16,18 @@ from plexichat.cli import main
 from plexichat.loadgen import LoadConfig, run_async
 from plexichat.loadgen.identities import address, headers
 from plexichat.loadgen.report import percentile
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.service import serving
+from tests.support.tools import free_port
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """``plexichat-obs serve`` in a subprocess on a free loopback port; its base URL."""
-    port = _free_port()
-    env = {**os.environ, "PLEXICHAT_SERVICE__DATA_DIR": str(tmp_path / "data")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "plexichat.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"server did not become ready:\n{output}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            returncode = process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            raise
-        finally:
-            output = process.stdout.read().decode() if process.stdout else ""
-            if process.stdout:
-                process.stdout.close()
+    with serving(tmp_path) as service:
+        yield service.url
     # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status tells the signal
-    assert returncode in (0, -signal.SIGTERM), output
-    assert "Application shutdown complete" in output, output
+    assert service.returncode in (0, -signal.SIGTERM), service.output
+    assert "Application shutdown complete" in service.output, service.output
 
 
 def test_short_run_against_a_real_server(server: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -87,7 +47,7 @@ def test_short_run_against_a_real_server(server: str, capsys: pytest.CaptureFixt
 
 
 def test_unreachable_server_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     assert main(["loadgen", "--url", url, "--duration", "0.5", "--rps", "20"]) == 1
     out = capsys.readouterr().out
     assert "connection 10" in out
