@@ -31,7 +31,7 @@ from tests.deploy.chart import (
     render,
     scenario_values,
 )
-from tests.support.tools import require_tool
+from tests.support.tools import promtool, require_tool
 
 KUBERNETES_VERSIONS = ["1.30.0", kubernetes_validate.latest_version()]
 OPERATOR_KINDS = {
@@ -340,17 +340,14 @@ def test_operator_mode_creates_servicemonitor_rules_and_sidecar_dashboards() -> 
 
 
 def test_prometheus_rule_specs_pass_promtool(tmp_path: Path) -> None:
-    promtool = require_tool("promtool")
     rendered = objects(render(scenario_values(CHART / "ci" / "operator-values.yaml")))
     rules = find(rendered, "PrometheusRule")
     assert rules
     for rule in rules:
         path = tmp_path / f"{rule['metadata']['name']}.yaml"
         path.write_text(yaml.safe_dump(rule["spec"]))
-        result = subprocess.run(
-            [promtool, "check", "rules", str(path)], capture_output=True, text=True, check=False
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
+        code, output = promtool("check", "rules", str(path))
+        assert code == 0, output
 
 
 @pytest.mark.parametrize(
@@ -359,7 +356,7 @@ def test_prometheus_rule_specs_pass_promtool(tmp_path: Path) -> None:
 def test_prometheus_config_passes_promtool_with_the_rules(
     scenario: Path | None, tmp_path: Path
 ) -> None:
-    promtool = require_tool("promtool")
+    require_tool("promtool")
     rendered = objects(render(scenario_values(scenario)))
     config = prometheus_config_dir(rendered, tmp_path)
     parsed = yaml.safe_load(config.read_text())
@@ -373,11 +370,8 @@ def test_prometheus_config_passes_promtool_with_the_rules(
         del job["kubernetes_sd_configs"]
         job["static_configs"] = [{"targets": ["pod.example:8000"]}]
         config.write_text(yaml.safe_dump(parsed))
-    result = subprocess.run(
-        [promtool, "check", "config", str(config)], capture_output=True, text=True, check=False
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
+    code, output = promtool("check", "config", str(config))
+    assert code == 0, output
     assert f"{len(generated_files('rules'))} rule files found" in output
 
 

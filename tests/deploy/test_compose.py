@@ -15,7 +15,7 @@ import yaml
 
 from plexichat.config import load_settings
 from tests.deploy import grafana
-from tests.support.tools import require_tool
+from tests.support.tools import promtool, require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = ROOT / "compose"
@@ -220,16 +220,12 @@ def _mirror_mounts(service: dict[str, Any], root: Path, prefix: str) -> None:
 def test_prometheus_config_passes_promtool_with_the_mounted_rules(
     services: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
-    promtool = require_tool("promtool")
     prometheus = services["prometheus"]
     _mirror_mounts(prometheus, tmp_path, "/etc/prometheus")
     flags = dict(arg.removeprefix("--").partition("=")[::2] for arg in prometheus["command"])
     config = tmp_path / Path(flags["config.file"]).relative_to("/etc/prometheus")
-    result = subprocess.run(
-        [promtool, "check", "config", str(config)], capture_output=True, text=True, check=False
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
+    code, output = promtool("check", "config", str(config))
+    assert code == 0, output
     rule_files = list((ROOT / "alerts").glob("*.yaml"))
     assert f"{len(rule_files)} rule files found" in output
     retention = load_settings(environ={}).performance.metrics.retention_period

@@ -4,7 +4,6 @@ them: see ``tests/integration/test_live_alerts.py`` for the live half and ``NOT_
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import yaml
@@ -12,7 +11,7 @@ import yaml
 from plexichat.catalog import load_catalog
 from plexichat.generate.series import PROMETHEUS_SERIES, SUPPORTING_SERIES
 from tests.generate import support
-from tests.support.tools import require_tool
+from tests.support.tools import promtool
 
 NOT_YET_EMITTED = frozenset(
     {
@@ -45,7 +44,6 @@ def every_expression() -> list[tuple[str, str]]:
 
 
 def test_every_expression_parses(tmp_path: Path) -> None:
-    promtool = require_tool("promtool")
     expressions = every_expression()
     rules = [
         {"record": f"check:expression:n{i}", "expr": expr}
@@ -53,10 +51,8 @@ def test_every_expression_parses(tmp_path: Path) -> None:
     ]
     path = tmp_path / "expressions.yaml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "parse", "rules": rules}]}))
-    result = subprocess.run(
-        [promtool, "check", "rules", str(path)], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    code, output = promtool("check", "rules", str(path))
+    assert code == 0, output
     assert len(expressions) > 80
 
 

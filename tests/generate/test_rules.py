@@ -4,7 +4,6 @@ pass, windows suit a 15 s scrape, every recorded series is read, profiles change
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,31 +13,21 @@ from plexichat.generate import Options, render
 from plexichat.generate.dashboards import DASHBOARDS
 from plexichat.generate.promql import seconds
 from tests.generate import support
-from tests.support.tools import require_tool
+from tests.support.tools import promtool
 
 BUNDLE_SCRAPE_SECONDS = 15
 
 
 @pytest.mark.parametrize("path", support.RULE_FILES, ids=lambda p: p.name)
 def test_promtool_accepts_every_rule_file(path: Path) -> None:
-    promtool = require_tool("promtool")
-    result = subprocess.run(
-        [promtool, "check", "rules", str(path)], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    code, output = promtool("check", "rules", str(path))
+    assert code == 0, output
 
 
 @pytest.mark.parametrize("path", support.UNIT_TESTS, ids=lambda p: p.name)
 def test_promtool_unit_tests_pass(path: Path) -> None:
-    promtool = require_tool("promtool")
-    result = subprocess.run(
-        [promtool, "test", "rules", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=path.parent,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    code, output = promtool("test", "rules", str(path), cwd=path.parent)
+    assert code == 0, output
 
 
 def _cases() -> tuple[set[str], set[str], set[tuple[str, str]]]:

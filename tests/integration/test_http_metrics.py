@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import time
 import uuid
 from typing import Any
@@ -23,7 +22,7 @@ from plexichat.observability.middleware import TelemetryMiddleware
 from plexichat.observability.process import available_cpus
 from tests.support.asgi import call
 from tests.support.scrape import series, value
-from tests.support.tools import free_port, require_tool
+from tests.support.tools import free_port, promtool, require_tool
 
 DURATION = "http_server_request_duration_seconds_count"
 
@@ -177,20 +176,12 @@ async def test_process_metrics_are_exposed() -> None:
 
 
 async def test_promtool_finds_nothing_wrong_with_the_exposition() -> None:
-    promtool = require_tool("promtool")
+    require_tool("promtool")
     app = make_app()
     await call(app, "GET", "/items/1")
     await call(app, "GET", "/status/500")
     text = await scrape(app)
-    result = await asyncio.to_thread(
-        subprocess.run,
-        [promtool, "check", "metrics"],
-        input=text,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+    assert await asyncio.to_thread(promtool, "check", "metrics", stdin=text) == (0, "")
 
 
 async def test_instrumenting_twice_is_a_no_op_and_it_can_be_undone() -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -33,3 +35,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def promtool(*args: str, stdin: str | None = None, cwd: Path | None = None) -> tuple[int, str]:
+    """``promtool ARGS`` (see ``require_tool``): its exit status and its output, stdout then
+    stderr."""
+    result = subprocess.run(
+        [require_tool("promtool"), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+    )
+    return result.returncode, result.stdout + result.stderr

@@ -2,9 +2,6 @@
 profiles, and every broken catalog is refused with an error naming file, entry and field."""
 
 import copy
-import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +9,7 @@ import pytest
 import yaml
 
 from plexichat.catalog import Catalog, CatalogError, MetricEntry, default_path, load_catalog
+from tests.support.tools import promtool, require_tool
 
 IDS = (
     "response_time",
@@ -178,19 +176,13 @@ def _expressions(catalog: Catalog) -> list[tuple[str, str]]:
 
 
 def test_every_promql_parses(catalog: Catalog, tmp_path: Path) -> None:
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("promtool is not installed (CI must install Debian's prometheus)")
-        pytest.skip("promtool is not installed")
+    require_tool("promtool")
     for index, (label, expr) in enumerate(_expressions(catalog)):
         rules = {"groups": [{"name": "t", "rules": [{"record": "x:y:z", "expr": expr}]}]}
         path = tmp_path / f"rule{index}.yml"
         path.write_text(yaml.safe_dump(rules), encoding="utf-8")
-        result = subprocess.run(
-            [promtool, "check", "rules", str(path)], capture_output=True, text=True, check=False
-        )
-        assert result.returncode == 0, f"{label}: {expr}\n{result.stdout}{result.stderr}"
+        code, output = promtool("check", "rules", str(path))
+        assert code == 0, f"{label}: {expr}\n{output}"
 
 
 # --- broken catalogs ---------------------------------------------------------------------
@@ -349,11 +341,7 @@ LOOKUPS = "plexichat_cache_lookups_total"
 
 def _expect(tmp_path: Path, series: dict[str, str], expr: str, value: float | None) -> None:
     """``promtool test rules``: at 10m ``expr`` is one label-free sample ``value``, or empty."""
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("promtool is not installed (CI must install Debian's prometheus)")
-        pytest.skip("promtool is not installed")
+    require_tool("promtool")
     samples = [] if value is None else [{"labels": "{}", "value": value}]
     test = {
         "rule_files": [],
@@ -367,10 +355,8 @@ def _expect(tmp_path: Path, series: dict[str, str], expr: str, value: float | No
     }
     path = tmp_path / "test.yml"
     path.write_text(yaml.safe_dump(test), encoding="utf-8")
-    result = subprocess.run(
-        [promtool, "test", "rules", str(path)], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    code, output = promtool("test", "rules", str(path))
+    assert code == 0, output
 
 
 def test_error_rate_is_zero_when_healthy_and_empty_without_traffic(
