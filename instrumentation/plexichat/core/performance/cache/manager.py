@@ -17,33 +17,32 @@ cache works from L1. The breaker's state is the ``plexichat.cache.tier.state`` m
 line in the performance log.
 
 A value computed on a miss is not stored when the key was written or invalidated while it
-was being computed (in this process), so a slow reader cannot put back what a writer removed.
+was being computed (in this process), so a slow reader cannot put back what a writer removed
+(:mod:`.fills`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import hashlib
-import inspect
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, cast
 
 from plexichat.observability.registry import DEFAULT_REGISTRY, MetricRegistry
 
 from ..preloading import Preloader
 from .breaker import CircuitBreaker, State
+from .decorator import cached
+from .fills import Fills
 from .invalidation import STALE_BOUND_S, InvalidationBus, message
 from .memory import MemoryCache
 from .query import QueryCache
 from .redis import RedisTier, TierUnavailableError
 from .serialization import dumps, loads
-from .stats import CURRENT_LOOKUP, CacheMetrics, CacheStats, LookupScope, MiB, uncounted
+from .stats import CURRENT_LOOKUP, CacheMetrics, CacheStats, LookupScope, uncounted
 
 if TYPE_CHECKING:
     from plexichat.config import Settings
@@ -53,15 +52,6 @@ R = TypeVar("R")
 CacheType = Literal["memory", "redis", "multi"]
 Tier = Literal["memory", "redis", "query", "all"]
 log = logging.getLogger("plexichat.performance")
-MAX_KEY_ARGS = 200
-"""Longer argument parts of ``@cached`` keys are replaced by their SHA-256."""
-
-
-class _Fill:
-    __slots__ = ("spoiled",)
-
-    def __init__(self) -> None:
-        self.spoiled = False
 
 
 class CacheManager:
@@ -118,7 +108,7 @@ class CacheManager:
             qc.model_copy(update={"enabled": query_on}), self.metrics, clock=clock
         )
         self.preloader = Preloader(settings.performance.latency_optimizer.preloading, self.redis)
-        self._pending: dict[str, list[_Fill]] = {}
+        self.fills = Fills()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._started = False
 
@@ -165,13 +155,13 @@ class CacheManager:
         (default: each tier's own ``ttl``/``default_ttl``)."""
         await self.start()
         data = dumps(value)
-        self._spoil(key)
+        self.fills.spoil(key)
         await self._store(key, data, ttl, cache_type, notify=True)
 
     async def delete(self, key: str) -> None:
         """Remove ``key`` from every tier, on every replica."""
         await self.start()
-        self._spoil(key)
+        self.fills.spoil(key)
         if self.memory is not None and self.memory.delete(key):
             self._memory_changed()
         if self.redis is not None:
@@ -184,7 +174,7 @@ class CacheManager:
             return
         await self.start()
         for key in keys:
-            self._spoil(key)
+            self.fills.spoil(key)
             if self.memory is not None:
                 self.memory.delete(key)
         self._memory_changed()
@@ -196,7 +186,7 @@ class CacheManager:
         """Remove the keys matching the glob ``pattern`` (``user:*``) from L1 and L2 (``SCAN``,
         never ``KEYS``), on every replica; how many were removed here."""
         await self.start()
-        self._spoil_pattern(pattern)
+        self.fills.spoil_pattern(pattern)
         removed = 0
         if self.memory is not None:
             removed += self.memory.delete_pattern(pattern)
@@ -215,7 +205,7 @@ class CacheManager:
         if tier not in ("memory", "redis", "query", "all"):
             raise ValueError(f"clear_cache: tier must be memory, redis, query or all, got {tier!r}")
         await self.start()
-        self._spoil_pattern("*")
+        self.fills.spoil_pattern("*")
         if tier in ("memory", "all") and self.memory is not None:
             self.memory.clear()
             self._memory_changed()
@@ -229,20 +219,10 @@ class CacheManager:
             self.query.clear()
 
     async def get_stats(self) -> CacheStats:
-        m = self.metrics
-        total = m.hits + m.misses
-        return CacheStats(
-            hit_ratio=m.hits / total if total else 0.0,
-            miss_ratio=m.misses / total if total else 0.0,
-            evictions_per_hour=float(m.evictions_last_hour()),
-            memory_usage_mb=self.memory.bytes_used / MiB if self.memory else 0.0,
-            hits=m.hits,
-            misses=m.misses,
-            evictions=m.evictions_total,
-            memory_entries=len(self.memory) if self.memory else 0,
-            query_entries=len(self.query),
-            redis_state=self.breaker.state if self.redis is not None else "disabled",
-            tiers=m.tiers(),
+        return self.metrics.snapshot(
+            self.memory,
+            len(self.query),
+            self.breaker.state if self.redis is not None else "disabled",
         )
 
     def cached(
@@ -252,50 +232,9 @@ class CacheManager:
         *,
         key: Callable[..., str] | None = None,
     ) -> Callable[[Callable[P, R]], Callable[P, R]]:
-        """Cache a function's results by its arguments.
-
-        Async functions use the tiers of ``cache_type``; sync functions can only use L1 (a
-        sync call cannot wait for Redis). ``key(*args, **kwargs)`` names the entry; by default
-        ``<module>.<qualname>:<arguments as JSON>``. Results must be serialisable (see
-        :mod:`.serialization`).
-        """
-
-        def decorate(func: Callable[P, R]) -> Callable[P, R]:
-            prefix = f"{func.__module__}.{func.__qualname__}:"
-
-            def make_key(*args: Any, **kwargs: Any) -> str:
-                if key is not None:
-                    return key(*args, **kwargs)
-                part = dumps([args, kwargs] if kwargs else list(args)).decode()
-                if len(part) > MAX_KEY_ARGS:
-                    part = hashlib.sha256(part.encode()).hexdigest()
-                return prefix + part
-
-            if inspect.iscoroutinefunction(func):
-                async_func = cast(Callable[..., Awaitable[Any]], func)
-
-                @functools.wraps(func)
-                async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                    return await self.get_or_set(
-                        make_key(*args, **kwargs),
-                        lambda: async_func(*args, **kwargs),
-                        ttl,
-                        cache_type,
-                    )
-
-                async_wrapper.cache_key = make_key  # type: ignore[attr-defined]
-                return cast(Callable[P, R], async_wrapper)
-
-            @functools.wraps(func)
-            def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-                return cast(
-                    R, self._sync_get_or_set(make_key(*args, **kwargs), func, args, kwargs, ttl)
-                )
-
-            wrapper.cache_key = make_key  # type: ignore[attr-defined]
-            return wrapper
-
-        return decorate
+        """Cache a function's results by its arguments (see :mod:`.decorator`): async
+        functions in the tiers of ``cache_type``, sync functions in L1 only."""
+        return cached(self, ttl, cache_type, key)
 
     # -- beyond the guide ------------------------------------------------------------------
     async def get_or_set(
@@ -318,15 +257,35 @@ class CacheManager:
             return value
         scope = LookupScope()
         token = CURRENT_LOOKUP.set(scope)
-        fill = self._begin_fill(key)
+        fill = self.fills.begin(key)
         try:
             value = await loader()
         finally:
             CURRENT_LOOKUP.reset(token)
-            self._end_fill(key, fill)
+            self.fills.end(key, fill)
         self.metrics.looked_up(scope.served)
         if not fill.spoiled and (cache_none or value is not None):
             await self._store(key, dumps(value), ttl, cache_type, notify=False)
+        return value
+
+    def get_or_set_sync(self, key: str, loader: Callable[[], R], ttl: float | None = None) -> R:
+        """``get_or_set`` for a sync ``loader``, in L1 only (a sync call cannot wait for Redis)."""
+        if self.memory is not None:
+            data = self.memory.get(key, self._max_age())
+            if data is not None:
+                self.metrics.requested("memory", "hit")
+                self.metrics.looked_up(True)
+                return cast(R, loads(data))
+            self.metrics.requested("memory", "miss")
+        self.metrics.looked_up(False)
+        fill = self.fills.begin(key)
+        try:
+            value = loader()
+        finally:
+            self.fills.end(key, fill)
+        if self.memory is not None and not fill.spoiled:
+            self.memory.set(key, dumps(value), self.memory_ttl if ttl is None else ttl)
+            self._memory_changed()
         return value
 
     async def refresh(
@@ -343,14 +302,14 @@ class CacheManager:
         value). Not counted as a lookup."""
         if delete_first:
             await self.delete(key)
-        fill = self._begin_fill(key)
+        fill = self.fills.begin(key)
 
         async def run() -> None:
             try:
                 with uncounted():
                     value = await loader()
             finally:
-                self._end_fill(key, fill)
+                self.fills.end(key, fill)
             if not fill.spoiled:
                 await self._store(key, dumps(value), ttl, cache_type, notify=False)
 
@@ -390,7 +349,7 @@ class CacheManager:
             self.metrics.requested("memory", "miss")
         if use_redis:
             assert self.redis is not None
-            guard = self._begin_fill(key)
+            guard = self.fills.begin(key)
             try:
                 found = await self.redis.get(key)
             except TierUnavailableError as exc:
@@ -398,7 +357,7 @@ class CacheManager:
                     self.metrics.requested("redis", "error")
                 return False, None
             finally:
-                self._end_fill(key, guard)
+                self.fills.end(key, guard)
             if found is None:
                 self.metrics.requested("redis", "miss")
                 return False, None
@@ -435,49 +394,6 @@ class CacheManager:
                     notify=message(self.origin, k=[key]) if notify else None,
                 )
 
-    def _sync_get_or_set(
-        self, key: str, func: Callable[..., Any], args: Any, kwargs: Any, ttl: float | None
-    ) -> Any:
-        if self.memory is not None:
-            data = self.memory.get(key, self._max_age())
-            if data is not None:
-                self.metrics.requested("memory", "hit")
-                self.metrics.looked_up(True)
-                return loads(data)
-            self.metrics.requested("memory", "miss")
-        self.metrics.looked_up(False)
-        fill = self._begin_fill(key)
-        try:
-            value = func(*args, **kwargs)
-        finally:
-            self._end_fill(key, fill)
-        if self.memory is not None and not fill.spoiled:
-            self.memory.set(key, dumps(value), self.memory_ttl if ttl is None else ttl)
-            self._memory_changed()
-        return value
-
-    def _begin_fill(self, key: str) -> _Fill:
-        fill = _Fill()
-        self._pending.setdefault(key, []).append(fill)
-        return fill
-
-    def _end_fill(self, key: str, fill: _Fill) -> None:
-        fills = self._pending.get(key)
-        if fills is not None:
-            fills.remove(fill)
-            if not fills:
-                del self._pending[key]
-
-    def _spoil(self, key: str) -> None:
-        for fill in self._pending.get(key, ()):
-            fill.spoiled = True
-
-    def _spoil_pattern(self, pattern: str) -> None:
-        for key, fills in self._pending.items():
-            if fnmatchcase(key, pattern):
-                for fill in fills:
-                    fill.spoiled = True
-
     def _memory_changed(self) -> None:
         if self.memory is not None:
             self.metrics.memory_bytes.value = self.memory.bytes_used
@@ -502,16 +418,16 @@ class CacheManager:
         if isinstance(keys, list):
             for key in keys:
                 if isinstance(key, str):
-                    self._spoil(key)
+                    self.fills.spoil(key)
                     if self.memory is not None:
                         self.memory.delete(key)
         pattern = msg.get("p")
         if isinstance(pattern, str):
-            self._spoil_pattern(pattern)
+            self.fills.spoil_pattern(pattern)
             if self.memory is not None:
                 self.memory.delete_pattern(pattern)
         if msg.get("c") and self.memory is not None:
-            self._spoil_pattern("*")
+            self.fills.spoil_pattern("*")
             self.memory.clear()
         self._memory_changed()
 

@@ -20,11 +20,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from plexichat.observability.instruments import CounterSeries
 from plexichat.observability.registry import MetricRegistry
 
 from .breaker import STATES, State
+
+if TYPE_CHECKING:
+    from .memory import MemoryCache
 
 TIERS = ("memory", "redis", "query")
 RESULTS = ("hit", "miss", "error")
@@ -133,6 +137,25 @@ class CacheMetrics:
 
     def tiers(self) -> dict[str, dict[str, int]]:
         return {tier: {r: self.tier_counts.get((tier, r), 0) for r in RESULTS} for tier in TIERS}
+
+    def snapshot(
+        self, memory: MemoryCache | None, query_entries: int, redis_state: str
+    ) -> CacheStats:
+        """``get_stats()``: these counts with the tiers' sizes (``memory`` ``None``: no L1)."""
+        total = self.hits + self.misses
+        return CacheStats(
+            hit_ratio=self.hits / total if total else 0.0,
+            miss_ratio=self.misses / total if total else 0.0,
+            evictions_per_hour=float(self.evictions_last_hour()),
+            memory_usage_mb=memory.bytes_used / MiB if memory else 0.0,
+            hits=self.hits,
+            misses=self.misses,
+            evictions=self.evictions_total,
+            memory_entries=len(memory) if memory else 0,
+            query_entries=query_entries,
+            redis_state=redis_state,
+            tiers=self.tiers(),
+        )
 
 
 def _counter(series: object) -> CounterSeries:
