@@ -33,8 +33,9 @@ from plexichat.service.models import Post, User
 from plexichat.service.schemas import PostSummary, UserOut
 
 MAX_LIMIT = 100
-"""Listings take ``limit`` 1..100: the keys a write must invalidate."""
+"""Listings take ``limit`` 1..100 (the routes' bound): the keys a write must invalidate."""
 DEFAULT_USER_POSTS_LIMIT = 20
+"""The routes' default ``limit``: the entries recomputed after a write and warmed at start-up."""
 DEFAULT_POPULAR_LIMIT = 10
 WARM_AUTHORS = 100
 

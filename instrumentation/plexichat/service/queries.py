@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import Select, func, select
 
 from plexichat.service.models import Comment, Post, User
 
-PostsRow = Row[int, int, str, str, str, datetime, int]
 PostsSelect = Select[int, int, str, str, str, datetime, int]
 """Columns: id, user_id, username, title, body, created_at, comment_count."""
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
-from plexichat.service import queries
+from plexichat.service.caching import DEFAULT_POPULAR_LIMIT, DEFAULT_USER_POSTS_LIMIT, MAX_LIMIT
 from plexichat.service.dependencies import SessionDep, StateDep, unknown_reference
 from plexichat.service.models import Comment, Post
 from plexichat.service.schemas import (
@@ -21,14 +20,7 @@ from plexichat.service.schemas import (
 
 router = APIRouter(tags=["posts"])
 
-MAX_PAGE = 100
-"""The largest ``limit`` a listing accepts."""
-
-Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"At most {MAX_PAGE}.")]
-
-
-def _summaries(rows: Sequence[queries.PostsRow]) -> list[PostSummary]:
-    return [PostSummary.model_validate(row, from_attributes=True) for row in rows]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"At most {MAX_LIMIT}.")]
 
 
 @router.get(
@@ -39,7 +31,7 @@ async def list_user_posts(
     user_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     session: SessionDep,
     state: StateDep,
-    limit: Limit = 20,
+    limit: Limit = DEFAULT_USER_POSTS_LIMIT,
 ) -> list[PostSummary]:
     """The user's posts, newest first, with username and comment count.
 
@@ -55,7 +47,7 @@ async def list_user_posts(
 
 @router.get("/posts/popular")
 async def list_popular_posts(
-    session: SessionDep, state: StateDep, limit: Limit = 10
+    session: SessionDep, state: StateDep, limit: Limit = DEFAULT_POPULAR_LIMIT
 ) -> list[PostSummary]:
     """The posts with the most comments, through the cache (``popular_posts:{limit}``)."""
     listing = await state.cache.popular_posts(session, limit)
