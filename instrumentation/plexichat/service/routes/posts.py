@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
@@ -19,12 +19,15 @@ from plexichat.service.schemas import (
 )
 
 router = APIRouter(tags=["posts"])
+"""Reads return the cached JSON-shaped dicts as they are: ``response_model`` validates and
+serialises them once (building models here first would convert every item twice more)."""
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"At most {MAX_LIMIT}.")]
 
 
 @router.get(
     "/users/{user_id}/posts",
+    response_model=list[PostSummary],
     responses={status.HTTP_404_NOT_FOUND: {"description": "No such user."}},
 )
 async def list_user_posts(
@@ -32,7 +35,7 @@ async def list_user_posts(
     session: SessionDep,
     state: StateDep,
     limit: Limit = DEFAULT_USER_POSTS_LIMIT,
-) -> list[PostSummary]:
+) -> list[dict[str, Any]]:
     """The user's posts, newest first, with username and comment count.
 
     Through the cache (``user_posts:{id}:{limit}``); on a miss one SQL statement
@@ -42,16 +45,15 @@ async def list_user_posts(
     listing = await state.cache.user_posts(session, user_id, limit)
     if listing is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"user {user_id} does not exist")
-    return [PostSummary.model_validate(item) for item in listing]
+    return listing
 
 
-@router.get("/posts/popular")
+@router.get("/posts/popular", response_model=list[PostSummary])
 async def list_popular_posts(
     session: SessionDep, state: StateDep, limit: Limit = DEFAULT_POPULAR_LIMIT
-) -> list[PostSummary]:
+) -> list[dict[str, Any]]:
     """The posts with the most comments, through the cache (``popular_posts:{limit}``)."""
-    listing = await state.cache.popular_posts(session, limit)
-    return [PostSummary.model_validate(item) for item in listing]
+    return await state.cache.popular_posts(session, limit)
 
 
 @router.post(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, status
 from sqlalchemy.exc import IntegrityError
@@ -37,10 +37,14 @@ async def register_user(body: UserCreate, session: SessionDep, state: StateDep) 
     return profile
 
 
-@router.get("/{user_id}", responses={status.HTTP_404_NOT_FOUND: {"description": "No such user."}})
-async def get_user(user_id: UserId, session: SessionDep, state: StateDep) -> UserOut:
+@router.get(
+    "/{user_id}",
+    response_model=UserOut,
+    responses={status.HTTP_404_NOT_FOUND: {"description": "No such user."}},
+)
+async def get_user(user_id: UserId, session: SessionDep, state: StateDep) -> dict[str, Any]:
     """The user's profile, through the cache (``user:{id}``)."""
     user = await state.cache.user(session, user_id)
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"user {user_id} does not exist")
-    return UserOut.model_validate(user)
+    return user  # as cached: response_model validates and serialises it once
