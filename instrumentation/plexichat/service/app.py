@@ -46,11 +46,6 @@ FASTAPI_TELEMETRY_OFF: TelemetryConfig = {
 """FastAPI's own OpenTelemetry, switched off in every part: ``plexichat.observability`` does it."""
 
 
-def _observe_app(app: FastAPI, settings: Settings) -> Telemetry | None:
-    """Instrument ``app`` (middleware and ``/metrics``); ``None`` when monitoring is off."""
-    return instrument_app(app, settings)
-
-
 def _observe_engine(database: Database, telemetry: Telemetry | None) -> None:
     """Add database metrics and spans to the engine when the app is instrumented."""
     if telemetry is not None:
@@ -122,7 +117,8 @@ def create_app(settings: Settings, *, metrics: MetricsRecorder | None = None) ->
     )
     app.include_router(api_router)
     app.include_router(health_router)
-    app.add_middleware(FaultInjection, chaos=settings.chaos)  # inside the telemetry middleware
-    telemetry = _observe_app(app, settings)
+    if settings.chaos.enabled:  # settings are frozen: off means no layer on any request
+        app.add_middleware(FaultInjection, chaos=settings.chaos)  # inside the telemetry middleware
+    telemetry = instrument_app(app, settings)  # None when monitoring is off
     LatencyOptimizer(settings, cache=cache).optimize_app(app)  # inside the telemetry middleware
     return app
