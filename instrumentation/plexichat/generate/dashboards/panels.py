@@ -180,33 +180,30 @@ def grid(cells: Iterable[Cell]) -> list[core.Panel]:
     return placed
 
 
+def _label_filter(name: str, label: str, query: str) -> core.Template:
+    """A multi-value variable over ``query``'s label values, all of them by default."""
+    return core.Template(
+        name=name,
+        label=label,
+        query=query,
+        dataSource=DATASOURCE,
+        includeAll=True,
+        multi=True,
+        allValue=".+",
+        default="$__all",
+        refresh=2,
+    )
+
+
 def variables() -> core.Templating:
     return core.Templating(
         [
             core.Template(
                 name="datasource", label="Data source", query="prometheus", type="datasource"
             ),
-            core.Template(
-                name="job",
-                label="Job",
-                query="label_values(target_info, job)",
-                dataSource=DATASOURCE,
-                includeAll=True,
-                multi=True,
-                allValue=".+",
-                default="$__all",
-                refresh=2,
-            ),
-            core.Template(
-                name="instance",
-                label="Instance",
-                query='label_values(target_info{job=~"$job"}, instance)',
-                dataSource=DATASOURCE,
-                includeAll=True,
-                multi=True,
-                allValue=".+",
-                default="$__all",
-                refresh=2,
+            _label_filter("job", "Job", "label_values(target_info, job)"),
+            _label_filter(
+                "instance", "Instance", 'label_values(target_info{job=~"$job"}, instance)'
             ),
         ]
     )
