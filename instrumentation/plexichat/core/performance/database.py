@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
+from .engine_events import EngineListeners
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -35,7 +37,9 @@ class SlowQueryLog:
         self.threshold_s = threshold_ms / 1000
         self.explain = explain
         self.logged = 0
-        self._engines: list[Any] = []
+        self._listeners = EngineListeners(
+            before_cursor_execute=self._before, after_cursor_execute=self._after
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SlowQueryLog:
@@ -43,16 +47,11 @@ class SlowQueryLog:
         return cls(q.slow_query_threshold, q.explain_slow_queries)
 
     def attach(self, engine: AsyncEngine) -> None:
-        sync = engine.sync_engine
-        event.listen(sync, "before_cursor_execute", self._before)
-        event.listen(sync, "after_cursor_execute", self._after)
-        self._engines.append(sync)
+        """Time the statements ``engine`` sends (idempotent)."""
+        self._listeners.attach(engine)
 
     def detach(self) -> None:
-        for sync in self._engines:
-            event.remove(sync, "before_cursor_execute", self._before)
-            event.remove(sync, "after_cursor_execute", self._after)
-        self._engines.clear()
+        self._listeners.detach()
 
     def _before(self, conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
         conn.info.setdefault(_STARTED, []).append(perf_counter())

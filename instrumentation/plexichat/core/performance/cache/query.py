@@ -24,10 +24,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, Select, TextClause, event
+from sqlalchemy import Row, Select, TextClause
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.util import find_tables
 
+from ..engine_events import EngineListeners
 from .stats import CURRENT_LOOKUP, CacheMetrics
 
 if TYPE_CHECKING:
@@ -74,7 +75,9 @@ class QueryCache:
         self._clock = clock
         self._entries: OrderedDict[tuple[str, tuple[Any, ...]], _Entry] = OrderedDict()
         self._generation: dict[str, int] = {}
-        self._engines: list[Any] = []
+        self._listeners = EngineListeners(
+            after_cursor_execute=self._after_execute, commit=self._on_commit
+        )
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -158,18 +161,10 @@ class QueryCache:
 
     def attach(self, engine: AsyncEngine) -> None:
         """Invalidate on the writes ``engine`` executes (idempotent)."""
-        sync = engine.sync_engine
-        if sync in self._engines:
-            return
-        event.listen(sync, "after_cursor_execute", self._after_execute)
-        event.listen(sync, "commit", self._on_commit)
-        self._engines.append(sync)
+        self._listeners.attach(engine)
 
     def detach(self) -> None:
-        for sync in self._engines:
-            event.remove(sync, "after_cursor_execute", self._after_execute)
-            event.remove(sync, "commit", self._on_commit)
-        self._engines.clear()
+        self._listeners.detach()
 
     def _after_execute(
         self,
