@@ -317,11 +317,6 @@ class CacheManager:
         self._tasks.add(task)
         task.add_done_callback(self._refresh_done)
 
-    async def wait_refreshes(self) -> None:
-        """Wait for background refreshes started so far (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
     # -- internals ---------------------------------------------------------------------------
     def _refresh_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
