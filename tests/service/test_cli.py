@@ -24,6 +24,9 @@ def test_serve_with_an_unusable_database_url_exits_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PLEXICHAT_SERVICE__DATABASE_URL", "mysql://u@h/db")
+    # serve opens the performance log before it builds the app: not in the checkout
+    log = tmp_path / "performance.log"
+    monkeypatch.setenv("PLEXICHAT_PERFORMANCE__PERFORMANCE_LOG_FILE", str(log))
     assert main(["serve", "--port", "0"]) == 2
     assert "database_url" in capsys.readouterr().err
 
