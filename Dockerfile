@@ -18,7 +18,7 @@ COPY pyproject.toml README.md ./
 COPY instrumentation ./instrumentation
 # Only prebuilt wheels (no compiler in either stage); pip itself is dropped from the venv.
 RUN /opt/venv/bin/pip install --only-binary=:all: --no-binary=plexichat-observability \
-        ".[service,redis,postgres]" \
+        ".[service,postgres]" \
     && /opt/venv/bin/python -m pip uninstall --yes pip
 
 # --- runtime: the venv, a non-root user and nothing else -------------------------------------

@@ -10,6 +10,15 @@
   ``database_connections`` gauge.
 """
 
+try:
+    import redis  # noqa: F401
+    import sqlalchemy  # noqa: F401
+except ImportError as missing:  # pragma: no cover - depends on the installed extras
+    raise ImportError(
+        f"plexichat.core.performance needs the 'toolkit' extra ({missing.name} is missing): "
+        "pip install 'plexichat-observability[toolkit]'"
+    ) from missing
+
 from plexichat.core.performance.cache import CacheManager, CacheStats
 from plexichat.core.performance.decorators import performance_profile
 from plexichat.core.performance.latency_optimizer import LatencyOptimizer
