@@ -1,4 +1,4 @@
-"""``scripts/bench-toolkit``: micro-benchmarks of the performance toolkit.
+"""``scripts/bench toolkit``: micro-benchmarks of the performance toolkit.
 
 Per-call cost of the performance logger's recording methods (tracing off, with and without
 attributes) and of span-opening timers; get/set latency of the L1 (memory) and L2 (Redis)
@@ -62,6 +62,34 @@ def logger_costs(number: int, repeat: int) -> list[tuple[str, float]]:
         ('with timer("custom_operation") (tracing off)', timer),
     ]
     return [(name, best_us(func, number, repeat)) for name, func in cases]
+
+
+def span_timer_cost(number: int, repeat: int) -> float:
+    """``with timer(...)`` inside a sampled request: the timer opens (and queues) a child
+    span on the lean tracer; export goes to a transport that drops the bytes, so the
+    figure is the request-path cost plus the export thread's encoding."""
+    from plexichat.observability import spans
+    from plexichat.observability.otlp_encoding import SpanEncoder
+    from plexichat.observability.span_export import SpanExporter
+    from plexichat.observability.tracer import LeanTracer
+
+    exporter = SpanExporter(SpanEncoder({}, "bench", "1"), lambda payload: None)
+    tracer = LeanTracer("always_on", 1.0, exporter)
+    perf = PerformanceLogger(MetricRegistry())
+    request = tracer.server_span([], "GET", "http")
+    assert request is not None
+    spans.use_tracer(tracer)
+    try:
+
+        def timer() -> None:
+            with perf.timer("custom_operation"):
+                pass
+
+        return best_us(timer, number, repeat)
+    finally:
+        spans.use_tracer(None)
+        tracer.finish(request)
+        exporter.shutdown(timeout=10)
 
 
 def _free_port() -> int:
@@ -152,7 +180,7 @@ def cache_costs(rounds: int) -> list[tuple[str, float]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="scripts/bench-toolkit", description=__doc__.splitlines()[0]
+        prog="scripts/bench toolkit", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--number", type=int, default=200_000, help="calls per logger run")
     parser.add_argument("--repeat", type=int, default=7, help="runs per logger figure")
@@ -165,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     print("\n## performance logger, µs per call (best of runs)")
     for name, cost in logger_costs(args.number, args.repeat):
         print(f"  {cost:7.3f} µs  {name}")
+    span_cost = span_timer_cost(args.number // 10, args.repeat)
+    print(
+        f'  {span_cost:7.3f} µs  with timer("custom_operation") in a sampled request (opens a span)'
+    )
     print("\n## cache tiers, µs per call (best of 5 runs; Redis on loopback)")
     for name, cost in cache_costs(args.rounds):
         print(f"  {cost:7.1f} µs  {name}")

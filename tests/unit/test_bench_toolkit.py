@@ -1,4 +1,4 @@
-"""``scripts/bench-toolkit`` runs (its figures are recorded in docs/benchmarks.md)."""
+"""``scripts/bench toolkit`` runs (its figures are recorded in docs/benchmarks.md)."""
 
 from benchmarks.logger import logger_costs
 
