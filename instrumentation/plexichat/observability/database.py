@@ -105,9 +105,7 @@ class EngineInstrumentation:
         key = (op, error_type)
         series = self._bound.get(key)
         if series is None:
-            found = self.family.series((self.system, op, error_type))
-            assert isinstance(found, HistogramSeries)
-            series = found
+            series = self.family.histogram((self.system, op, error_type))
             if len(self._bound) < _MAX_CACHED_STATEMENTS:
                 self._bound[key] = series
         series.record(elapsed)

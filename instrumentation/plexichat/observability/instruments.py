@@ -160,6 +160,20 @@ class Family:
         self._series[key] = created
         return created
 
+    def counter(self, key: AttrKey = ()) -> CounterSeries:
+        """``series(key)`` of a counter, up-down counter or gauge family, typed as such."""
+        found = self.series(key)
+        if not isinstance(found, CounterSeries):
+            raise TypeError(f"metric {self.name!r} is a {self.kind}, not a counter or gauge")
+        return found
+
+    def histogram(self, key: AttrKey = ()) -> HistogramSeries:
+        """``series(key)`` of a histogram family, typed as such."""
+        found = self.series(key)
+        if not isinstance(found, HistogramSeries):
+            raise TypeError(f"metric {self.name!r} is a {self.kind}, not a histogram")
+        return found
+
     def free_series(self, items: tuple[tuple[str, str | int], ...]) -> Series:
         """The series for free-form attributes: sorted ``(name, value)`` pairs (families
         created with ``attribute_names=None``)."""

@@ -185,8 +185,7 @@ class TelemetryMiddleware:
                 self._end_span(span, scope["path"], bound.template, status, error_type)
 
     def _active_series(self, method: str, scheme: str) -> CounterSeries:
-        found = self._active.series((method, scheme))
-        assert isinstance(found, CounterSeries)
+        found = self._active.counter((method, scheme))
         if len(self._active_bound) < self._bound_limit:
             self._active_bound[(method, scheme)] = found
         return found
@@ -197,9 +196,11 @@ class TelemetryMiddleware:
         method, _, status, error_type = key
         template = route_template(route)
         attrs = (method, template, status, error_type)
-        found = [family.series(attrs) for family in (self._duration, self._ttfb, self._body_size)]
-        assert all(isinstance(s, HistogramSeries) for s in found)
-        bound = BoundSeries(route, template, *found)  # type: ignore[arg-type]
+        bound = BoundSeries(
+            route,
+            template,
+            *(family.histogram(attrs) for family in (self._duration, self._ttfb, self._body_size)),
+        )
         if len(self._bound) < self._bound_limit:
             self._bound[key] = bound
         return bound

@@ -90,9 +90,7 @@ class MetricRegistry:
         return existing
 
     def _count_overflow(self, metric: str) -> None:
-        series = self._overflow.series((metric,))
-        assert isinstance(series, CounterSeries)
-        series.value += 1
+        self._overflow.counter((metric,)).value += 1
 
     def collect(self) -> list[Metric]:
         """Convert every non-empty family to OTel ``Metric`` objects."""

@@ -26,12 +26,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.middleware import Middleware
 
 from plexichat.core.logging_unified import PerformanceLogger
-from plexichat.observability.instruments import CounterSeries
+from plexichat.observability.middleware import TelemetryMiddleware
 from plexichat.observability.registry import DEFAULT_REGISTRY, MetricRegistry
 
 from .client_identity import ClientIdentity
@@ -76,23 +76,19 @@ class LatencyOptimizer:
             "(rate_limited: 429, body_too_large: 413, timeout: 504).",
             ("reason",),
         )
-        self.rejected = {r: _counter(rejected.series((r,))) for r in REASONS}
-        self.compressed_in = _counter(
-            self.registry.family(
-                "plexichat.http.server.compression.input",
-                "counter",
-                "By",
-                "Response body bytes before gzip, of the responses compressed.",
-            ).series(())
-        )
-        self.compressed_out = _counter(
-            self.registry.family(
-                "plexichat.http.server.compression.output",
-                "counter",
-                "By",
-                "Response body bytes after gzip, of the responses compressed.",
-            ).series(())
-        )
+        self.rejected = {r: rejected.counter((r,)) for r in REASONS}
+        self.compressed_in = self.registry.family(
+            "plexichat.http.server.compression.input",
+            "counter",
+            "By",
+            "Response body bytes before gzip, of the responses compressed.",
+        ).counter()
+        self.compressed_out = self.registry.family(
+            "plexichat.http.server.compression.output",
+            "counter",
+            "By",
+            "Response body bytes after gzip, of the responses compressed.",
+        ).counter()
         self._perf = PerformanceLogger(self.registry)
         self._workers = asyncio.Semaphore(settings.performance.async_settings.max_workers)
         self.limiter: RateLimiter | None = None
@@ -163,8 +159,8 @@ class LatencyOptimizer:
             return app
         if getattr(app.state, _STATE_KEY, None) is not None:
             return app
-        names = [getattr(m.cls, "__name__", "") for m in app.user_middleware]
-        at = names.index("TelemetryMiddleware") + 1 if "TelemetryMiddleware" in names else 0
+        classes: list[object] = [m.cls for m in app.user_middleware]
+        at = classes.index(TelemetryMiddleware) + 1 if TelemetryMiddleware in classes else 0
         app.user_middleware[at:at] = self.middleware()
         app.middleware_stack = None
         setattr(app.state, _STATE_KEY, self)
@@ -175,8 +171,3 @@ class LatencyOptimizer:
         """Run the block within the ``max_workers`` budget, timed as operation ``name``."""
         async with self._workers, self._perf.timer(name):
             yield
-
-
-def _counter(series: Any) -> CounterSeries:
-    assert isinstance(series, CounterSeries)
-    return series

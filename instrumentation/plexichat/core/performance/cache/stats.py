@@ -22,7 +22,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from plexichat.observability.instruments import CounterSeries
 from plexichat.observability.registry import MetricRegistry
 
 from .breaker import STATES, State
@@ -95,11 +94,11 @@ class CacheMetrics:
             "failures; half_open: probing), 0 for the others.",
             ("cache.tier", "cache.tier.state"),
         )
-        self.lookup = {r: _counter(lookups.series((r,))) for r in ("hit", "miss")}
-        self.request = {(t, r): _counter(requests.series((t, r))) for t in TIERS for r in RESULTS}
-        self.eviction = {t: _counter(evictions.series((t,))) for t in ("memory", "query")}
-        self.memory_bytes = _counter(memory.series(("memory",)))
-        self._state = {s: _counter(state.series(("redis", s))) for s in STATES}
+        self.lookup = {r: lookups.counter((r,)) for r in ("hit", "miss")}
+        self.request = {(t, r): requests.counter((t, r)) for t in TIERS for r in RESULTS}
+        self.eviction = {t: evictions.counter((t,)) for t in ("memory", "query")}
+        self.memory_bytes = memory.counter(("memory",))
+        self._state = {s: state.counter(("redis", s)) for s in STATES}
         self.hits = 0
         self.misses = 0
         self.tier_counts: dict[tuple[str, str], int] = {}
@@ -156,11 +155,6 @@ class CacheMetrics:
             redis_state=redis_state,
             tiers=self.tiers(),
         )
-
-
-def _counter(series: object) -> CounterSeries:
-    assert isinstance(series, CounterSeries)
-    return series
 
 
 class LookupScope:
