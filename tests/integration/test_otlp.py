@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -212,3 +214,40 @@ async def test_each_signal_can_be_switched_off(
     uninstrument_app(app)
     assert bool(http_receiver.received.spans()) is spans
     assert bool(http_receiver.received.metrics) is metrics
+
+
+async def test_a_dead_endpoint_is_waited_on_by_the_export_thread_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from plexichat.observability.span_export import HttpTransport
+
+    callers: list[str] = []
+    send = HttpTransport.__call__
+
+    def recording(self: HttpTransport, payload: bytes) -> None:
+        callers.append(threading.current_thread().name)
+        send(self, payload)
+
+    monkeypatch.setattr(HttpTransport, "__call__", recording)
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        app = make_app(f"http://127.0.0.1:{silent.getsockname()[1]}")
+        statuses = [(await call(app, "GET", f"/items/{i}"))[0] for i in range(50)]
+        uninstrument_app(app)  # the final export times out after timeout_seconds (1 s)
+    assert statuses == [200] * 50
+    assert callers
+    assert set(callers) == {"plexichat-span-export"}
+
+
+def test_exporter_logs_are_rate_limited() -> None:
+    from plexichat.observability.exporters import RateLimitFilter
+
+    limit = RateLimitFilter(interval=60)
+    records = [
+        logging.LogRecord("x", logging.WARNING, __file__, 1, "export failed: %s", (n,), None)
+        for n in range(5)
+    ]
+    other = logging.LogRecord("x", logging.WARNING, __file__, 1, "another problem", (), None)
+    assert [limit.filter(r) for r in records] == [True, False, False, False, False]
+    assert limit.filter(other) is True
