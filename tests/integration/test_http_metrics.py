@@ -259,3 +259,23 @@ async def test_cpu_utilization_follows_what_the_process_burns() -> None:
     assert 0.5 / available < busy <= 1.0
     # A scrape right after keeps reporting that window (too short a window is tick noise).
     assert value(await scrape(app), "process_cpu_utilization") == busy
+
+
+async def test_rendering_metrics_does_not_stall_the_event_loop() -> None:
+    app = make_app(series_limit=10_000)
+    telemetry = installed_telemetry(app)
+    assert telemetry is not None
+    family = telemetry.registry.family(
+        "test.wide", "histogram", "s", "Many series.", ("k",), boundaries=(0.1, 1.0), limit=10_000
+    )
+    for k in range(1_000):  # a large exposition: ~0.2 s to render
+        family.histogram((str(k),)).record(0.5)
+    scrape_task = asyncio.ensure_future(call(app, "GET", "/metrics"))
+    await asyncio.sleep(0)  # let the scrape start and hand its rendering to a thread
+    served = 0
+    while not scrape_task.done():
+        assert (await call(app, "GET", "/items/1"))[0] == 200
+        served += 1
+        await asyncio.sleep(0.01)  # leave the rendering thread most of the GIL
+    assert (await scrape_task)[0] == 200
+    assert served > 0  # requests completed while /metrics was being rendered
