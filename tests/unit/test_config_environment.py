@@ -1,10 +1,15 @@
 """Environment variables: ``PLEXICHAT_<PATH>`` problems, and the standard ``OTEL_*`` mapping."""
 
+from collections.abc import Callable
+
 import pytest
 
-from plexichat.config import ConfigError, load_settings
+from plexichat.config import ConfigError, Settings, load_settings
+from tests.support.hostile import EMPTY, HOSTILE_TEXT
 
 OBS = "PLEXICHAT_PERFORMANCE__OBSERVABILITY__"
+PASSWORD = "PLEXICHAT_PERFORMANCE__CACHING__REDIS_CACHE__PASSWORD"
+Read = Callable[[Settings], object]
 
 
 def error(environ: dict[str, str]) -> str:
@@ -56,7 +61,97 @@ def test_two_variables_for_one_key() -> None:
     )
 
 
-def test_empty_plexichat_variable_is_null() -> None:
+@pytest.mark.parametrize("text", [*HOSTILE_TEXT.values(), EMPTY], ids=[*HOSTILE_TEXT, "empty"])
+def test_text_keys_take_the_variable_verbatim(text: str) -> None:
+    environ = {
+        PASSWORD: text,
+        "PLEXICHAT_SERVICE__HOST": text,
+        "PLEXICHAT_SERVICE__DATABASE_URL": text,
+        "PLEXICHAT_PERFORMANCE__API__RATE_LIMITING__CLIENT_HEADER": text,
+        f"{OBS}SERVICE_VERSION": text,
+        f"{OBS}OTLP__HEADERS__AUTHORIZATION": text,  # a mapping's text values, one by one
+    }
+    settings = load_settings(environ=environ)
+    assert settings.performance.caching.redis_cache.password == text
+    assert settings.service.host == text
+    assert settings.service.database_url == text
+    assert settings.performance.api.rate_limiting.client_header == text
+    assert settings.performance.observability.service_version == text
+    assert settings.performance.observability.otlp.headers == {"authorization": text}
+
+
+@pytest.mark.parametrize(
+    ("variable", "text", "read"),
+    [
+        ("PLEXICHAT_SERVICE__DATA_DIR", " /srv/a b#1", lambda s: str(s.service.data_dir)),
+        (  # "-" is a YAML list item: as text it is stdout
+            "PLEXICHAT_PERFORMANCE__PERFORMANCE_LOG_FILE",
+            "-",
+            lambda s: s.performance.performance_log_file,
+        ),
+        (  # a Literal of strings, checked by the model as written
+            "PLEXICHAT_PERFORMANCE__ASYNC_SETTINGS__EVENT_LOOP_POLICY",
+            "uvloop",
+            lambda s: s.performance.async_settings.event_loop_policy,
+        ),
+        (  # through the guide's alias: the canonical key decides
+            "PLEXICHAT_REDIS_CACHE__KEY_PREFIX",
+            "#app: ",
+            lambda s: s.performance.caching.redis_cache.key_prefix,
+        ),
+    ],
+)
+def test_other_text_keys_are_verbatim_too(variable: str, text: str, read: Read) -> None:
+    assert read(load_settings(environ={variable: text})) == text
+
+
+def test_text_keys_still_get_the_models_checks() -> None:
+    assert error({"PLEXICHAT_PERFORMANCE__ASYNC_SETTINGS__EVENT_LOOP_POLICY": "trio"}) == (
+        "PLEXICHAT_PERFORMANCE__ASYNC_SETTINGS__EVENT_LOOP_POLICY: "
+        "performance.async_settings.event_loop_policy: 'trio' is not valid "
+        "(expected 'asyncio' or 'uvloop')"
+    )
+    assert "'30 days' is not a Prometheus duration" in error(
+        {"PLEXICHAT_METRICS__RETENTION_PERIOD": "30 days"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "text", "read", "value"),
+    [
+        ("PLEXICHAT_SERVICE__PORT", "9000", lambda s: s.service.port, 9000),
+        ("PLEXICHAT_CHAOS__ENABLED", "true", lambda s: s.chaos.enabled, True),
+        (
+            "PLEXICHAT_MEMORY_CACHE__MAX_SIZE",
+            "1GB",
+            lambda s: s.performance.caching.memory_cache.max_size,
+            1024**3,
+        ),
+        (
+            "PLEXICHAT_QUERY_CACHE__EXCLUDE_TABLES",
+            "[a, b]",
+            lambda s: s.performance.caching.query_cache.exclude_tables,
+            ["a", "b"],
+        ),
+        (
+            f"{OBS}OTLP__HEADERS",
+            "{x-tenant: '7'}",
+            lambda s: s.performance.observability.otlp.headers,
+            {"x-tenant": "7"},
+        ),
+        (  # an empty variable of a typed key is null
+            "PLEXICHAT_PERFORMANCE__METRICS__EXPORTERS__PROMETHEUS__PORT",
+            "",
+            lambda s: s.performance.metrics.exporters.prometheus.port,
+            None,
+        ),
+    ],
+)
+def test_typed_keys_keep_yaml_parsing(variable: str, text: str, read: Read, value: object) -> None:
+    assert read(load_settings(environ={variable: text})) == value
+
+
+def test_an_empty_endpoint_variable_turns_otlp_export_off() -> None:
     environ = {f"{OBS}OTLP__ENDPOINT": "http://c:4318", "OTEL_EXPORTER_OTLP_ENDPOINT": ""}
     otlp = load_settings(environ=environ).performance.observability.otlp
     assert otlp.endpoint == "http://c:4318"  # an empty OTEL_ variable is unset

@@ -1,9 +1,13 @@
 """Environment variables as configuration sources: the standard ``OTEL_*`` ones and ours.
 
 ``PLEXICHAT_<PATH>`` sets the key at ``<PATH>``, levels separated by ``__`` and matched without
-regard to case (``PLEXICHAT_SERVICE__PORT=9000``); the value is read as a YAML scalar or flow
-collection, so ``false``, ``12`` and ``[a, b]`` mean what they say. Any ``PLEXICHAT_`` variable
-that names no key is an error, except the guide's reserved names below.
+regard to case (``PLEXICHAT_SERVICE__PORT=9000``). A key that holds text (a password, URL, host,
+path or name: see ``textkeys``) takes the variable's value verbatim, every character kept and
+nothing parsed, so ``PLEXICHAT_PERFORMANCE__CACHING__REDIS_CACHE__PASSWORD='&x #1'`` is that
+password and an empty variable is the empty string. Any other key reads its value as a YAML
+scalar or flow collection, so ``false``, ``12``, ``256MB`` and ``[a, b]`` mean what they say
+(there an empty variable is null). Any ``PLEXICHAT_`` variable that names no key is an error,
+except the guide's reserved names below.
 
 The standard OpenTelemetry variables listed in ``OTEL_KEYS`` are mapped onto
 ``performance.observability`` (and ``OTEL_SDK_DISABLED=true`` onto ``monitoring_enabled``); an
@@ -19,6 +23,7 @@ import yaml
 from .aliases import canonicalize
 from .errors import ConfigError
 from .files import yaml_problem
+from .textkeys import is_text_key
 from .tree import Tree, leaves, nest
 
 PREFIX = "PLEXICHAT_"
@@ -62,16 +67,21 @@ def plexichat_sources(environ: Mapping[str, str]) -> list[Source]:
                 name,
                 "names no key (expected PLEXICHAT_<SECTION>__<KEY>, e.g. PLEXICHAT_SERVICE__PORT)",
             )
-        try:
-            value = yaml.safe_load(environ[name])
-        except yaml.YAMLError as error:
-            problem = yaml_problem(error)
-            raise ConfigError(name, f"{environ[name]!r} is not a YAML value ({problem})") from None
         key = next(leaves(canonicalize(nest(path, None), name)[0]))
         _reject_overlap(name, key, keys)
         keys.append((key, name))
-        found.append((name, nest(path, value)))
+        found.append((name, nest(path, _value(name, environ[name], key))))
     return found
+
+
+def _value(name: str, text: str, key: tuple[str, ...]) -> object:
+    """The variable's text for a key that holds text, else its text read as YAML."""
+    if is_text_key(key):
+        return text
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError(name, f"{text!r} is not a YAML value ({yaml_problem(error)})") from None
 
 
 def _reject_overlap(

@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import Field
 
 from .base import Section
-from .scalars import HttpUrl, PositiveInt, Seconds, UrlPath
+from .scalars import OptionalHttpUrl, PositiveInt, Seconds, UrlPath
 
 Sampler = Literal[
     "parentbased_traceidratio",
@@ -20,7 +20,7 @@ Sampler = Literal[
 class Otlp(Section):
     """Where and how metrics and traces are pushed over OTLP."""
 
-    endpoint: HttpUrl | None = None  # None: no OTLP export at all
+    endpoint: OptionalHttpUrl = None  # None or "": no OTLP export at all
     protocol: Literal["http/protobuf", "grpc"] = "http/protobuf"
     headers: dict[str, str] = Field(default_factory=dict, repr=False)  # may hold credentials
     timeout_seconds: Seconds = 2.0

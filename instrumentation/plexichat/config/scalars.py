@@ -47,6 +47,10 @@ def _url_path(value: str) -> str:
     return value
 
 
+def _empty_is_none(value: object) -> object:
+    return None if value == "" else value
+
+
 def _http_url(value: str) -> str:
     if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
         raise ValueError(f"{value!r} is not a URL (expected http://host:port or https://...)")
@@ -63,6 +67,9 @@ UrlPath = Annotated[str, AfterValidator(_url_path)]
 """An absolute URL path such as ``/metrics``."""
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 """An ``http://`` or ``https://`` URL, kept as the string the user wrote."""
+OptionalHttpUrl = Annotated[HttpUrl | None, BeforeValidator(_empty_is_none)]
+"""An ``HttpUrl`` or ``None`` (off); the empty string is ``None``, so an empty variable turns
+it off as an empty ``OTEL_*`` variable does."""
 Port = Annotated[int, Field(ge=1, le=65535)]
 """A TCP port to connect to or to listen on."""
 PositiveInt = Annotated[int, Field(gt=0)]
