@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import random
+
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
@@ -206,3 +210,40 @@ def test_encoding_is_byte_identical_to_opentelemetry_proto() -> None:
         ]
     ).SerializeToString()
     assert ours == reference
+
+
+def _trace_ids(tracer: LeanTracer, n: int) -> list[int]:
+    ids = []
+    for _ in range(n):
+        span = tracer.server_span([], "GET", "http")
+        assert span is not None
+        ids.append(span.trace_id)
+        tracer.finish(span)
+    return ids
+
+
+def test_forked_children_draw_their_own_ids() -> None:
+    # gunicorn --preload builds the app (and its tracer) once, then forks the workers.
+    tracer, _ = make_tracer("always_on")
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its ids and leave without running pytest's teardown
+        try:
+            os.write(write_end, json.dumps(_trace_ids(tracer, 4)).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        child = json.loads(pipe.read())
+    os.waitpid(pid, 0)
+    parent = _trace_ids(tracer, 4)
+    assert len(child) == 4
+    assert not set(child) & set(parent)
+
+
+def test_seeding_the_random_module_does_not_fix_trace_ids() -> None:
+    tracer, _ = make_tracer("always_on")
+    random.seed(0)
+    first = _trace_ids(tracer, 2)
+    random.seed(0)
+    assert _trace_ids(tracer, 2) != first

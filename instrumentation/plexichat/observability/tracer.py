@@ -16,10 +16,17 @@ queue are many small objects that trigger long full garbage collections. So:
 
 W3C ``traceparent``/``tracestate`` are parsed as the Trace Context specification says; an
 invalid header is ignored (a new trace starts).
+
+Ids come from one generator of this module, reseeded from the OS in every child right after a
+``fork()``: forked workers (``gunicorn --preload``, ``multiprocessing``) would otherwise all
+continue the parent's sequence and draw the *same* trace and span ids. It is ours, not the
+``random`` module's shared instance, so an application calling ``random.seed(0)`` does not make
+trace ids predictable or repeat across processes.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from typing import Any
@@ -35,6 +42,9 @@ SERVER, CLIENT, INTERNAL = 2, 3, 1  # OTLP Span.SpanKind
 _MASK64 = (1 << 64) - 1
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _ROOT_RULES = ("always_on", "always_off", "traceidratio")
+
+_IDS = random.Random()  # seeded from os.urandom
+os.register_at_fork(after_in_child=_IDS.seed)  # seed() without an argument: from os.urandom
 
 
 def parse_traceparent(value: str) -> tuple[int, int, bool] | None:
@@ -110,7 +120,7 @@ class LeanTracer:
         }[root]
         self.exporter = exporter
         self._scan_headers = bool(self._bound) or self.parent_based  # always_off never looks
-        self._random_bits = random.Random().getrandbits
+        self._random_bits = _IDS.getrandbits
 
     def _new_id(self, bits: int) -> int:
         return self._random_bits(bits) or 1
