@@ -15,7 +15,10 @@ from plexichat.core.logging_unified import (
     performance_log_level,
 )
 from plexichat.observability.instruments import HistogramSeries
+from plexichat.observability.otlp_encoding import SpanEncoder
 from plexichat.observability.registry import MetricRegistry
+from plexichat.observability.span_export import SpanExporter
+from plexichat.observability.tracer import LeanTracer
 
 
 def _timer_count(perf: PerformanceLogger, name: str) -> int:
@@ -72,3 +75,39 @@ def test_performance_log_goes_to_the_configured_file(tmp_path: Path) -> None:
         for handler in list(PERFORMANCE_LOG.handlers):
             PERFORMANCE_LOG.removeHandler(handler)
             handler.close()
+
+
+def test_lines_inside_a_sampled_span_end_with_its_trace_context(tmp_path: Path) -> None:
+    target = tmp_path / "performance.log"
+    settings = load_settings(
+        environ={}, overrides={"performance": {"performance_log_file": str(target)}}
+    )
+    logger = configure_performance_log(settings, {"PLEXICHAT_LOG_LEVEL": "INFO"})
+    tracer = LeanTracer(
+        "parentbased_always_on",
+        1.0,
+        SpanExporter(SpanEncoder({}, "t", "1"), lambda payload: None, delay=3600),
+    )
+    try:
+        logger.info("slow_query outside")
+        span = tracer.server_span([], "GET", "http")
+        assert span is not None
+        logger.info("slow_query inside")
+        tracer.finish(span)
+        unsampled = tracer.server_span(
+            [(b"traceparent", f"00-{'a' * 32}-{'b' * 16}-00".encode())], "GET", "http"
+        )
+        assert unsampled is None
+        logger.info("slow_query after")
+        for handler in logger.handlers:
+            handler.flush()
+        lines = target.read_text().splitlines()
+    finally:
+        for handler in list(PERFORMANCE_LOG.handlers):
+            PERFORMANCE_LOG.removeHandler(handler)
+            handler.close()
+    assert lines[0].endswith("slow_query outside")
+    assert lines[1].endswith(
+        f"slow_query inside trace_id={span.trace_id:032x} span_id={span.span_id:016x}"
+    )
+    assert lines[2].endswith("slow_query after")

@@ -15,7 +15,8 @@ The ``plexichat.performance`` Python logger is the *performance log* (slow queri
 state changes, profiles): :func:`configure_performance_log` sends it to
 ``performance.performance_log_file`` (``logs/performance.log`` by default, ``-`` for stdout as
 in containers with a read-only root filesystem) at ``performance.performance_logging_level``;
-``PLEXICHAT_LOG_LEVEL``, when set, overrides that level.
+``PLEXICHAT_LOG_LEVEL``, when set, overrides that level. A line written inside a sampled
+request ends with its ``trace_id=… span_id=…`` (:mod:`plexichat.observability.log_context`).
 
 Names are snake_case; a bad name, a negative counter increment or a name reused with
 another kind raises ``ValueError`` at the call site. Every instrument gets a description
@@ -40,6 +41,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from plexichat.observability import spans
 from plexichat.observability.instruments import CounterSeries, Family, HistogramSeries
+from plexichat.observability.log_context import TRACE_CONTEXT_FORMAT, TraceContextFilter
 from plexichat.observability.registry import DEFAULT_REGISTRY, MetricRegistry
 
 if TYPE_CHECKING:
@@ -241,7 +243,10 @@ def configure_performance_log(
         path = Path(target)
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(
+        logging.Formatter(f"%(asctime)s %(levelname)s %(name)s %(message)s{TRACE_CONTEXT_FORMAT}")
+    )
+    handler.addFilter(TraceContextFilter())
     setattr(handler, _HANDLER_MARK, True)
     PERFORMANCE_LOG.addHandler(handler)
     return PERFORMANCE_LOG

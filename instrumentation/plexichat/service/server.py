@@ -5,20 +5,25 @@ is ``performance.async_settings.event_loop_policy`` (``uvloop`` needs the packag
 without is an error), httptools when importable, else h11. At most
 ``resource_limits.max_connections`` connections and tasks are served at once (uvicorn answers
 503 beyond). The performance log goes where ``performance_log_file`` says. The access log is
-off unless asked for: request metrics and traces cover it. SIGTERM and SIGINT shut down
+off unless asked for: request metrics and traces cover it; its lines end with the request's
+``trace_id``/``span_id`` when the request is sampled. SIGTERM and SIGINT shut down
 gracefully (uvicorn stops accepting, finishes in-flight requests, then runs the lifespan
 shutdown).
 """
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import logging
+from typing import Any
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from plexichat.config import ConfigError, Settings, log_inert_keys
 from plexichat.core.logging_unified import configure_performance_log
+from plexichat.observability.log_context import TRACE_CONTEXT_FORMAT, TraceContextFilter
 from plexichat.service.app import create_app
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -40,6 +45,15 @@ def http_protocol() -> str:
     return "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
 
 
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration, its access lines ending with the trace context."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["access"]["fmt"] += TRACE_CONTEXT_FORMAT
+    config["filters"] = {"trace_context": {"()": TraceContextFilter}}
+    config["handlers"]["access"]["filters"] = ["trace_context"]
+    return config
+
+
 def uvicorn_config(
     settings: Settings, *, log_level: str = "info", access_log: bool = False
 ) -> uvicorn.Config:
@@ -53,6 +67,7 @@ def uvicorn_config(
         http=http_protocol(),
         lifespan="on",
         access_log=access_log,
+        log_config=log_config(),
         log_level=log_level,
         workers=1,
         server_header=False,
