@@ -2,8 +2,9 @@
 # Image of the instrumented PlexiChat service; docker-compose.yml and the Helm chart both run it.
 #   docker build -t plexichat-observability:0.1.0 .
 # Configuration comes from the same PLEXICHAT_* / OTEL_* variables as everywhere else
-# (see config/performance.yaml); the defaults below make it listen on 0.0.0.0:8000 and keep
-# its state (the SQLite database) under the /data volume.
+# (see config/performance.yaml); the defaults below make it listen on 0.0.0.0:8000, keep its
+# state (the SQLite database) under /data and write the performance log (slow queries, cache
+# tier changes) to stdout with the access log, where `docker logs` / `kubectl logs` read it.
 
 ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
 
@@ -37,7 +38,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PLEXICHAT_SERVICE__HOST=0.0.0.0 \
     PLEXICHAT_SERVICE__PORT=8000 \
-    PLEXICHAT_SERVICE__DATA_DIR=/data
+    PLEXICHAT_SERVICE__DATA_DIR=/data \
+    PLEXICHAT_PERFORMANCE__PERFORMANCE_LOG_FILE=-
 USER 10001:10001
 WORKDIR /data
 VOLUME ["/data"]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from plexichat.config import load_settings
+from plexichat.core.logging_unified import configure_performance_log
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -89,10 +90,15 @@ def test_healthcheck_uses_the_images_own_python_on_healthz() -> None:
     assert "wget" not in healthcheck
 
 
+def image_environment() -> dict[str, str]:
+    """The ENV variables of the final stage."""
+    env = " ".join(a for k, a in stages()[-1] if k == "ENV")
+    return dict(re.findall(r"(\w+)=(\S+)", env))
+
+
 def test_configuration_through_the_service_variables_and_state_under_data() -> None:
     final = stages()[-1]
-    env = " ".join(a for k, a in final if k == "ENV")
-    variables = dict(re.findall(r"(\w+)=(\S+)", env))
+    variables = image_environment()
     plexichat = {k: v for k, v in variables.items() if k.startswith("PLEXICHAT_")}
     settings = load_settings(environ=plexichat)  # unknown keys would raise ConfigError
     assert (settings.service.host, settings.service.port) == ("0.0.0.0", 8000)
@@ -118,3 +124,19 @@ def test_dockerignore_keeps_the_context_to_what_the_build_copies() -> None:
         for path in a.split()[:-1]
     }
     assert copied == allowed
+
+
+def test_the_performance_log_goes_to_stdout_not_into_the_data_volume(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plexichat = {k: v for k, v in image_environment().items() if k.startswith("PLEXICHAT_")}
+    settings = load_settings(environ=plexichat)
+    monkeypatch.chdir(tmp_path)  # the image's WORKDIR is /data: a relative file would land there
+    logger = configure_performance_log(settings, environ={})
+    try:
+        logger.warning("slow_query duration_ms=1234 statement=SELECT 1")
+        assert "slow_query duration_ms=1234" in capsys.readouterr().out
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
