@@ -25,7 +25,7 @@ from typing import Any
 from plexichat.config import load_settings
 from plexichat.core.logging_unified import PerformanceLogger
 from plexichat.core.performance import CacheManager
-from plexichat.observability.registry import MetricRegistry
+from plexichat.observability.metrics.registry import MetricRegistry
 
 
 def best_us(func: Callable[[], Any], number: int, repeat: int) -> float:
@@ -68,10 +68,10 @@ def span_timer_cost(number: int, repeat: int) -> float:
     """``with timer(...)`` inside a sampled request: the timer opens (and queues) a child
     span on the lean tracer; export goes to a transport that drops the bytes, so the
     figure is the request-path cost plus the export thread's encoding."""
-    from plexichat.observability import spans
-    from plexichat.observability.otlp_encoding import SpanEncoder
-    from plexichat.observability.span_export import SpanExporter
-    from plexichat.observability.tracer import LeanTracer
+    from plexichat.observability.tracing import spans
+    from plexichat.observability.tracing.encoding import SpanEncoder
+    from plexichat.observability.tracing.export import SpanExporter
+    from plexichat.observability.tracing.tracer import LeanTracer
 
     exporter = SpanExporter(SpanEncoder({}, "bench", "1"), lambda payload: None)
     tracer = LeanTracer("always_on", 1.0, exporter)

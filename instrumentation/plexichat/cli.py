@@ -63,7 +63,7 @@ def _add_serve(subparsers: Any) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from plexichat.config import ConfigError, load_settings
     from plexichat.config.chaos import parse_fault_spec
-    from plexichat.service.database import DatabaseURLError
+    from plexichat.service.db_engine import DatabaseURLError
     from plexichat.service.server import serve
 
     service: dict[str, Any] = {}

@@ -15,7 +15,8 @@ ALERTS = ROOT / "alerts"
 DASHBOARDS = ROOT / "dashboards"
 RULE_FILES = sorted(ALERTS.glob("*.yaml"))
 DASHBOARD_FILES = sorted(DASHBOARDS.glob("*.json"))
-UNIT_TESTS = sorted((ALERTS / "tests").glob("*.yaml"))
+UNIT_TESTS = sorted((Path(__file__).parent / "promtool").glob("*_test.yaml"))
+"""The hand-written promtool unit tests of the generated rule files."""
 
 GRAFANA_VARIABLES = {"$job": "plexichat", "$instance": ".+"}
 """What a dashboard's variables become when its queries run against Prometheus."""

@@ -1,6 +1,6 @@
 """Every PromQL expression of the dashboards and rules parses (promtool) and names only series
 the catalog defines (or the documented supporting series) — and the running service exposes
-them: see ``tests/integration/test_live_alerts.py`` for the live half and ``NOT_YET_EMITTED``."""
+them: see ``tests/e2e/test_live_alerts.py`` for the live half and ``NOT_YET_EMITTED``."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from sqlalchemy import func, select
 
 from plexichat.service import create_app
-from plexichat.service.database import Database, PoolSettings, create_engine
+from plexichat.service.db_engine import Database, PoolSettings, create_engine
 from plexichat.service.models import Comment, Message, Post, User
 from plexichat.service.seed import DEMO_USERS, seed_demo_data
 from plexichat.service.state import STATE_KEY

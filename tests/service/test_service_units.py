@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from plexichat.service.activity import ActiveUsers
-from plexichat.service.database import (
+from plexichat.service.db_engine import (
     DatabaseURLError,
     PoolSettings,
     create_engine,

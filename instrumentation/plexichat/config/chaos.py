@@ -21,7 +21,7 @@ from .scalars import NonNegativeInt, UrlPath
 REFUSED_PROFILES = frozenset({"production"})
 
 
-class Chaos(Section):
+class ChaosConfig(Section):
     """Fault injection: added latency and errors on chosen routes."""
 
     enabled: bool = False

@@ -17,7 +17,7 @@ Sampler = Literal[
 ]
 
 
-class Otlp(Section):
+class OtlpConfig(Section):
     """Where and how metrics and traces are pushed over OTLP."""
 
     endpoint: OptionalHttpUrl = None  # None or "": no OTLP export at all
@@ -28,7 +28,7 @@ class Otlp(Section):
     metrics_enabled: bool = True
 
 
-class Tracing(Section):
+class TracingConfig(Section):
     """Whether spans are recorded, and which share of them."""
 
     enabled: bool = True
@@ -36,7 +36,7 @@ class Tracing(Section):
     sampler_arg: float = Field(default=0.1, ge=0.0, le=1.0)
 
 
-class Observability(Section):
+class ObservabilityConfig(Section):
     """Identity of the service in telemetry, and what it exports."""
 
     service_name: str = Field(default="plexichat", min_length=1)
@@ -48,5 +48,5 @@ class Observability(Section):
     )
     series_limit: PositiveInt = 2000  # label combinations per metric before they fold into one
     resource_attributes: dict[str, str] = Field(default_factory=dict)
-    otlp: Otlp = Field(default_factory=Otlp)
-    tracing: Tracing = Field(default_factory=Tracing)
+    otlp: OtlpConfig = Field(default_factory=OtlpConfig)
+    tracing: TracingConfig = Field(default_factory=TracingConfig)

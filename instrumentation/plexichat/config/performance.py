@@ -9,7 +9,7 @@ from typing import Literal, Self
 from pydantic import Field, model_validator
 
 from .base import Section
-from .observability import Observability
+from .observability import ObservabilityConfig
 from .scalars import (
     HttpUrl,
     LogLevel,
@@ -23,32 +23,32 @@ from .scalars import (
 from .sizes import ByteSize, GiB, KiB, MiB
 
 
-class Compression(Section):
+class CompressionConfig(Section):
     enabled: bool = True
     min_size: ByteSize = 1 * KiB
     level: int = Field(default=6, ge=1, le=9)
 
 
-class QueryOptimization(Section):
+class QueryOptimizationConfig(Section):
     batch_size: PositiveInt = 100
     connection_pool_size: PositiveInt = 20
     prepared_statement_cache_size: NonNegativeInt = 1000
 
 
-class Preloading(Section):
+class PreloadingConfig(Section):
     enabled: bool = True
     cache_size: ByteSize = 500 * MiB
     preload_threshold: PositiveInt = 10
 
 
-class LatencyOptimizer(Section):
+class LatencyOptimizerConfig(Section):
     enabled: bool = True
     target_latency_ms: PositiveInt = 100
     max_latency_ms: PositiveInt = 1000
     optimization_level: Literal["conservative", "moderate", "aggressive"] = "aggressive"
-    compression: Compression = Field(default_factory=Compression)
-    query_optimization: QueryOptimization = Field(default_factory=QueryOptimization)
-    preloading: Preloading = Field(default_factory=Preloading)
+    compression: CompressionConfig = Field(default_factory=CompressionConfig)
+    query_optimization: QueryOptimizationConfig = Field(default_factory=QueryOptimizationConfig)
+    preloading: PreloadingConfig = Field(default_factory=PreloadingConfig)
 
     @model_validator(mode="after")
     def _target_within_max(self) -> Self:
@@ -60,14 +60,14 @@ class LatencyOptimizer(Section):
         return self
 
 
-class MemoryCache(Section):
+class MemoryCacheConfig(Section):
     enabled: bool = True
     max_size: ByteSize = 256 * MiB
     ttl: PositiveInt = 3600
     eviction_policy: Literal["lru", "lfu", "fifo"] = "lru"
 
 
-class RedisCache(Section):
+class RedisCacheConfig(Section):
     enabled: bool = False  # the guide's example enables it; so does the production profile
     host: str = "localhost"
     port: Port = 6379
@@ -79,7 +79,7 @@ class RedisCache(Section):
     socket_timeout_seconds: float = Field(default=0.25, gt=0)
 
 
-class QueryCache(Section):
+class QueryCacheConfig(Section):
     enabled: bool = True
     max_entries: PositiveInt = 10000
     ttl: PositiveInt = 1800
@@ -87,27 +87,27 @@ class QueryCache(Section):
     exclude_tables: list[str] = Field(default_factory=lambda: ["audit_log", "session_data"])
 
 
-class Caching(Section):
-    memory_cache: MemoryCache = Field(default_factory=MemoryCache)
-    redis_cache: RedisCache = Field(default_factory=RedisCache)
-    query_cache: QueryCache = Field(default_factory=QueryCache)
+class CachingConfig(Section):
+    memory_cache: MemoryCacheConfig = Field(default_factory=MemoryCacheConfig)
+    redis_cache: RedisCacheConfig = Field(default_factory=RedisCacheConfig)
+    query_cache: QueryCacheConfig = Field(default_factory=QueryCacheConfig)
 
 
-class AsyncSettings(Section):
+class AsyncSettingsConfig(Section):
     max_workers: PositiveInt = 50
     thread_pool_size: PositiveInt = 20
     # The guide's example says uvloop; the bare package does not depend on it (production does).
     event_loop_policy: Literal["asyncio", "uvloop"] = "asyncio"
 
 
-class ResourceLimits(Section):
+class ResourceLimitsConfig(Section):
     max_memory_usage: ByteSize = 1 * GiB
     max_cpu_usage: int = Field(default=80, ge=1, le=100)  # percent
     max_open_files: PositiveInt = 1024
     max_connections: PositiveInt = 1000
 
 
-class ConnectionPool(Section):
+class ConnectionPoolConfig(Section):
     min_size: NonNegativeInt = 5
     max_size: PositiveInt = 20
     max_overflow: NonNegativeInt = 30
@@ -123,18 +123,20 @@ class ConnectionPool(Section):
         return self
 
 
-class DatabaseQueryOptimization(Section):
+class DatabaseQueryOptimizationConfig(Section):
     enable_query_cache: bool = True
     slow_query_threshold: PositiveInt = 1000  # milliseconds
     explain_slow_queries: bool = True
 
 
-class Database(Section):
-    connection_pool: ConnectionPool = Field(default_factory=ConnectionPool)
-    query_optimization: DatabaseQueryOptimization = Field(default_factory=DatabaseQueryOptimization)
+class DatabaseConfig(Section):
+    connection_pool: ConnectionPoolConfig = Field(default_factory=ConnectionPoolConfig)
+    query_optimization: DatabaseQueryOptimizationConfig = Field(
+        default_factory=DatabaseQueryOptimizationConfig
+    )
 
 
-class RateLimiting(Section):
+class RateLimitingConfig(Section):
     enabled: bool = True
     default_rate: Rate = "100/minute"
     burst_rate: Rate = "200/minute"
@@ -144,64 +146,64 @@ class RateLimiting(Section):
     trusted_proxies: list[str] = Field(default_factory=list)
 
 
-class Api(Section):
-    rate_limiting: RateLimiting = Field(default_factory=RateLimiting)
+class ApiConfig(Section):
+    rate_limiting: RateLimitingConfig = Field(default_factory=RateLimitingConfig)
     request_timeout: PositiveInt = 30  # seconds
     max_request_size: ByteSize = 10 * MiB
 
 
-class BackgroundTasks(Section):
+class BackgroundTasksConfig(Section):
     max_concurrent_tasks: PositiveInt = 10
     task_timeout: PositiveInt = 300  # seconds
     retry_attempts: NonNegativeInt = 3
     retry_delay: NonNegativeInt = 5  # seconds
 
 
-class PrometheusExporter(Section):
+class PrometheusExporterConfig(Section):
     enabled: bool = True
     # None: /metrics is served by the service on its own port. A port adds a second listener.
     port: Port | None = None
     path: UrlPath = "/metrics"
 
 
-class GrafanaExporter(Section):
+class GrafanaExporterConfig(Section):
     enabled: bool = True
     dashboard_url: HttpUrl = "http://grafana:3000"
 
 
-class CustomDashboard(Section):
+class CustomDashboardConfig(Section):
     enabled: bool = True
     update_interval: PositiveInt = 60  # seconds
 
 
-class Exporters(Section):
-    prometheus: PrometheusExporter = Field(default_factory=PrometheusExporter)
-    grafana: GrafanaExporter = Field(default_factory=GrafanaExporter)
-    custom_dashboard: CustomDashboard = Field(default_factory=CustomDashboard)
+class ExportersConfig(Section):
+    prometheus: PrometheusExporterConfig = Field(default_factory=PrometheusExporterConfig)
+    grafana: GrafanaExporterConfig = Field(default_factory=GrafanaExporterConfig)
+    custom_dashboard: CustomDashboardConfig = Field(default_factory=CustomDashboardConfig)
 
 
-class Metrics(Section):
+class MetricsConfig(Section):
     collection_interval: PositiveInt = 30  # seconds
     retention_period: PromDuration = "30d"
     aggregation_intervals: list[PromDuration] = Field(
         default_factory=lambda: ["1m", "5m", "1h", "1d"]
     )
-    exporters: Exporters = Field(default_factory=Exporters)
+    exporters: ExportersConfig = Field(default_factory=ExportersConfig)
 
 
-class Performance(Section):
+class PerformanceConfig(Section):
     """The ``performance:`` tree of the guide, plus our ``observability`` section."""
 
     monitoring_enabled: bool = True
     metrics_collection_interval: PositiveInt = 30  # seconds
     performance_logging_level: LogLevel = "INFO"
     performance_log_file: str = "logs/performance.log"  # ours; "-" is stdout
-    latency_optimizer: LatencyOptimizer = Field(default_factory=LatencyOptimizer)
-    caching: Caching = Field(default_factory=Caching)
-    async_settings: AsyncSettings = Field(default_factory=AsyncSettings)
-    resource_limits: ResourceLimits = Field(default_factory=ResourceLimits)
-    database: Database = Field(default_factory=Database)
-    api: Api = Field(default_factory=Api)
-    background_tasks: BackgroundTasks = Field(default_factory=BackgroundTasks)
-    metrics: Metrics = Field(default_factory=Metrics)
-    observability: Observability = Field(default_factory=Observability)
+    latency_optimizer: LatencyOptimizerConfig = Field(default_factory=LatencyOptimizerConfig)
+    caching: CachingConfig = Field(default_factory=CachingConfig)
+    async_settings: AsyncSettingsConfig = Field(default_factory=AsyncSettingsConfig)
+    resource_limits: ResourceLimitsConfig = Field(default_factory=ResourceLimitsConfig)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
+    background_tasks: BackgroundTasksConfig = Field(default_factory=BackgroundTasksConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)

@@ -7,7 +7,7 @@ from pydantic import Field
 from .base import Section
 
 
-class Service(Section):
+class ServiceConfig(Section):
     """Where the chat API listens and where it keeps its data."""
 
     host: str = "127.0.0.1"

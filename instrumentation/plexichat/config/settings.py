@@ -3,9 +3,9 @@
 from pydantic import Field
 
 from .base import Section
-from .chaos import Chaos
-from .performance import Performance
-from .service import Service
+from .chaos import ChaosConfig
+from .performance import PerformanceConfig
+from .service import ServiceConfig
 
 KEY_SECTIONS = ("performance", "service", "chaos")
 """The top-level keys a configuration source may use (besides the guide's aliases)."""
@@ -18,9 +18,9 @@ class Settings(Section):
     not keys a source may set.
     """
 
-    performance: Performance = Field(default_factory=Performance)
-    service: Service = Field(default_factory=Service)
-    chaos: Chaos = Field(default_factory=Chaos)
+    performance: PerformanceConfig = Field(default_factory=PerformanceConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
+    chaos: ChaosConfig = Field(default_factory=ChaosConfig)
     profile: str | None = None
     sources: list[str] = Field(default_factory=list)  # files and variables applied, in order
     explicit_keys: frozenset[str] = frozenset()  # dotted keys set by a source other than defaults

@@ -21,13 +21,15 @@ from plexichat.observability.app import (
     instrument_engine,
     uninstrument_app,
 )
-from plexichat.observability.registry import DEFAULT_REGISTRY, MetricRegistry
+from plexichat.observability.metrics.registry import DEFAULT_REGISTRY, MetricRegistry
 from plexichat.observability.telemetry import Telemetry
+from plexichat.observability.version import __version__
 
 __all__ = [
     "DEFAULT_REGISTRY",
     "MetricRegistry",
     "Telemetry",
+    "__version__",
     "installed_telemetry",
     "instrument_app",
     "instrument_engine",

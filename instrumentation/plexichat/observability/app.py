@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
+from plexichat.observability.metrics.registry import MetricRegistry
 from plexichat.observability.middleware import TelemetryMiddleware
-from plexichat.observability.registry import MetricRegistry
 from plexichat.observability.telemetry import Telemetry
 
 if TYPE_CHECKING:
@@ -63,6 +63,6 @@ def uninstrument_app(app: Starlette) -> None:
 
 def instrument_engine(engine: AsyncEngine, telemetry: Telemetry) -> None:
     """Record ``db.client.operation.duration`` (and child spans) for every statement."""
-    from plexichat.observability.database import EngineInstrumentation
+    from plexichat.observability.db_client import EngineInstrumentation
 
     telemetry.on_shutdown(EngineInstrumentation(engine, telemetry).remove)

@@ -17,7 +17,7 @@ the exception's class name when the app raised. The three histograms of an attri
 are bound once and kept in a dict, so a request costs one dict lookup and three bisects.
 
 Server spans (when tracing is on) come from the lean tracer
-(:mod:`plexichat.observability.tracer`): sampled before anything is built, with the incoming
+(:mod:`plexichat.observability.tracing.tracer`): sampled before anything is built, with the incoming
 W3C ``traceparent`` as parent, named ``METHOD /route/template`` once the route is known, and
 current while the request runs so database and internal spans nest under them.
 """
@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from plexichat.observability.instruments import CounterSeries, HistogramSeries
-from plexichat.observability.tracer import ActiveSpan
+from plexichat.observability.metrics.instruments import CounterSeries, HistogramSeries
+from plexichat.observability.tracing.tracer import ActiveSpan
 
 if TYPE_CHECKING:
     from plexichat.observability.telemetry import Telemetry

@@ -4,9 +4,9 @@ One object owns everything a service exports: a ``Resource`` (``service.name``,
 ``service.version``, ``deployment.environment.name`` and configured attributes), a
 ``MeterProvider`` whose readers are the Prometheus reader (a private prometheus_client
 registry rendered at ``/metrics``) and, when an OTLP endpoint is configured, a periodic OTLP
-reader; a :class:`~plexichat.observability.tracer.LeanTracer` when tracing is on; and the
+reader; a :class:`~plexichat.observability.tracing.tracer.LeanTracer` when tracing is on; and the
 lean HTTP and database instruments on a
-:class:`~plexichat.observability.registry.MetricRegistry`, plus the process gauges.
+:class:`~plexichat.observability.metrics.registry.MetricRegistry`, plus the process gauges.
 
 It sets no global OpenTelemetry provider: FastAPI >= 0.16x switches its own telemetry on
 when one is set, and two instrumentations would count every request twice.
@@ -28,15 +28,15 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.exposition import choose_encoder
 from starlette.types import Receive, Scope, Send
 
-import plexichat
 from plexichat.catalog import load_catalog
-from plexichat.observability import spans
-from plexichat.observability.exporters import metric_exporter, rate_limit_exporter_logs
-from plexichat.observability.instruments import Family
+from plexichat.observability.metrics.exporters import metric_exporter, rate_limit_exporter_logs
+from plexichat.observability.metrics.instruments import Family
+from plexichat.observability.metrics.readers import LeanSource, MergingExporter, PrometheusReader
+from plexichat.observability.metrics.registry import DEFAULT_REGISTRY, MetricRegistry
 from plexichat.observability.process import ProcessMetrics
-from plexichat.observability.readers import LeanSource, MergingExporter, PrometheusReader
-from plexichat.observability.registry import DEFAULT_REGISTRY, MetricRegistry
-from plexichat.observability.tracing import lean_tracer
+from plexichat.observability.tracing import spans
+from plexichat.observability.tracing.setup import lean_tracer
+from plexichat.observability.version import __version__
 
 if TYPE_CHECKING:
     from plexichat.config import Settings
@@ -55,7 +55,7 @@ def _resource(settings: Settings) -> Resource:
     attributes.update(
         {
             "service.name": obs.service_name,
-            "service.version": obs.service_version or plexichat.__version__,
+            "service.version": obs.service_version or __version__,
             "deployment.environment.name": obs.environment,
         }
     )
@@ -80,7 +80,7 @@ class Telemetry:
         source = LeanSource(
             self.registry,
             self.resource,
-            InstrumentationScope(SCOPE_NAME, plexichat.__version__),
+            InstrumentationScope(SCOPE_NAME, __version__),
         )
         self.prometheus_registry = CollectorRegistry(auto_describe=False)
         readers: list[MetricReader] = [PrometheusReader(source, self.prometheus_registry)]
@@ -94,10 +94,10 @@ class Telemetry:
             )
         self.meter_provider = MeterProvider(resource=self.resource, metric_readers=readers)
         ProcessMetrics(
-            self.meter_provider.get_meter(SCOPE_NAME, plexichat.__version__),
+            self.meter_provider.get_meter(SCOPE_NAME, __version__),
             settings.performance.resource_limits.max_memory_usage,
         )
-        self.tracer = lean_tracer(settings, self.resource, SCOPE_NAME, plexichat.__version__)
+        self.tracer = lean_tracer(settings, self.resource, SCOPE_NAME, __version__)
         if self.tracer is not None:
             spans.use_tracer(self.tracer)
         self._render_lock = threading.Lock()

@@ -1,7 +1,7 @@
 """``create_app(settings)``: the PlexiChat chat API as a FastAPI application.
 
 The lifespan creates the engine (pool mapped from ``performance.database.connection_pool``, see
-``database.py``), creates the tables, warms ``min_size`` connections, seeds the demo data on an
+``db_engine.py``), creates the tables, warms ``min_size`` connections, seeds the demo data on an
 empty database, publishes the ``active_users`` gauge in the background, and on shutdown stops that
 task, shuts telemetry down and disposes the engine.
 
@@ -20,15 +20,14 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 
-from plexichat import __version__
 from plexichat.config import Settings
 from plexichat.core.logging_unified import get_performance_logger
 from plexichat.core.performance import CacheManager, LatencyOptimizer
-from plexichat.core.performance.database import SlowQueryLog, track_connections
-from plexichat.observability import Telemetry, instrument_app, instrument_engine
+from plexichat.core.performance.db_monitoring import SlowQueryLog, track_connections
+from plexichat.observability import Telemetry, __version__, instrument_app, instrument_engine
 from plexichat.service.activity import ActiveUsers, publish_active_users
 from plexichat.service.caching import ServiceCache, warm_cache
-from plexichat.service.database import Database, PoolSettings, create_engine, parse_url
+from plexichat.service.db_engine import Database, PoolSettings, create_engine, parse_url
 from plexichat.service.faults import FaultInjection
 from plexichat.service.health import router as health_router
 from plexichat.service.metrics import MetricsRecorder, performance_logger

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from plexichat.core.performance import CacheManager
 from plexichat.core.performance.cache import uncounted
 from plexichat.service import queries
-from plexichat.service.database import Database
+from plexichat.service.db_engine import Database
 from plexichat.service.models import Post, User
 from plexichat.service.schemas import PostSummary, UserOut
 

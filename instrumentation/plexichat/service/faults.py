@@ -14,7 +14,7 @@ import random
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from plexichat.config.chaos import Chaos
+from plexichat.config.chaos import ChaosConfig
 
 BODY = json.dumps({"detail": "injected fault (chaos.enabled)"}).encode()
 
@@ -22,7 +22,7 @@ BODY = json.dumps({"detail": "injected fault (chaos.enabled)"}).encode()
 class FaultInjection:
     """Delay and fail requests whose path matches ``chaos.routes``."""
 
-    def __init__(self, app: ASGIApp, chaos: Chaos, rng: random.Random | None = None) -> None:
+    def __init__(self, app: ASGIApp, chaos: ChaosConfig, rng: random.Random | None = None) -> None:
         self.app = app
         self.chaos = chaos
         self._rng = rng or random.Random()

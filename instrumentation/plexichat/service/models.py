@@ -1,6 +1,6 @@
 """The chat service's tables, as typed SQLAlchemy 2 ORM classes.
 
-Tables are created at start-up with ``Base.metadata.create_all`` (see ``database.py``); there is
+Tables are created at start-up with ``Base.metadata.create_all`` (see ``db_engine.py``); there is
 no migrations tool yet, so a schema change means a fresh database until one is added.
 
 Timestamps are stored as naive UTC (``UTCDateTime``) and come back timezone-aware in UTC on every

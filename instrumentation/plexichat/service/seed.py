@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from plexichat.service.database import Database
+from plexichat.service.db_engine import Database
 from plexichat.service.models import Comment, Message, Post, User, utc_now
 
 DEMO_USERS = (

@@ -23,7 +23,7 @@ from uvicorn.config import LOGGING_CONFIG
 
 from plexichat.config import ConfigError, Settings, log_inert_keys
 from plexichat.core.logging_unified import configure_performance_log
-from plexichat.observability.log_context import TRACE_CONTEXT_FORMAT, TraceContextFilter
+from plexichat.observability.tracing.log_context import TRACE_CONTEXT_FORMAT, TraceContextFilter
 from plexichat.service.app import create_app
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from plexichat.service.activity import ActiveUsers
 from plexichat.service.caching import ServiceCache
-from plexichat.service.database import Database
+from plexichat.service.db_engine import Database
 from plexichat.service.metrics import MetricsRecorder
 
 

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING
 from starlette.middleware import Middleware
 
 from plexichat.core.logging_unified import PerformanceLogger
+from plexichat.observability.metrics.registry import DEFAULT_REGISTRY, MetricRegistry
 from plexichat.observability.middleware import TelemetryMiddleware
-from plexichat.observability.registry import DEFAULT_REGISTRY, MetricRegistry
 
 from .client_identity import ClientIdentity
 from .middleware import (

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from plexichat.core.performance.cache.redis import TierUnavailableError
 
 if TYPE_CHECKING:
-    from plexichat.config.performance import Preloading
+    from plexichat.config.performance import PreloadingConfig
     from plexichat.core.performance.cache.memory import MemoryCache
     from plexichat.core.performance.cache.redis import RedisTier
 
@@ -31,7 +31,7 @@ WARM_BATCH = 200
 
 
 class Preloader:
-    def __init__(self, config: Preloading, redis: RedisTier | None) -> None:
+    def __init__(self, config: PreloadingConfig, redis: RedisTier | None) -> None:
         self.enabled = config.enabled
         self.threshold = config.preload_threshold
         self.cache_size = config.cache_size

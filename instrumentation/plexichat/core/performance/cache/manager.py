@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, cast
 
-from plexichat.observability.registry import DEFAULT_REGISTRY, MetricRegistry
+from plexichat.observability.metrics.registry import DEFAULT_REGISTRY, MetricRegistry
 
 from ..preloading import Preloader
 from .breaker import CircuitBreaker, State

@@ -34,7 +34,7 @@ from .stats import CURRENT_LOOKUP, CacheMetrics
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-    from plexichat.config.performance import QueryCache as QueryCacheConfig
+    from plexichat.config.performance import QueryCacheConfig
 
 _WRITE = re.compile(
     r"^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)"

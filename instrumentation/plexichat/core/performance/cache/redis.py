@@ -23,12 +23,12 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from plexichat.observability import spans
+from plexichat.observability.tracing import spans
 
 from .breaker import CircuitBreaker, State
 
 if TYPE_CHECKING:
-    from plexichat.config.performance import RedisCache
+    from plexichat.config.performance import RedisCacheConfig
 
 T = TypeVar("T")
 log = logging.getLogger("plexichat.performance")
@@ -54,7 +54,7 @@ def escape_glob(text: str) -> str:
 class RedisTier:
     def __init__(
         self,
-        config: RedisCache,
+        config: RedisCacheConfig,
         *,
         breaker: CircuitBreaker,
     ) -> None:

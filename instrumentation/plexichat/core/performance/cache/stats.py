@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from plexichat.observability.registry import MetricRegistry
+from plexichat.observability.metrics.registry import MetricRegistry
 
 from .breaker import STATES, State
 

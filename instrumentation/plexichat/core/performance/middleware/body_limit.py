@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from plexichat.observability.instruments import CounterSeries
+from plexichat.observability.metrics.instruments import CounterSeries
 
 from .responses import reject
 

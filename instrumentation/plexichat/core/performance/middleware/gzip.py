@@ -15,7 +15,7 @@ import zlib
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from plexichat.observability.instruments import CounterSeries
+from plexichat.observability.metrics.instruments import CounterSeries
 
 _INCOMPRESSIBLE = ("image/", "video/", "audio/", "application/zip", "application/gzip")
 

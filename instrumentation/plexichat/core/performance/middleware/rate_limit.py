@@ -12,7 +12,7 @@ import math
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from plexichat.observability.instruments import CounterSeries
+from plexichat.observability.metrics.instruments import CounterSeries
 
 from ..client_identity import ClientIdentity
 from ..rate_limiter import RateLimiter

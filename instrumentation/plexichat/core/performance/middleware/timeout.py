@@ -10,7 +10,7 @@ import asyncio
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from plexichat.observability.instruments import CounterSeries
+from plexichat.observability.metrics.instruments import CounterSeries
 
 from .responses import reject
 

@@ -1,1 +1,0 @@
-"""The PlexiChat core API documented by the performance guide."""

@@ -1,0 +1,126 @@
+"""Profilers on known workloads; ``@performance_profile`` switched by the environment; slow
+queries logged with their plan; the ``database_connections`` gauge."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from plexichat.core.logging_unified import PerformanceLogger
+from plexichat.core.performance import MemoryProfiler, Profiler, performance_profile
+from plexichat.core.performance.db_monitoring import SlowQueryLog, track_connections
+from plexichat.observability.metrics.registry import MetricRegistry
+
+
+def test_profiler_counts_calls_time_and_memory() -> None:
+    def leaf(i: int) -> int:
+        return i * 2
+
+    profiler = Profiler()
+    profiler.start()
+    kept = [leaf(i) for i in range(1000)]
+    blob = bytearray(8 * 1024 * 1024)
+    time.sleep(0.05)
+    stats = profiler.stop()
+    assert 1000 <= stats.function_calls < 1100
+    assert 50 <= stats.total_time < 1000
+    assert 7.5 <= stats.memory_delta <= 9
+    assert "leaf" in stats.top
+    assert len(kept) == 1000
+    assert len(blob) > 0
+
+
+def test_profiler_misuse_is_an_error() -> None:
+    with pytest.raises(RuntimeError, match="before start"):
+        Profiler().stop()
+
+
+def test_memory_profiler_growth_rate() -> None:
+    now = [0.0]
+    rss = [100 * 1024 * 1024]
+    profiler = MemoryProfiler(read_bytes=lambda: rss[0], clock=lambda: now[0])
+    for _ in range(10):
+        profiler.sample()
+        now[0] += 360  # a tenth of an hour
+        rss[0] += 1024 * 1024  # +1 MB each time: 10 MB/hour
+    stats = profiler.get_memory_stats()
+    assert stats.current_mb == 110
+    assert stats.peak_mb == 110
+    assert stats.growth_rate_mb_per_hour == pytest.approx(10, rel=0.01)
+
+
+def test_memory_profiler_monitors_the_real_process() -> None:
+    profiler = MemoryProfiler(interval_s=0.01)
+    profiler.start_monitoring()
+    try:
+        time.sleep(0.1)
+        stats = profiler.get_memory_stats()
+    finally:
+        profiler.stop_monitoring()
+    assert 5 < stats.current_mb < 4096
+    assert stats.peak_mb >= stats.current_mb
+    assert stats.samples >= 3
+
+
+async def test_performance_profile_only_when_switched_on(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("PLEXICHAT_PERFORMANCE_PROFILING", raising=False)
+
+    async def untouched() -> int:
+        return 1
+
+    assert performance_profile(untouched) is untouched
+    monkeypatch.setenv("PLEXICHAT_PERFORMANCE_PROFILING", "true")
+
+    @performance_profile
+    async def debug_slow_function() -> int:
+        await asyncio.sleep(0.01)
+        return 2
+
+    with caplog.at_level(logging.INFO, logger="plexichat.performance"):
+        assert await debug_slow_function() == 2
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("profile")]
+    assert (
+        "function=test_performance_profile_only_when_switched_on_locals_debug_slow_function" in line
+    )
+    assert "total_time_ms=" in line
+
+
+async def test_slow_query_logged_with_its_plan(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'slow.db'}")
+    slow_log = SlowQueryLog(threshold_ms=1, explain=True)
+    slow_log.attach(engine)
+    perf = PerformanceLogger(MetricRegistry())
+    track_connections(engine, perf)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)"))
+            await conn.execute(text("CREATE INDEX ix_t_v ON t (v)"))
+            with caplog.at_level(logging.WARNING, logger="plexichat.performance"):
+                await conn.execute(
+                    text(
+                        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                        "WHERE i < 200000) SELECT count(*) FROM n, t WHERE t.v = :v"
+                    ),
+                    {"v": 3},
+                )
+            gauge = perf._plain[("gauge", "database_connections")]
+            assert gauge.value == 1  # type: ignore[union-attr]
+    finally:
+        slow_log.detach()
+        await engine.dispose()
+    lines = [r.getMessage() for r in caplog.records if "slow_query" in r.getMessage()]
+    assert any("WITH RECURSIVE" in line for line in lines)
+    [line] = [line for line in lines if "WITH RECURSIVE" in line]
+    assert "duration_ms=" in line
+    assert "plan=" in line
+    assert "ix_t_v" in line  # SQLite's plan names the index it uses

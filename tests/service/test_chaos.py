@@ -1,0 +1,82 @@
+"""Fault injection: the ``chaos`` section, ``serve --fault``, and the ASGI middleware."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from plexichat.cli import main
+from plexichat.config import ConfigError, load_settings
+from plexichat.config.chaos import ChaosConfig, parse_fault_spec
+from plexichat.service.faults import FaultInjection
+
+
+def test_off_by_default_and_routes_default_to_the_api() -> None:
+    chaos = load_settings(environ={}).chaos
+    assert chaos.enabled is False
+    assert chaos.routes == ["/api/*"]
+
+
+def test_refused_under_production_from_any_source() -> None:
+    with pytest.raises(ConfigError, match="refused under the 'production' profile"):
+        load_settings(profile="production", environ={}, overrides={"chaos": {"enabled": True}})
+    with pytest.raises(ConfigError, match=r"chaos\.enabled"):
+        load_settings(profile="production", environ={"PLEXICHAT_CHAOS__ENABLED": "true"})
+    assert load_settings(profile="development", environ={"PLEXICHAT_CHAOS__ENABLED": "true"})
+
+
+def test_fault_spec_parses_and_bad_values_name_the_key() -> None:
+    assert parse_fault_spec("error_rate=0.2,latency_ms=300,routes=/api/posts/*") == {
+        "enabled": True,
+        "error_rate": "0.2",
+        "latency_ms": "300",
+        "routes": ["/api/posts/*"],
+    }
+    with pytest.raises(ConfigError, match="KEY=VALUE"):
+        parse_fault_spec("errors=0.2")
+    with pytest.raises(ConfigError, match=r"chaos\.error_rate"):
+        load_settings(environ={}, overrides={"chaos": parse_fault_spec("error_rate=2")})
+
+
+def test_serve_fault_under_production_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--profile", "production", "--fault", "error_rate=0.2"]) == 2
+    err = capsys.readouterr().err
+    assert "fault injection is refused" in err
+    assert "Traceback" not in err
+
+
+def _app(chaos: ChaosConfig) -> FaultInjection:
+    async def ok(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    inner = Starlette(routes=[Route("/api/x", ok), Route("/healthz", ok)])
+    return FaultInjection(inner, chaos, rng=random.Random(1))
+
+
+async def test_matching_routes_fail_and_wait_others_pass() -> None:
+    chaos = ChaosConfig(enabled=True, error_rate=1.0, latency_ms=50)
+    transport = httpx.ASGITransport(_app(chaos))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        started = time.perf_counter()
+        failed = await client.get("/api/x")
+        assert time.perf_counter() - started >= 0.05
+        assert failed.status_code == 503
+        assert failed.json()["detail"].startswith("injected fault")
+        assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_error_rate_is_a_share_and_disabled_does_nothing() -> None:
+    transport = httpx.ASGITransport(_app(ChaosConfig(enabled=True, error_rate=0.3)))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        codes = [(await client.get("/api/x")).status_code for _ in range(400)]
+    assert 80 < codes.count(503) < 160
+    transport = httpx.ASGITransport(_app(ChaosConfig(enabled=False, error_rate=1.0)))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.get("/api/x")).status_code == 200
