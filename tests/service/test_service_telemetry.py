@@ -97,8 +97,9 @@ async def test_every_catalog_series_is_exposed_after_traffic(client: httpx.Async
 async def test_database_spans_are_children_of_the_request_span(
     client: httpx.AsyncClient, receiver: HttpReceiver
 ) -> None:
-    # limit=5 is not warmed into the cache at start-up: a miss, so the database is queried.
-    assert (await client.get("/api/users/1/posts?limit=5")).status_code == 200
+    # limit=50 reads the 100-post listing, not warmed at start-up: a miss, so the database is
+    # queried.
+    assert (await client.get("/api/users/1/posts?limit=50")).status_code == 200
     installed = installed_telemetry(client._transport.app)  # type: ignore[attr-defined]
     assert installed is not None
     assert installed.tracer is not None
@@ -110,6 +111,23 @@ async def test_database_spans_are_children_of_the_request_span(
     assert children
     assert {s.name for s in children} <= {"SELECT sqlite", "BEGIN sqlite", "ROLLBACK sqlite"}
     assert all(s.trace_id == server[0].trace_id for s in children)
+
+
+async def test_write_statements_are_children_of_the_request_span(
+    client: httpx.AsyncClient, receiver: HttpReceiver
+) -> None:
+    # the writer runs the INSERT in its batch, on its own task, in the request's context
+    response = await client.post("/api/posts", json={"user_id": 1, "title": "t", "body": "b"})
+    assert response.status_code == 201
+    installed = installed_telemetry(client._transport.app)  # type: ignore[attr-defined]
+    assert installed is not None
+    assert installed.tracer is not None
+    installed.tracer.exporter.shutdown(timeout=2)
+    spans = receiver.received.spans()
+    server = [s for s in spans if s.name == "POST /api/posts"]
+    assert len(server) == 1
+    children = [s for s in spans if s.parent_span_id == server[0].span_id]
+    assert "INSERT sqlite" in {s.name for s in children}
 
 
 async def test_promtool_finds_nothing_wrong_with_the_service_exposition(

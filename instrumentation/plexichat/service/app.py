@@ -34,6 +34,7 @@ from plexichat.service.metrics import MetricsRecorder, performance_logger
 from plexichat.service.routes import api_router
 from plexichat.service.seed import seed_demo_data
 from plexichat.service.state import STATE_KEY, ServiceState
+from plexichat.service.writer import Writer
 
 FASTAPI_TELEMETRY_OFF: TelemetryConfig = {
     "tracing": False,
@@ -64,12 +65,15 @@ def create_app(settings: Settings, *, metrics: MetricsRecorder | None = None) ->
     telemetry: Telemetry | None = None
     cache = CacheManager(settings)
     slow_queries = SlowQueryLog.from_settings(settings)
+    batch_size = settings.performance.latency_optimizer.query_optimization.batch_size
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(create_engine(settings.service.effective_database_url, pool))
         active_users = ActiveUsers()
         publisher: asyncio.Task[None] | None = None
+        writer = Writer(database.engine, batch_size)
+        service_cache: ServiceCache | None = None
         try:
             _observe_engine(database, telemetry)
             await database.create_tables()
@@ -82,12 +86,15 @@ def create_app(settings: Settings, *, metrics: MetricsRecorder | None = None) ->
             service_cache = ServiceCache(cache, database)
             await cache.start()
             await warm_cache(service_cache)
+            writer.start()
             publisher = asyncio.create_task(
                 publish_active_users(active_users, recorder, interval_s),
                 name="plexichat-active-users",
             )
             setattr(
-                app.state, STATE_KEY, ServiceState(database, recorder, active_users, service_cache)
+                app.state,
+                STATE_KEY,
+                ServiceState(database, recorder, active_users, service_cache, writer),
             )
             # Everything built so far lives as long as the process: move it out of the
             # collector's reach, so full collections (the tail latency of a busy service)
@@ -101,6 +108,9 @@ def create_app(settings: Settings, *, metrics: MetricsRecorder | None = None) ->
                 publisher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await publisher
+            await writer.close()
+            if service_cache is not None:
+                await service_cache.close()
             await cache.close()
             slow_queries.detach()
             if telemetry is not None:

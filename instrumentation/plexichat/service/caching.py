@@ -5,24 +5,33 @@ key                           value                       changed by
 ============================  ==========================  =====================================
 ``user:{id}``                 the user's profile          registration (written through);
                                                           unknown ids are not cached
-``user_posts:{id}:{limit}``   the user's posts listing    a post by the user, a comment on
+``user_posts:{id}:{size}``    the user's newest posts     a post by the user, a comment on
                                                           one of the user's posts
-``popular_posts:{limit}``     the popular posts listing   any post or comment
+``popular_posts:{size}``      the popular posts           any post or comment
 ============================  ==========================  =====================================
 
+A listing is cached in two sizes: the route's default ``limit`` and ``MAX_LIMIT``. A request
+for ``limit`` reads the smallest size that holds it and slices (both orders are total, so a
+shorter listing is a prefix of a longer one). So a write invalidates four keys, not one per
+possible ``limit`` (it was 200 keys, on every replica, per post or comment).
+
 Listings are read through the query cache (L3), so a miss in L1/L2 may still be served from
-L3. After a write commits, every ``limit`` variant of what it changed is invalidated on every
-replica and the default-limit entry is recomputed in the background, so the next read is a
-hit on the new data (:meth:`CacheManager.refresh`). At start-up :func:`warm_cache` loads the
-popular posts and the profiles and listings of the most recent authors, as the guide's
-``warm_cache`` does.
+L3. After a write commits, what it changed is invalidated on every replica before the response
+goes out (read-your-writes: the writer's next read misses and reads the database), and the
+default-size entries are recomputed in the background, so later reads hit on the new data.
+Refreshes of one key coalesce: while one is queued, more writes to the key add none. At
+start-up :func:`warm_cache` loads the popular posts and the profiles and listings of the most
+recent authors, as the guide's ``warm_cache`` does.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import func, select
+from pydantic import TypeAdapter
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plexichat.core.performance import CacheManager
@@ -33,18 +42,28 @@ from plexichat.service.models import Post, User
 from plexichat.service.schemas import PostSummary, UserOut
 
 MAX_LIMIT = 100
-"""Listings take ``limit`` 1..100 (the routes' bound): the keys a write must invalidate."""
+"""Listings take ``limit`` 1..100 (the routes' bound), the larger cached size."""
 DEFAULT_USER_POSTS_LIMIT = 20
-"""The routes' default ``limit``: the entries recomputed after a write and warmed at start-up."""
+"""The routes' default ``limit``: the smaller cached size, recomputed after a write and warmed
+at start-up."""
 DEFAULT_POPULAR_LIMIT = 10
 WARM_AUTHORS = 100
+WARM_SCAN = 1000
+"""Warming looks for ``WARM_AUTHORS`` distinct authors among this many newest posts."""
+
+_SUMMARIES = TypeAdapter(list[PostSummary])
 
 
 def _summaries(rows: Any) -> list[dict[str, Any]]:
-    return [
-        PostSummary.model_validate(row, from_attributes=True).model_dump(mode="json")
-        for row in rows
-    ]
+    listing: list[dict[str, Any]] = _SUMMARIES.dump_python(
+        _SUMMARIES.validate_python(rows, from_attributes=True), mode="json"
+    )
+    return listing
+
+
+def cached_size(limit: int, default: int) -> int:
+    """The cached listing size that serves ``limit``."""
+    return default if limit <= default else MAX_LIMIT
 
 
 class ServiceCache:
@@ -53,6 +72,8 @@ class ServiceCache:
     def __init__(self, cache: CacheManager, database: Database) -> None:
         self.cache = cache
         self.database = database
+        self._queued: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def user(self, session: AsyncSession, user_id: int) -> dict[str, Any] | None:
         """The profile of ``user_id``, or ``None`` when there is no such user."""
@@ -69,25 +90,28 @@ class ServiceCache:
     async def user_posts(
         self, session: AsyncSession, user_id: int, limit: int
     ) -> list[dict[str, Any]] | None:
-        """The user's posts listing, or ``None`` when there is no such user."""
+        """The user's ``limit`` newest posts, or ``None`` when there is no such user."""
+        size = cached_size(limit, DEFAULT_USER_POSTS_LIMIT)
 
         async def load() -> list[dict[str, Any]] | None:
-            rows = await self.cache.query.execute(session, queries.user_posts(user_id, limit))
+            rows = await self.cache.query.execute(session, queries.user_posts(user_id, size))
             if not rows and await self.user(session, user_id) is None:
                 return None
             return _summaries(rows)
 
         found: list[dict[str, Any]] | None = await self.cache.get_or_set(
-            f"user_posts:{user_id}:{limit}", load, cache_none=False
+            f"user_posts:{user_id}:{size}", load, cache_none=False
         )
-        return found
+        return None if found is None else found[:limit]
 
     async def popular_posts(self, session: AsyncSession, limit: int) -> list[dict[str, Any]]:
-        async def load() -> list[dict[str, Any]]:
-            return _summaries(await self.cache.query.execute(session, queries.popular_posts(limit)))
+        size = cached_size(limit, DEFAULT_POPULAR_LIMIT)
 
-        found: list[dict[str, Any]] = await self.cache.get_or_set(f"popular_posts:{limit}", load)
-        return found
+        async def load() -> list[dict[str, Any]]:
+            return _summaries(await self.cache.query.execute(session, queries.popular_posts(size)))
+
+        found: list[dict[str, Any]] = await self.cache.get_or_set(f"popular_posts:{size}", load)
+        return found[:limit]
 
     async def user_created(self, profile: dict[str, Any]) -> None:
         """A registration committed: its profile is cached at once (write-through)."""
@@ -100,19 +124,43 @@ class ServiceCache:
     # -- after writes -------------------------------------------------------------------
     async def posts_changed(self, author_id: int) -> None:
         """A post by ``author_id``, or a comment on one of their posts, was committed."""
-        keys = [f"user_posts:{author_id}:{n}" for n in range(1, MAX_LIMIT + 1)]
-        keys += [f"popular_posts:{n}" for n in range(1, MAX_LIMIT + 1)]
-        await self.cache.delete_many(keys)
-        await self.cache.refresh(
+        await self.cache.delete_many(
+            [
+                f"user_posts:{author_id}:{DEFAULT_USER_POSTS_LIMIT}",
+                f"user_posts:{author_id}:{MAX_LIMIT}",
+                f"popular_posts:{DEFAULT_POPULAR_LIMIT}",
+                f"popular_posts:{MAX_LIMIT}",
+            ]
+        )
+        self._refresh_soon(
             f"user_posts:{author_id}:{DEFAULT_USER_POSTS_LIMIT}",
             lambda: self._fresh_user_posts(author_id, DEFAULT_USER_POSTS_LIMIT),
-            delete_first=False,
         )
-        await self.cache.refresh(
+        self._refresh_soon(
             f"popular_posts:{DEFAULT_POPULAR_LIMIT}",
             lambda: self._fresh_popular(DEFAULT_POPULAR_LIMIT),
-            delete_first=False,
         )
+
+    async def close(self) -> None:
+        """Cancel the refreshes still queued or running."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _refresh_soon(self, key: str, loader: Callable[[], Awaitable[Any]]) -> None:
+        """Recompute ``key`` in the background, unless a refresh of it is queued already (it
+        has not read anything yet, so it will see this write too)."""
+        if key in self._queued:
+            return
+        self._queued.add(key)
+
+        async def refresh() -> None:
+            self._queued.discard(key)
+            await self.cache.refresh(key, loader, delete_first=False)
+
+        task = asyncio.get_running_loop().create_task(refresh(), name=f"plexichat-refresh {key}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _fresh_user_posts(self, user_id: int, limit: int) -> list[dict[str, Any]]:
         async with self.database.sessions() as session:
@@ -137,14 +185,8 @@ async def _warm(service_cache: ServiceCache, cache: CacheManager) -> int:
     async with service_cache.database.sessions() as session:
         popular = await service_cache._fresh_popular(DEFAULT_POPULAR_LIMIT)
         await cache.set(f"popular_posts:{DEFAULT_POPULAR_LIMIT}", popular, ttl=3600)
-        authors = (
-            await session.scalars(
-                select(Post.user_id)
-                .group_by(Post.user_id)
-                .order_by(func.max(Post.created_at).desc())
-                .limit(WARM_AUTHORS)
-            )
-        ).all()
+        recent = (await session.scalars(queries.recent_post_authors(WARM_SCAN))).all()
+        authors = list(dict.fromkeys(recent))[:WARM_AUTHORS]
         written = 1
         for user_id in authors:
             user = await session.get(User, user_id)

@@ -5,7 +5,8 @@ file under the data dir (``sqlite+aiosqlite:///<data_dir>/plexichat.db``; the di
 or PostgreSQL by URL (``postgresql+asyncpg://...``, which needs the ``postgres`` extra).
 
 Tables are created at start-up with ``metadata.create_all`` (idempotent). There is no migrations
-tool yet: a schema change needs a fresh database until one is added.
+tool yet; the one schema change so far (``posts.comment_count`` and the listing indexes) is
+applied to an older database at start-up by :func:`upgrade_schema`.
 
 How the guide's ``performance.database.connection_pool`` maps onto SQLAlchemy's queue pool:
 
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -147,6 +148,24 @@ def create_engine(url: str, pool: PoolSettings) -> AsyncEngine:
     return engine
 
 
+def upgrade_schema(conn: Connection) -> None:
+    """Bring a database created by an earlier version up to the current tables: add and fill
+    ``posts.comment_count``, create missing indexes of ``posts``."""
+    inspector = inspect(conn)
+    if "comment_count" not in {c["name"] for c in inspector.get_columns("posts")}:
+        conn.execute(text("ALTER TABLE posts ADD COLUMN comment_count INTEGER NOT NULL DEFAULT 0"))
+        conn.execute(
+            text(
+                "UPDATE posts SET comment_count ="
+                " (SELECT count(*) FROM comments WHERE comments.post_id = posts.id)"
+            )
+        )
+    existing = {index["name"] for index in inspector.get_indexes("posts")}
+    for index in Base.metadata.tables["posts"].indexes:
+        if index.name not in existing:
+            index.create(conn)
+
+
 class Database:
     """The engine and its session factory, with the start-up and probe helpers."""
 
@@ -159,6 +178,7 @@ class Database:
     async def create_tables(self) -> None:
         async with self.engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
+            await conn.run_sync(upgrade_schema)
 
     async def warm_up(self, connections: int) -> None:
         """Open ``connections`` pooled connections (at most the pool size), then return them."""

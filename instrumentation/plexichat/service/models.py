@@ -4,16 +4,20 @@ Tables are created at start-up with ``Base.metadata.create_all`` (see ``db_engin
 no migrations tool yet, so a schema change means a fresh database until one is added.
 
 Timestamps are stored as naive UTC (``UTCDateTime``) and come back timezone-aware in UTC on every
-backend, so SQLite and PostgreSQL answer alike. The indexes are the ones the read queries need:
-``posts (user_id, created_at)`` for a user's posts newest first, ``comments (post_id)`` for the
-comment counts.
+backend, so SQLite and PostgreSQL answer alike.
+
+``posts.comment_count`` is kept by the writes (a comment's transaction increments its post's
+count), so no read aggregates over the comments: both listings are one index range scan of
+``limit`` rows, whatever the size of the tables (``queries.py``). The indexes are the ones those
+scans need: ``posts (user_id, created_at, id)`` for a user's posts newest first,
+``posts (comment_count, created_at, id)`` for the popular posts, ``comments (post_id)``.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -69,13 +73,17 @@ class Message(Base):
 
 class Post(Base):
     __tablename__ = "posts"
-    __table_args__ = (Index("ix_posts_user_id_created_at", "user_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_posts_user_id_created_at_id", "user_id", "created_at", "id"),
+        Index("ix_posts_popular", "comment_count", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     user_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id"))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, index=True)
+    comment_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class Comment(Base):

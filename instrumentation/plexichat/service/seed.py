@@ -50,6 +50,7 @@ async def seed_demo_data(database: Database) -> bool:
                     title=f"{author.display_name}'s post #{post_index + 1}",
                     body=f"Hello from {author.username}, post {post_index + 1}.",
                     created_at=at,
+                    comment_count=COMMENTS_PER_POST[post_index],
                 )
                 session.add(post)
                 await session.flush()

@@ -8,6 +8,7 @@ from plexichat.service.activity import ActiveUsers
 from plexichat.service.caching import ServiceCache
 from plexichat.service.db_engine import Database
 from plexichat.service.metrics import MetricsRecorder
+from plexichat.service.writer import Writer
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,7 @@ class ServiceState:
     metrics: MetricsRecorder
     active_users: ActiveUsers
     cache: ServiceCache
+    writer: Writer
 
 
 STATE_KEY = "plexichat_service"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from plexichat.service import writes
 from plexichat.service.dependencies import SessionDep, StateDep, unknown_reference
-from plexichat.service.models import Message
 from plexichat.service.schemas import MessageCreate, MessageOut
 
 router = APIRouter(prefix="/messages", tags=["messages"])
@@ -20,9 +20,9 @@ async def send_message(body: MessageCreate, session: SessionDep, state: StateDep
     for field, user_id in (("sender_id", body.sender_id), ("recipient_id", body.recipient_id)):
         if await state.cache.user(session, user_id) is None:
             raise unknown_reference(field, "user", user_id)
-    message = Message(sender_id=body.sender_id, recipient_id=body.recipient_id, body=body.body)
-    session.add(message)
-    await session.commit()
+    message = await state.writer.run(
+        writes.send_message(body.sender_id, body.recipient_id, body.body)
+    )
     state.metrics.increment_counter("messages_sent")
     state.active_users.touch(body.sender_id)
     return MessageOut.model_validate(message)

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
+from plexichat.service import writes
 from plexichat.service.caching import DEFAULT_POPULAR_LIMIT, DEFAULT_USER_POSTS_LIMIT, MAX_LIMIT
 from plexichat.service.dependencies import SessionDep, StateDep, unknown_reference
-from plexichat.service.models import Comment, Post
 from plexichat.service.schemas import (
     MAX_ID,
     CommentCreate,
@@ -64,9 +64,7 @@ async def list_popular_posts(
 async def create_post(body: PostCreate, session: SessionDep, state: StateDep) -> PostOut:
     if await state.cache.user(session, body.user_id) is None:
         raise unknown_reference("user_id", "user", body.user_id)
-    post = Post(user_id=body.user_id, title=body.title, body=body.body)
-    session.add(post)
-    await session.commit()
+    post = await state.writer.run(writes.create_post(body.user_id, body.title, body.body))
     state.active_users.touch(body.user_id)
     await state.cache.posts_changed(body.user_id)
     return PostOut.model_validate(post)
@@ -86,14 +84,19 @@ async def create_comment(
     session: SessionDep,
     state: StateDep,
 ) -> CommentOut:
-    author_id = await state.cache.post_author(session, post_id)
-    if author_id is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"post {post_id} does not exist")
+    """A comment on a post: 404 when the post does not exist, else 422 when the author does not."""
     if await state.cache.user(session, body.user_id) is None:
+        if await state.cache.post_author(session, post_id) is None:
+            raise no_such_post(post_id)
         raise unknown_reference("user_id", "user", body.user_id)
-    comment = Comment(post_id=post_id, user_id=body.user_id, body=body.body)
-    session.add(comment)
-    await session.commit()
+    written = await state.writer.run(writes.create_comment(post_id, body.user_id, body.body))
+    if written is None:
+        raise no_such_post(post_id)
+    comment, author_id = written
     state.active_users.touch(body.user_id)
     await state.cache.posts_changed(author_id)
     return CommentOut.model_validate(comment)
+
+
+def no_such_post(post_id: int) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"post {post_id} does not exist")

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, status
 from sqlalchemy.exc import IntegrityError
 
+from plexichat.service import writes
 from plexichat.service.dependencies import SessionDep, StateDep
-from plexichat.service.models import User
 from plexichat.service.schemas import MAX_ID, UserCreate, UserOut
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -21,13 +21,10 @@ UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
     status_code=status.HTTP_201_CREATED,
     responses={status.HTTP_409_CONFLICT: {"description": "The username is taken."}},
 )
-async def register_user(body: UserCreate, session: SessionDep, state: StateDep) -> UserOut:
-    user = User(username=body.username, display_name=body.display_name)
-    session.add(user)
+async def register_user(body: UserCreate, state: StateDep) -> UserOut:
     try:
-        await session.commit()
+        user = await state.writer.run(writes.register(body.username, body.display_name))
     except IntegrityError:
-        await session.rollback()
         raise HTTPException(
             status.HTTP_409_CONFLICT, f"username {body.username!r} is taken"
         ) from None
