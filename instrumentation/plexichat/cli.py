@@ -113,6 +113,12 @@ def _add_loadgen(subparsers: Any) -> None:
         default=DEFAULT_MAX_IN_FLIGHT,
         help="requests in flight at most; arrivals beyond are dropped and counted",
     )
+    p.add_argument(
+        "--no-register",
+        dest="register",
+        action="store_false",
+        help="no registrations in the mix: a fixed population (for soaks)",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.set_defaults(handler=_loadgen)
 
@@ -129,6 +135,7 @@ def _loadgen(args: argparse.Namespace) -> int:
             seed=args.seed,
             identities=args.identities,
             max_in_flight=args.max_in_flight,
+            register=args.register,
         )
     except ValueError as exc:
         print(f"plexichat-obs loadgen: {exc}", file=sys.stderr)

@@ -9,13 +9,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from plexichat.cli import main
 from plexichat.loadgen import LoadConfig, run_async
 from plexichat.loadgen.identities import address, headers
 from plexichat.loadgen.report import percentile
+from tests.support.http_stub import http_stub
 from tests.support.service import serving
 from tests.support.tools import free_port
 
@@ -54,19 +54,41 @@ def test_unreachable_server_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 async def test_arrivals_keep_their_rate_when_the_server_stalls() -> None:
-    async def handler(request: httpx.Request) -> httpx.Response:
-        if request.method == "POST":
-            return httpx.Response(201, json={"id": 1})
-        await asyncio.sleep(0.5)
-        return httpx.Response(200, json=[])
+    async def handler(method: str, path: str) -> tuple[int, bytes]:
+        if method == "POST":
+            return 201, b'{"id": 1}'
+        await asyncio.sleep(30)  # never answers within the run
+        return 200, b"[]"
 
-    config = LoadConfig(url="http://stub", duration_s=1.0, rps=100, users=2, max_in_flight=5)
-    started = time.monotonic()
-    summary = await run_async(config, transport=httpx.MockTransport(handler))
-    elapsed = time.monotonic() - started
+    async with http_stub(handler) as url:
+        config = LoadConfig(url=url, duration_s=1.0, rps=100, users=2, max_in_flight=5)
+        summary = await run_async(config)
     assert summary.sent + summary.dropped == 100
-    assert summary.dropped > 50  # the cap was hit; arrivals were dropped, not delayed
-    assert elapsed < 2.0
+    # the cap was hit: arrivals were dropped, not delayed, and the summary blames the server
+    assert summary.dropped > 50
+    assert "was not keeping up" in summary.dropped_line()
+    assert summary.unfinished + summary.timeouts == summary.sent - summary.responses
+    assert not summary.generator_limited
+
+
+async def test_a_saturated_generator_says_so() -> None:
+    async def handler(method: str, path: str) -> tuple[int, bytes]:
+        return (201, b'{"id": 1}') if method == "POST" else (200, b"[]")
+
+    async def hog() -> None:  # takes the generator's loop from it, as a busy core would
+        while True:
+            time.sleep(0.02)  # noqa: ASYNC251 -- blocking the loop is the point
+            await asyncio.sleep(0)
+
+    async with http_stub(handler) as url:
+        blocker = asyncio.create_task(hog())
+        try:
+            summary = await run_async(LoadConfig(url=url, duration_s=1.0, rps=200, users=2))
+        finally:
+            blocker.cancel()
+    assert summary.generator_limited
+    assert "LOAD GENERATOR WAS THE BOTTLENECK" in summary.to_text()
+    assert summary.send_lag_ms["p99"] > 5
 
 
 def test_percentile_is_nearest_rank() -> None:

@@ -28,3 +28,10 @@ def headers(rng: random.Random, identities: int) -> dict[str, str]:
     if identities <= 0:
         return {}
     return {HEADER: address(rng.randrange(min(identities, MAX_IDENTITIES)))}
+
+
+def header_line(rng: random.Random, identities: int) -> bytes:
+    """:func:`headers` as a raw HTTP header line (``b""`` when 0)."""
+    return b"".join(
+        f"{name}: {value}\r\n".encode() for name, value in headers(rng, identities).items()
+    )

@@ -2,6 +2,12 @@
 
 Latency is measured from each request's *scheduled* start, as an open-loop measurement should: if
 the generator or the server falls behind, the wait counts (no coordinated omission).
+
+The summary's first line is the generator's verdict on itself: it was the bottleneck when it used
+``GENERATOR_CPU_LIMIT`` of its core or more, or sent its requests more than ``SEND_LAG_LIMIT_S``
+late (p99) -- then the latencies include its own delay and the server may have had more to give.
+Arrivals dropped at the in-flight cap are the server's doing (it held ``max_in_flight`` requests),
+and are said so on their own line.
 """
 
 from __future__ import annotations
@@ -11,6 +17,12 @@ import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+GENERATOR_CPU_LIMIT = 0.9
+"""The generator's CPU, as a fraction of one core, at which it counts as saturated."""
+SEND_LAG_LIMIT_S = 0.005
+"""p99 of how late requests were sent after their due time, beyond which the generator counts
+as the bottleneck."""
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -35,10 +47,12 @@ class Stats:
     timeouts: int = 0
     unfinished: int = 0
     latencies_s: list[float] = field(default_factory=list)
+    send_lags_s: list[float] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
     operations: Counter[str] = field(default_factory=Counter)
     rate_limited: int = 0
     rate_limit_policy: str | None = None
+    _shown: int = 0  # latencies already summarised by progress_line
 
     def record(self, operation: str, status: int, latency_s: float) -> None:
         if status == 429:
@@ -57,11 +71,14 @@ class Stats:
         return self.statuses["5xx"] + self.connection_errors + self.timeouts
 
     def progress_line(self, elapsed_s: float) -> str:
-        ordered = sorted(self.latencies_s)
+        """Totals so far, and p50/p99 of the responses since the previous line (sorting every
+        latency of a long run each second would stall the generator)."""
+        ordered = sorted(self.latencies_s[self._shown :])
+        self._shown = len(self.latencies_s)
         rate = self.sent / elapsed_s if elapsed_s > 0 else 0.0
         return (
             f"[{elapsed_s:5.1f}s] sent {self.sent}  rate {rate:.1f}/s  errors {self.errors}"
-            f"  dropped {self.dropped}  p50 {percentile(ordered, 50) * 1000:.1f} ms"
+            f"  dropped {self.dropped}  last second: p50 {percentile(ordered, 50) * 1000:.1f} ms"
             f"  p99 {percentile(ordered, 99) * 1000:.1f} ms"
         )
 
@@ -86,6 +103,11 @@ class Summary:
     setup_users: int
     rate_limited: int = 0
     rate_limit_policy: str | None = None
+    generator_cpu: float = 0.0
+    """The generator's CPU over the run, as a fraction of one core."""
+    send_lag_ms: dict[str, float] = field(default_factory=dict)
+    """How late requests were sent after their due time: p50, p99, max."""
+    max_in_flight: int = 0
 
     @classmethod
     def from_stats(
@@ -97,8 +119,11 @@ class Summary:
         duration_s: float,
         window_s: float,
         setup_users: int,
+        generator_cpu: float = 0.0,
+        max_in_flight: int = 0,
     ) -> Summary:
         ordered = sorted(stats.latencies_s)
+        lags = sorted(stats.send_lags_s)
         return cls(
             url=url,
             target_rps=target_rps,
@@ -124,12 +149,50 @@ class Summary:
             setup_users=setup_users,
             rate_limited=stats.rate_limited,
             rate_limit_policy=stats.rate_limit_policy,
+            generator_cpu=round(generator_cpu, 3),
+            send_lag_ms={
+                name: round(value * 1000, 2)
+                for name, value in (
+                    ("p50", percentile(lags, 50)),
+                    ("p99", percentile(lags, 99)),
+                    ("max", lags[-1] if lags else 0.0),
+                )
+            },
+            max_in_flight=max_in_flight,
         )
 
     @property
     def unreachable(self) -> bool:
         """Every request sent failed to get any response."""
         return self.sent > 0 and self.responses == 0
+
+    @property
+    def generator_limited(self) -> bool:
+        """Whether the generator itself could not keep up (see the module docstring)."""
+        return (
+            self.generator_cpu >= GENERATOR_CPU_LIMIT
+            or self.send_lag_ms.get("p99", 0.0) > SEND_LAG_LIMIT_S * 1000
+        )
+
+    def generator_line(self) -> str:
+        """The generator's verdict on itself: whether these figures are the server's."""
+        lag = self.send_lag_ms.get("p99", 0.0)
+        facts = f"CPU {self.generator_cpu:.0%} of one core, sends late by p99 {lag:.1f} ms"
+        if self.generator_limited:
+            return (
+                f"  !! THE LOAD GENERATOR WAS THE BOTTLENECK ({facts}): latencies include its own"
+                " delay and the achieved rate is its limit, not the server's; lower --rps or"
+                " give it a core of its own"
+            )
+        return f"  generator  not the bottleneck ({facts})"
+
+    def dropped_line(self) -> str:
+        if not self.dropped:
+            return "  dropped    0"
+        return (
+            f"  !! dropped {self.dropped} arrivals: {self.max_in_flight} requests were already in"
+            " flight (--max-in-flight); the server was not keeping up with the arrival rate"
+        )
 
     def rate_limit_line(self) -> str:
         """What limit the run ran under, from the server's ``RateLimit-Policy`` header, and
@@ -156,9 +219,11 @@ class Summary:
         return "\n".join(
             [
                 f"loadgen summary for {self.url} ({self.duration_s:g} s, {self.setup_users} users)",
+                self.generator_line(),
                 self.rate_limit_line(),
                 f"  rate       target {self.target_rps:g}/s  achieved {self.achieved_rps:g}/s"
-                f"  (sent {self.sent}, dropped at in-flight cap {self.dropped})",
+                f"  (sent {self.sent})",
+                self.dropped_line(),
                 f"  responses  {self.responses}  {classes or '-'}",
                 f"  errors     connection {self.connection_errors}  timeout {self.timeouts}"
                 f"  unfinished {self.unfinished}  5xx {self.status_classes.get('5xx', 0)}",

@@ -1,0 +1,182 @@
+"""A lean HTTP/1.1 client for the load generator: keep-alive connections, one request at a time
+on each, responses parsed by ``httptools`` (C; it comes with ``uvicorn[standard]``).
+
+Why not httpx: its per-request cost here (~1 ms of CPU) capped the generator at a few hundred
+requests a second, so runs at the guide's 1,000 req/s measured the generator, not the server.
+This client does only what loadgen needs -- one ``http://`` origin, JSON bodies, responses with
+``Content-Length`` or chunked, a per-request timeout -- at ~60 µs of CPU per request, so one
+core drives well over 2,000 req/s (``docs/benchmarks.md``).
+
+A connection is opened when a request finds none idle (``Client.connections`` counts them); a
+connection the server closes, or that errs, is dropped from the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass
+from typing import cast
+from urllib.parse import urlsplit
+
+import httptools
+
+
+class RequestTimeoutError(Exception):
+    """No complete response within the timeout (the connection was closed)."""
+
+
+class ConnectError(OSError):
+    """The connection failed or was closed before a complete response."""
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes
+    ratelimit_policy: str | None
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive connection: ``send`` a request, its future gets the ``Response``."""
+
+    def __init__(self, pool: Client) -> None:
+        self._pool = pool
+        self._transport: asyncio.Transport | None = None
+        self._parser = httptools.HttpResponseParser(self)
+        self._future: asyncio.Future[Response] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._body: list[bytes] = []
+        self._policy: str | None = None
+        self.closed = False
+
+    # -- asyncio.Protocol ----------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            self._fail(ConnectError(f"unparsable response: {exc}"))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._pool._forget(self)
+        self._fail(ConnectError(f"connection closed: {exc!r}" if exc else "connection closed"))
+
+    # -- httptools callbacks -------------------------------------------------------------
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if len(name) == 16 and name.lower() == b"ratelimit-policy":
+            self._policy = value.decode("latin-1")
+
+    def on_body(self, body: bytes) -> None:
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        future, self._future = self._future, None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        response = Response(self._parser.get_status_code(), b"".join(self._body), self._policy)
+        self._body = []
+        self._policy = None
+        if not self._parser.should_keep_alive():
+            self.close()
+        else:
+            self._pool._release(self)
+        if future is not None and not future.done():
+            future.set_result(response)
+
+    # -- ours -----------------------------------------------------------------------------
+    def send(self, request: bytes, timeout_s: float) -> asyncio.Future[Response]:
+        assert self._transport is not None
+        loop = self._pool.loop
+        future: asyncio.Future[Response] = loop.create_future()
+        self._future = future
+        self._timer = loop.call_later(timeout_s, self._timed_out)
+        self._transport.write(request)
+        return future
+
+    def _timed_out(self) -> None:
+        self._timer = None
+        self._fail(RequestTimeoutError("no response within the timeout"))
+        self.close()
+
+    def _fail(self, exc: Exception) -> None:
+        future, self._future = self._future, None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if future is not None and not future.done():
+            future.set_exception(exc)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            if self._transport is not None:
+                self._transport.abort()
+
+
+class Client:
+    """Requests to one ``http://host:port`` origin over a pool of keep-alive connections."""
+
+    def __init__(self, url: str, timeout_s: float) -> None:
+        parts = urlsplit(url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise ValueError(f"the load generator speaks plain http://host[:port], got {url!r}")
+        self.host = parts.hostname
+        self.port = parts.port or 80
+        self.timeout_s = timeout_s
+        self.loop = asyncio.get_running_loop()
+        self._host_header = f"Host: {parts.netloc}\r\n".encode()
+        self._idle: deque[_Connection] = deque()
+        self._all: set[_Connection] = set()
+
+    @property
+    def connections(self) -> int:
+        return len(self._all)
+
+    async def request(
+        self, method: str, path: str, body: bytes | None = None, headers: bytes = b""
+    ) -> Response:
+        """Send one request; ``headers`` are extra raw header lines (``b"Name: v\\r\\n"``).
+
+        Raises ``ConnectError`` (refused, reset, closed early) or ``RequestTimeoutError``.
+        """
+        head = f"{method} {path} HTTP/1.1\r\n".encode() + self._host_header + headers
+        if body is not None:
+            head += b"Content-Type: application/json\r\nContent-Length: %d\r\n" % len(body)
+        request = head + b"\r\n" + (body or b"")
+        conn = await self._acquire()
+        return await conn.send(request, self.timeout_s)
+
+    async def close(self) -> None:
+        for conn in list(self._all):
+            conn.close()
+        self._all.clear()
+        self._idle.clear()
+        await asyncio.sleep(0)  # let the transports finish closing
+
+    async def _acquire(self) -> _Connection:
+        while self._idle:
+            conn = self._idle.pop()
+            if not conn.closed:
+                return conn
+            self._all.discard(conn)
+        conn = _Connection(self)
+        try:
+            await asyncio.wait_for(
+                self.loop.create_connection(lambda: conn, self.host, self.port), self.timeout_s
+            )
+        except (OSError, TimeoutError) as exc:
+            raise ConnectError(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
+        self._all.add(conn)
+        return conn
+
+    def _release(self, conn: _Connection) -> None:
+        if not conn.closed:
+            self._idle.append(conn)
+
+    def _forget(self, conn: _Connection) -> None:
+        self._all.discard(conn)
