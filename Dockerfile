@@ -6,7 +6,11 @@
 # state (the SQLite database) under /data and write the performance log (slow queries, cache
 # tier changes) to stdout with the access log, where `docker logs` / `kubectl logs` read it.
 
-ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
+# Pinned to a patch release; compose/image-facts.yaml records what the bundles rely on in it.
+# Python 3.11 gets security patches until 2027-10. The newest patch is what the floating tag
+# points at: `docker pull python:3.11-slim-bookworm && docker run --rm python:3.11-slim-bookworm
+# python -V` (or the python tags on Docker Hub); bump the tag here and its entry in the facts.
+ARG PYTHON_IMAGE=python:3.11.17-slim-bookworm
 
 # --- build: install the package and its service extras into a venv --------------------------
 FROM ${PYTHON_IMAGE} AS build
@@ -42,7 +46,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     PLEXICHAT_PERFORMANCE__PERFORMANCE_LOG_FILE=-
 USER 10001:10001
 WORKDIR /data
-VOLUME ["/data"]
+# No VOLUME: Compose and the chart mount /data themselves, and an image VOLUME leaves an
+# anonymous volume behind for every container that does not (secrets-init, one-off runs).
 EXPOSE 8000
 # uvicorn drains in-flight requests and runs the lifespan shutdown on SIGTERM (PID 1 here).
 STOPSIGNAL SIGTERM

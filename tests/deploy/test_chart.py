@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -513,3 +514,91 @@ def test_install_dry_run_with_the_helm_engine() -> None:
         release["manifest"] if isinstance(release, dict) else json.loads(str(release))["manifest"]
     )
     assert "kind: Deployment" in manifest
+
+
+def _redis_script(values: dict[str, Any]) -> str:
+    container = one(objects(render(values)), "Deployment", "redis")["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    assert container["command"] == ["/bin/sh", "-c"]
+    script: str = container["args"][0]
+    return script
+
+
+@pytest.mark.parametrize(
+    ("redis", "maxmemory"),
+    [
+        ({}, str(int(256 * 1024**2 * 0.8))),  # 80 % of the default 256Mi limit
+        ({"resources": {"limits": {"memory": "1Gi"}}}, str(int(1024**3 * 0.8))),
+        ({"resources": {"limits": {"memory": "500M"}}}, str(int(500e6 * 0.8))),
+        ({"maxmemory": "100mb"}, "100mb"),  # an explicit value wins
+    ],
+)
+def test_redis_evicts_before_its_memory_limit(redis: dict[str, Any], maxmemory: str) -> None:
+    script = _redis_script({"redis": redis})
+    assert f"--maxmemory {maxmemory} --maxmemory-policy allkeys-lru" in script
+
+
+def test_redis_without_a_memory_limit_or_maxmemory_is_refused() -> None:
+    with pytest.raises(helm_python.HelmError) as error:
+        render({"redis": {"resources": {"limits": {"memory": None}}}})
+    assert "redis.maxmemory or redis.resources.limits.memory must be set" in str(error.value)
+
+
+def test_redis_password_is_never_on_its_command_line() -> None:
+    script = _redis_script({})
+    assert "requirepass" not in script
+    assert "$(REDIS_PASSWORD)" not in script  # Kubernetes would expand it into the argv
+    assert "exec redis-server - " in script  # the ACL line arrives on stdin
+
+
+@pytest.mark.parametrize(
+    ("prometheus", "flag", "empty_dir"),
+    [
+        ({}, "6963MB", None),  # 85 % of the default 8Gi claim
+        ({"persistence": {"size": "20Gi"}}, "17408MB", None),
+        ({"persistence": {"enabled": False, "size": "2Gi"}}, "1740MB", "2Gi"),
+        ({"retentionSize": "5GB"}, "5GB", None),
+    ],
+)
+def test_prometheus_caps_its_disk_use_below_the_volume(
+    prometheus: dict[str, Any], flag: str, empty_dir: str | None
+) -> None:
+    spec = one(objects(render({"prometheus": prometheus})), "Deployment", "prometheus")["spec"][
+        "template"
+    ]["spec"]
+    assert f"--storage.tsdb.retention.size={flag}" in spec["containers"][0]["args"]
+    data = next(v for v in spec["volumes"] if v["name"] == "data")
+    if empty_dir is not None:
+        assert data["emptyDir"] == {"sizeLimit": empty_dir}
+
+
+def test_grafana_does_not_update_bundled_plugins_at_start() -> None:
+    container = one(objects(render()), "Deployment", "grafana")["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["GF_PLUGINS_PREINSTALL_DISABLED"] == "true"
+
+
+def test_global_values_are_accepted() -> None:
+    assert objects(render({"global": {"imageRegistry": "registry.example", "x": {"y": 1}}}))
+
+
+def test_the_chart_renders_as_a_subchart(tmp_path: Path) -> None:
+    parent = tmp_path / "parent"
+    (parent / "charts").mkdir(parents=True)
+    (parent / "Chart.yaml").write_text(
+        "apiVersion: v2\nname: parent\nversion: 1.0.0\ndependencies:\n"
+        "  - name: plexichat-observability\n    version: 0.1.0\n"
+    )
+    (parent / "values.yaml").write_text(
+        "global:\n  storageClass: fast\nplexichat-observability:\n  tempo:\n    enabled: true\n"
+    )
+    shutil.copytree(CHART, parent / "charts" / "plexichat-observability")
+    rendered = helm_python.Chart.load(parent).render(
+        {}, name=RELEASE, namespace=NAMESPACE, is_install=True
+    )
+    kinds = [obj["kind"] for obj in objects(rendered)]
+    assert "Deployment" in kinds
+    assert any("tempo" in path for path in rendered)

@@ -15,56 +15,17 @@ import yaml
 
 from plexichat.config import load_settings
 from tests.deploy import grafana
+from tests.deploy.compose import COMPOSE_DIR, COMPOSE_FILE, bind_mounts, document, dotenv
 from tests.support.tools import promtool, require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
-COMPOSE_DIR = ROOT / "compose"
-COMPOSE_FILE = COMPOSE_DIR / "docker-compose.yml"
 GENERATED = {"../alerts": "*.yaml", "../dashboards": "*.json"}
-
-_VARIABLE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?:(?P<op>:-|:\?)(?P<arg>[^}]*))?\}")
-
-
-def dotenv() -> dict[str, str]:
-    """compose/.env: KEY=VALUE lines (Compose reads it from the project directory)."""
-    pairs = {}
-    for line in (COMPOSE_DIR / ".env").read_text().splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            key, _, value = line.partition("=")
-            pairs[key.strip()] = value.strip()
-    return pairs
-
-
-def interpolate(text: str, environ: dict[str, str]) -> str:
-    """Compose's ``${VAR}``, ``${VAR:-default}``, ``${VAR:?error}`` and ``$$``."""
-
-    def substitute(match: re.Match[str]) -> str:
-        value = environ.get(match["name"], "")
-        if match["op"] == ":?" and not value:
-            raise AssertionError(f"{match['name']} is required: {match['arg']}")
-        if match["op"] == ":-" and not value:
-            return match["arg"]
-        return value
-
-    return _VARIABLE.sub(substitute, text).replace("$$", "$")
 
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
     """The Compose file as `docker compose` sees it with compose/.env and no other variables."""
-    document: dict[str, Any] = _interpolated(yaml.safe_load(COMPOSE_FILE.read_text()), dotenv())
-    return document
-
-
-def _interpolated(node: Any, environ: dict[str, str]) -> Any:
-    """Compose interpolates the string values of the parsed file (so "" stays a string)."""
-    if isinstance(node, dict):
-        return {key: _interpolated(value, environ) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_interpolated(item, environ) for item in node]
-    if isinstance(node, str):
-        return interpolate(node, environ)
-    return node
+    return document()
 
 
 @pytest.fixture(scope="module")
@@ -75,16 +36,6 @@ def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def one_shot(service: dict[str, Any]) -> bool:
     return service.get("restart") == "no"
-
-
-def bind_mounts(service: dict[str, Any]) -> list[tuple[str, str]]:
-    """(source relative to compose/, target) of the service's bind mounts."""
-    mounts = []
-    for volume in service.get("volumes", []):
-        source, target = volume.split(":")[:2]
-        if source.startswith("."):
-            mounts.append((source, target))
-    return mounts
 
 
 def test_compose_file_passes_the_compose_specification_schema() -> None:
@@ -169,9 +120,54 @@ def test_long_running_services_have_healthcheck_restart_and_memory_limit(
         if one_shot(service):
             continue
         assert service["restart"] == "unless-stopped", name
+        if name == "tempo":  # distroless: nothing to run a check with (test_image_facts)
+            assert "healthcheck" not in service
+            continue
         healthcheck = service["healthcheck"]
         assert healthcheck["test"][0] in ("CMD", "CMD-SHELL"), name
         assert healthcheck["start_period"], name
+
+
+def test_prometheus_stays_starting_while_a_large_wal_replays() -> None:
+    """/-/ready is 503 during WAL replay: failures inside start_period do not count, and
+    start_interval probes often meanwhile so dependants start as soon as it is ready."""
+    healthcheck = document()["services"]["prometheus"]["healthcheck"]
+    assert _seconds(healthcheck["start_period"]) >= 600
+    assert _seconds(healthcheck["start_interval"]) <= 5
+    assert _seconds(healthcheck["interval"]) * healthcheck["retries"] <= 60  # then unhealthy soon
+
+
+def _seconds(duration: str) -> int:
+    match = re.fullmatch(r"(?:(\d+)m)?(?:(\d+)s)?", duration)
+    assert duration, duration
+    assert match is not None, duration
+    return int(match[1] or 0) * 60 + int(match[2] or 0)
+
+
+def test_the_service_image_is_built_once(services: dict[str, dict[str, Any]]) -> None:
+    builders = [name for name, service in services.items() if "build" in service]
+    assert builders == ["plexichat"]
+    assert services["secrets-init"]["image"] == services["plexichat"]["image"]
+
+
+def test_alertmanager_runs_without_a_gossip_cluster(services: dict[str, dict[str, Any]]) -> None:
+    assert "--cluster.listen-address=" in services["alertmanager"]["command"]
+
+
+def test_grafana_does_not_update_bundled_plugins_at_start(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    assert services["grafana"]["environment"]["GF_PLUGINS_PREINSTALL_DISABLED"] == "true"
+
+
+def test_redis_evicts_before_its_memory_limit(services: dict[str, dict[str, Any]]) -> None:
+    script = services["redis"]["command"][2]
+    maxmemory = re.search(r"--maxmemory (\d+)mb", script)
+    assert maxmemory is not None
+    assert "--maxmemory-policy allkeys-lru" in script
+    limit = services["redis"]["deploy"]["resources"]["limits"]["memory"]
+    assert limit.endswith("M")
+    assert int(maxmemory[1]) <= 0.85 * int(limit.removesuffix("M"))
 
 
 def test_data_lives_in_named_volumes(compose: dict[str, Any]) -> None:
@@ -201,9 +197,11 @@ def test_service_environment_is_accepted_by_the_service_configuration(
     assert entrypoint.endswith("exec plexichat-obs serve")  # PID 1 gets SIGTERM
 
 
-def test_redis_requires_the_generated_password(services: dict[str, dict[str, Any]]) -> None:
-    command = " ".join(services["redis"]["command"])
-    assert '--requirepass "$(cat /run/secrets/plexichat/redis-password)"' in command
+def test_redis_password_is_never_on_a_command_line(services: dict[str, dict[str, Any]]) -> None:
+    script = services["redis"]["command"][2]
+    assert "requirepass" not in script
+    assert "sha256sum < /run/secrets/plexichat/redis-password" in script
+    assert "exec redis-server - " in script  # the ACL line arrives on stdin
     assert "REDISCLI_AUTH" in services["redis"]["healthcheck"]["test"][1]
 
 
@@ -230,6 +228,7 @@ def test_prometheus_config_passes_promtool_with_the_mounted_rules(
     assert f"{len(rule_files)} rule files found" in output
     retention = load_settings(environ={}).performance.metrics.retention_period
     assert flags["storage.tsdb.retention.time"] == retention
+    assert flags["storage.tsdb.retention.size"] == dotenv()["PROMETHEUS_RETENTION_SIZE"]
     parsed = yaml.safe_load(config.read_text())
     assert parsed["global"]["scrape_interval"] == "15s"
     jobs = {job["job_name"]: job for job in parsed["scrape_configs"]}
@@ -306,3 +305,17 @@ def test_secrets_are_created_once_kept_and_overridable(tmp_path: Path) -> None:
     _run_secrets_init(tmp_path, GRAFANA_ADMIN_PASSWORD="chosen-by-me")
     assert (tmp_path / "grafana-admin-password").read_text() == "chosen-by-me"
     assert (tmp_path / "redis-password").read_text() == first["redis-password"]
+
+
+def test_secrets_init_refuses_a_password_with_a_line_break(tmp_path: Path) -> None:
+    env = {"PATH": os.environ["PATH"], "SECRETS_DIR": str(tmp_path), "REDIS_PASSWORD": "a\nb"}
+    result = subprocess.run(
+        [sys.executable, str(COMPOSE_DIR / "secrets-init" / "init.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "REDIS_PASSWORD: a password may not contain a line break" in result.stderr
+    assert not (tmp_path / "redis-password").exists()

@@ -74,13 +74,15 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/*
 Pod and container security: non-root, read-only root filesystem, no capabilities,
-seccomp RuntimeDefault. The pod helper takes the uid/gid the image runs as.
+seccomp RuntimeDefault. The pod helper takes the id the image runs as (uid = gid), or
+(list uid gid); compose/image-facts.yaml records each image's user.
 */}}
 {{- define "plexichat-obs.podSecurityContext" -}}
+{{- $ids := kindIs "slice" . | ternary . (list . .) }}
 runAsNonRoot: true
-runAsUser: {{ . }}
-runAsGroup: {{ . }}
-fsGroup: {{ . }}
+runAsUser: {{ index $ids 0 }}
+runAsGroup: {{ index $ids 1 }}
+fsGroup: {{ index $ids 1 }}
 fsGroupChangePolicy: OnRootMismatch
 seccompProfile:
   type: RuntimeDefault
@@ -128,4 +130,51 @@ seccompProfile:
 {{- define "plexichat-obs.fileConfigMapName" -}}
 {{- $stem := base .path | trimSuffix (ext .path) | lower | replace "_" "-" | replace "." "-" }}
 {{- printf "%s-%s-%s" (include "plexichat-obs.fullname" .ctx) .prefix $stem | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+A Kubernetes quantity ("256Mi", "8Gi", "1G", "512M", "1073741824") as a whole number of bytes;
+a quantity in another form fails the render naming it.
+*/}}
+{{- define "plexichat-obs.bytes" -}}
+{{- $quantity := kindIs "float64" . | ternary (printf "%.0f" .) (toString .) }}
+{{- $number := regexFind "^[0-9]+([.][0-9]+)?" $quantity }}
+{{- $unit := trimPrefix $number $quantity }}
+{{- $factors := dict "" 1.0 "k" 1000.0 "M" 1000000.0 "G" 1000000000.0 "T" 1000000000000.0 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 }}
+{{- if or (not $number) (not (hasKey $factors $unit)) }}
+{{- fail (printf "%q is not a quantity the chart can read (expected e.g. 256Mi, 8Gi, 1G or a number of bytes)" $quantity) }}
+{{- end }}
+{{- mulf (float64 $number) (get $factors $unit) | floor | int64 }}
+{{- end }}
+
+{{/*
+Redis' --maxmemory: redis.maxmemory, else 80 % of redis.resources.limits.memory in bytes, so
+that Redis evicts (allkeys-lru) before the kernel kills it at the limit.
+*/}}
+{{- define "plexichat-obs.redisMaxmemory" -}}
+{{- $v := .Values.redis }}
+{{- if $v.maxmemory }}
+{{- $v.maxmemory }}
+{{- else }}
+{{- $limit := dig "limits" "memory" "" ($v.resources | default dict) }}
+{{- if not $limit }}
+{{- fail "redis.maxmemory or redis.resources.limits.memory must be set: without either Redis never evicts and grows until it is killed" }}
+{{- end }}
+{{- mulf (include "plexichat-obs.bytes" $limit | float64) 0.8 | floor | int64 }}
+{{- end }}
+{{- end }}
+
+{{/*
+Prometheus' --storage.tsdb.retention.size: prometheus.retentionSize, else 85 % of the data
+volume (prometheus.persistence.size: the claim, or the emptyDir's sizeLimit) in whole MB
+(Prometheus' units are binary: 1MB = 1024 KB).
+*/}}
+{{- define "plexichat-obs.prometheusRetentionSize" -}}
+{{- $v := .Values.prometheus }}
+{{- if $v.retentionSize }}
+{{- $v.retentionSize }}
+{{- else }}
+{{- $bytes := include "plexichat-obs.bytes" $v.persistence.size | float64 }}
+{{- printf "%dMB" (divf (mulf $bytes 0.85) 1048576.0 | floor | int64) }}
+{{- end }}
 {{- end }}
