@@ -11,7 +11,8 @@ from plexichat.generate.options import Options
 FIRST_LOOK = {
     "response_time": "curl http://localhost:8000/metrics | grep response_time; "
     "PLEXICHAT_LOG_LEVEL=DEBUG PLEXICHAT_PERFORMANCE_PROFILING=true; "
-    'tail -f logs/performance.log | grep "slow_query"',
+    'tail -f logs/performance.log | grep "slow_query" (in the Compose and Helm bundles the '
+    "performance log is the container's stdout: docker compose logs plexichat, kubectl logs)",
     "request_latency": "the HTTP dashboard's time-to-first-byte percentiles per route",
     "memory_usage": "MemoryProfiler().get_memory_stats(): current_mb, peak_mb, "
     "growth_rate_mb_per_hour",
