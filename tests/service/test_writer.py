@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from plexichat.service import writes
-from plexichat.service.database import Database
+from plexichat.service.db_engine import Database
 from plexichat.service.writer import Writer, WriterClosedError
 
 
