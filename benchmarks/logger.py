@@ -42,8 +42,8 @@ def logger_costs(number: int, repeat: int) -> list[tuple[str, float]]:
     cases: list[tuple[str, Callable[[], Any]]] = [
         ('increment_counter("api_calls")', lambda: perf.increment_counter("api_calls")),
         (
-            'increment_counter("api_calls", route="users", method="GET")',
-            lambda: perf.increment_counter("api_calls", route="users", method="GET"),
+            'increment_counter("page_views", route="users", method="GET")',
+            lambda: perf.increment_counter("page_views", route="users", method="GET"),
         ),
         ('record_gauge("active_users", 150)', lambda: perf.record_gauge("active_users", 150)),
         (

@@ -199,6 +199,11 @@ def _entry(document: dict[str, Any], entry_id: str) -> dict[str, Any]:
     return entry
 
 
+def _instrument(document: dict[str, Any], name: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(i for i in document["instruments"] if i["name"] == name)
+    return found
+
+
 def _load(tmp_path: Path, document: object) -> Catalog:
     path = tmp_path / "metrics.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
@@ -227,19 +232,39 @@ def _duplicate_id(d: dict[str, Any]) -> None:
 
 
 def _bad_instrument_name(d: dict[str, Any]) -> None:
-    _entry(d, "cpu_usage")["instrument"]["name"] = "Process.CPU"
+    _instrument(d, "process.cpu.utilization")["name"] = "Process.CPU"
 
 
 def _empty_unit(d: dict[str, Any]) -> None:
-    _entry(d, "cpu_usage")["instrument"]["unit"] = ""
+    _instrument(d, "process.cpu.utilization")["unit"] = ""
 
 
 def _unsorted_buckets(d: dict[str, Any]) -> None:
-    _entry(d, "db_query_time")["instrument"]["buckets"] = [0.1, 0.05, 1]
+    _instrument(d, "db.client.operation.duration")["buckets"] = [0.1, 0.05, 1]
 
 
 def _histogram_without_buckets(d: dict[str, Any]) -> None:
-    del _entry(d, "db_query_time")["instrument"]["buckets"]
+    del _instrument(d, "db.client.operation.duration")["buckets"]
+
+
+def _no_dashboard(d: dict[str, Any]) -> None:
+    del _instrument(d, "plexichat.cache.evictions")["dashboard"]
+
+
+def _unknown_dashboard(d: dict[str, Any]) -> None:
+    _instrument(d, "plexichat.cache.evictions")["dashboard"] = "grafana"
+
+
+def _instrument_defined_twice(d: dict[str, Any]) -> None:
+    d["instruments"].append(dict(_instrument(d, "plexichat.cache.evictions")))
+
+
+def _unknown_instrument(d: dict[str, Any]) -> None:
+    _entry(d, "throughput")["instrument"] = "http.server.requests"
+
+
+def _unknown_extra_instrument(d: dict[str, Any]) -> None:
+    _entry(d, "memory_usage")["extra_instruments"] = ["process.memory.limit"]
 
 
 def _no_window(d: dict[str, Any]) -> None:
@@ -268,11 +293,6 @@ def _unknown_field(d: dict[str, Any]) -> None:
     _entry(d, "cpu_usage")["treshold"] = 1
 
 
-def _instrument_mismatch(d: dict[str, Any]) -> None:
-    entry = _entry(d, "throughput")  # its instrument is a YAML alias: copy before changing
-    entry["instrument"] = {**entry["instrument"], "unit": "ms"}
-
-
 def _gauge_windowed_counter(d: dict[str, Any]) -> None:
     entry = _entry(d, "cache_hit_ratio")
     entry["windowed"] = False
@@ -282,7 +302,7 @@ def _gauge_windowed_counter(d: dict[str, Any]) -> None:
 
 
 def _unread_series(d: dict[str, Any]) -> None:
-    _entry(d, "cpu_usage")["series"].append("process_cpu_time_seconds_total")
+    _entry(d, "cpu_usage")["extra_instruments"] = ["plexichat.process.memory.limit"]
 
 
 def _bad_severity(d: dict[str, Any]) -> None:
@@ -294,19 +314,32 @@ def _bad_severity(d: dict[str, Any]) -> None:
     [
         (_mutate_id, "entry 'CpuUsage': field 'id': 'CpuUsage' is not snake_case"),
         (_duplicate_id, "entry 'throughput': field 'id': duplicate id 'throughput'"),
-        (_bad_instrument_name, "entry 'cpu_usage': field 'instrument.name': 'Process.CPU'"),
-        (_empty_unit, "entry 'cpu_usage': field 'instrument.unit'"),
-        (_unsorted_buckets, "field 'instrument.buckets': bucket boundaries must be strictly"),
-        (_histogram_without_buckets, "field 'instrument.buckets': a histogram needs at least"),
+        (_bad_instrument_name, "instrument 'Process.CPU': field 'name': 'Process.CPU' is not"),
+        (_empty_unit, "instrument 'process.cpu.utilization': field 'unit'"),
+        (_unsorted_buckets, "field 'buckets': bucket boundaries must be strictly"),
+        (_histogram_without_buckets, "field 'buckets': a histogram needs at least"),
+        (_no_dashboard, "instrument 'plexichat.cache.evictions': field 'dashboard': is required"),
+        (_unknown_dashboard, "field 'dashboard': 'grafana' is not one of 'overview', 'http'"),
+        (
+            _instrument_defined_twice,
+            "instrument 'plexichat.cache.evictions': field 'name': defined",
+        ),
+        (
+            _unknown_instrument,
+            "entry 'throughput': field 'instrument': 'http.server.requests' names no instrument",
+        ),
+        (
+            _unknown_extra_instrument,
+            "field 'extra_instruments.0': 'process.memory.limit' names no instrument",
+        ),
         (_no_window, "entry 'throughput': field 'promql': a windowed query must contain"),
         (_selector_missing, "field 'promql': the vector selector db_client_operation_duration"),
         (_bad_for, "field 'alert.for': '5 minutes' is not a Prometheus duration"),
         (_unknown_profile, "entry 'throughput': field 'profiles.staging': unknown field"),
         (_bad_profile_op, "field 'profiles.production.alert.op': '>=' is not one of '<', '>'"),
         (_unknown_field, "entry 'cpu_usage': field 'treshold': unknown field"),
-        (_instrument_mismatch, "entry 'throughput': field 'instrument': instrument 'http.server"),
         (_gauge_windowed_counter, "entry 'cache_hit_ratio': field 'windowed': a counter"),
-        (_unread_series, "field 'series': ['process_cpu_time_seconds_total'] read by neither"),
+        (_unread_series, "series ['plexichat_process_memory_limit_bytes'] of its instruments"),
         (_bad_severity, "field 'alert.severity': 'page' is not one of 'warning', 'critical'"),
     ],
 )
@@ -327,10 +360,12 @@ def test_unreadable_files(tmp_path: Path) -> None:
     broken.write_text("version: 1\nmetrics: [\n", encoding="utf-8")
     with pytest.raises(CatalogError, match=r"metrics\.yaml: not valid YAML"):
         load_catalog(broken)
-    with pytest.raises(CatalogError, match="field 'version': 2 is not 1"):
+    with pytest.raises(CatalogError, match="field 'version': 1 is not 2"):
+        _load(tmp_path, {"version": 1, "metrics": []})
+    with pytest.raises(CatalogError, match="field 'instruments': must be a non-empty list"):
         _load(tmp_path, {"version": 2, "metrics": []})
     with pytest.raises(CatalogError, match="field 'metrics': must be a non-empty list"):
-        _load(tmp_path, {"version": 1, "metrics": []})
+        _load(tmp_path, {"version": 2, "instruments": [{"name": "x"}], "metrics": []})
 
 
 # --- what the queries compute, evaluated by promtool on synthetic series ------------------

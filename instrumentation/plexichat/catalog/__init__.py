@@ -1,14 +1,17 @@
-"""The metric catalog: the guide's "Core Performance Metrics" table as data.
+"""The metric catalog: every instrument we emit, and the guide's "Core Performance Metrics" table.
 
-``metrics.yaml`` beside this module is the single source of truth for metric names, units,
-instruments, PromQL and thresholds; dashboards, alert and recording rules and the README
-table are generated from it. This package imports nothing else of ``plexichat``.
+``metrics.yaml`` beside this module is the single source of truth for instrument names, kinds,
+units, descriptions and attributes (its ``instruments`` section), and for the table's PromQL and
+thresholds (its ``metrics`` section); dashboards, alert and recording rules and the README
+table are generated from it, and the instrumentation creates each instrument from its entry
+(``MetricRegistry.instrument(name)``). This package imports nothing else of ``plexichat``.
 
 ::
 
-    from plexichat.catalog import load_catalog
+    from plexichat.catalog import default_catalog
 
-    catalog = load_catalog()                    # the packaged metrics.yaml
+    catalog = default_catalog()                 # the packaged metrics.yaml, loaded once
+    catalog.instrument("plexichat.cache.lookups").unit   # '{lookup}'
     entry = catalog["response_time"]
     entry.query("5m", 'job="plexichat"')        # PromQL of the table's value
     entry.thresholds("production").alert        # Alert(op='>', value=0.5, ...)
@@ -20,7 +23,7 @@ The PromQL template scheme (``{window}``, ``{selector}``) is described in
 
 from plexichat.catalog.catalog import Catalog
 from plexichat.catalog.errors import CatalogError
-from plexichat.catalog.loader import default_path, load_catalog
+from plexichat.catalog.loader import default_catalog, default_path, load_catalog
 from plexichat.catalog.model import (
     PROFILES,
     Alert,
@@ -43,6 +46,7 @@ __all__ = [
     "MetricEntry",
     "Target",
     "Thresholds",
+    "default_catalog",
     "default_path",
     "load_catalog",
 ]

@@ -8,13 +8,18 @@ from plexichat.catalog.model import PROFILES, Instrument, MetricEntry
 
 
 class Catalog:
-    """The entries of one catalog file, in file order."""
+    """The instruments and the table entries of one catalog file, in file order."""
 
-    def __init__(self, entries: Iterable[MetricEntry], source: Path | None = None) -> None:
+    def __init__(
+        self,
+        entries: Iterable[MetricEntry],
+        instruments: Iterable[Instrument] = (),
+        source: Path | None = None,
+    ) -> None:
         self.entries: tuple[MetricEntry, ...] = tuple(entries)
         self.source = source
         self._by_id = {entry.id: entry for entry in self.entries}
-        self._instruments: dict[str, Instrument] = {}
+        self._instruments: dict[str, Instrument] = {i.name: i for i in instruments}
         for entry in self.entries:
             for instrument in entry.instruments:
                 self._instruments.setdefault(instrument.name, instrument)
@@ -41,14 +46,22 @@ class Catalog:
 
     @property
     def instruments(self) -> tuple[Instrument, ...]:
-        """Every instrument of every entry, once each, in order of first appearance."""
+        """Every instrument we emit, in file order."""
         return tuple(self._instruments.values())
 
+    def defines(self, name: str) -> bool:
+        """Whether an instrument called ``name`` is in the catalog."""
+        return name in self._instruments
+
     def instrument(self, name: str) -> Instrument:
+        """The instrument called ``name``; a ``KeyError`` says where to define a missing one."""
         try:
             return self._instruments[name]
         except KeyError:
-            raise KeyError(f"no instrument {name!r} in the catalog") from None
+            where = self.source.name if self.source is not None else "the catalog"
+            raise KeyError(
+                f"no instrument {name!r} in {where}: define it in the 'instruments' section"
+            ) from None
 
     def bucket_boundaries(
         self, instrument_name: str, extra: Iterable[float] = ()

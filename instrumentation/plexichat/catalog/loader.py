@@ -2,9 +2,14 @@
 
 File layout::
 
-    version: 1
-    metrics:
+    version: 2
+    instruments:          # every instrument we emit, defined once
+      - name: http.server.request.duration
+        kind: histogram
+        ...
+    metrics:              # the guide's table; each row names the instruments it reads
       - id: response_time
+        instrument: http.server.request.duration
         ...
 
 PromQL template scheme
@@ -27,10 +32,11 @@ Values are in the unit of the PromQL result (``value_unit``: seconds, ratios 0..
 and so are the thresholds; ``scale`` converts them for ``display_unit``.
 """
 
+import functools
 from collections.abc import Mapping, Sequence
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import ValidationError
@@ -39,10 +45,12 @@ from pydantic_core import ErrorDetails
 from plexichat.catalog import validation as v
 from plexichat.catalog.catalog import Catalog
 from plexichat.catalog.errors import CatalogError
-from plexichat.catalog.model import MetricEntry
+from plexichat.catalog.model import Instrument, MetricEntry
 
-SUPPORTED_VERSION = 1
+SUPPORTED_VERSION = 2
 WINDOWED_KINDS = ("histogram", "counter")
+TOP_LEVEL = ("version", "instruments", "metrics")
+M = TypeVar("M", Instrument, MetricEntry)
 
 
 def default_path() -> Path:
@@ -60,33 +68,75 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
         raise CatalogError(f"{source}: cannot read the catalog: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         raise CatalogError(f"{name}: not valid YAML: {exc}") from None
-    raw_entries = _top_level(document, name)
-    entries = [_entry(raw, index, name) for index, raw in enumerate(raw_entries)]
+    raw_instruments = _top_level(document, name, "instruments")
+    raw_entries = _top_level(document, name, "metrics")
+    instruments = _instruments(raw_instruments, name)
+    entries = [_entry(raw, index, name, instruments) for index, raw in enumerate(raw_entries)]
     _check_catalog(entries, name)
-    return Catalog(entries, source=source)
+    return Catalog(entries, instruments.values(), source=source)
 
 
-def _top_level(document: object, name: str) -> list[Any]:
+@functools.cache
+def default_catalog() -> Catalog:
+    """The packaged catalog, loaded once per process (it is immutable)."""
+    return load_catalog()
+
+
+def _top_level(document: object, name: str, section: str) -> list[Any]:
     if not isinstance(document, Mapping):
-        raise CatalogError(f"{name}: the catalog must be a mapping with 'version' and 'metrics'")
-    unknown = sorted(set(document) - {"version", "metrics"})
+        raise CatalogError(f"{name}: the catalog must be a mapping with fields {list(TOP_LEVEL)}")
+    unknown = sorted(set(document) - set(TOP_LEVEL))
     if unknown:
         raise CatalogError(f"{name}: unknown top-level field(s) {unknown}")
     if document.get("version") != SUPPORTED_VERSION:
         found = document.get("version")
         raise CatalogError(f"{name}: field 'version': {found!r} is not {SUPPORTED_VERSION}")
-    metrics = document.get("metrics")
-    if not isinstance(metrics, list) or not metrics:
-        raise CatalogError(f"{name}: field 'metrics': must be a non-empty list of entries")
-    return metrics
+    items = document.get(section)
+    if not isinstance(items, list) or not items:
+        raise CatalogError(f"{name}: field {section!r}: must be a non-empty list")
+    return items
 
 
-def _entry(raw: object, index: int, name: str) -> MetricEntry:
-    label = _label(raw, index)
+def _instruments(raw_instruments: list[Any], name: str) -> dict[str, Instrument]:
+    found: dict[str, Instrument] = {}
+    for index, raw in enumerate(raw_instruments):
+        label = _label(raw, index, "name", "instrument")
+        if not isinstance(raw, Mapping):
+            raise CatalogError(f"{name}: {label}: must be a mapping")
+        instrument = _validate(Instrument, raw, name, label)
+        if instrument.name in found:
+            raise CatalogError(f"{name}: {label}: field 'name': defined twice")
+        found[instrument.name] = instrument
+    return found
+
+
+def _entry(
+    raw: object, index: int, name: str, instruments: Mapping[str, Instrument]
+) -> MetricEntry:
+    label = _label(raw, index, "id", "entry")
     if not isinstance(raw, Mapping):
         raise CatalogError(f"{name}: {label}: must be a mapping")
+    resolved = dict(raw)
+    for field in ("instrument", "extra_instruments"):
+        if field not in raw:
+            continue
+        value = raw[field]
+        names = value if field == "extra_instruments" and isinstance(value, list) else [value]
+        for position, wanted in enumerate(names):
+            where = field if field == "instrument" else f"{field}.{position}"
+            if not isinstance(wanted, str) or wanted not in instruments:
+                raise CatalogError(
+                    f"{name}: {label}: field {where!r}: {wanted!r} names no instrument of the "
+                    "'instruments' section"
+                )
+        picked = [instruments[wanted] for wanted in names]
+        resolved[field] = picked[0] if field == "instrument" else picked
+    return _validate(MetricEntry, resolved, name, label)
+
+
+def _validate(model: type[M], raw: Mapping[str, Any], name: str, label: str) -> M:
     try:
-        return MetricEntry.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
         error = exc.errors()[0]
         more = exc.error_count() - 1
@@ -94,9 +144,9 @@ def _entry(raw: object, index: int, name: str) -> MetricEntry:
         raise CatalogError(f"{name}: {label}: {_describe(error)}{suffix}") from None
 
 
-def _label(raw: object, index: int) -> str:
-    entry_id = raw.get("id") if isinstance(raw, Mapping) else None
-    return f"entry {entry_id!r}" if isinstance(entry_id, str) else f"entry #{index + 1}"
+def _label(raw: object, index: int, key: str, what: str) -> str:
+    value = raw.get(key) if isinstance(raw, Mapping) else None
+    return f"{what} {value!r}" if isinstance(value, str) else f"{what} #{index + 1}"
 
 
 def _describe(error: ErrorDetails) -> str:
@@ -119,7 +169,6 @@ def _describe(error: ErrorDetails) -> str:
 def _check_catalog(entries: Sequence[MetricEntry], name: str) -> None:
     """Rules that span fields or entries."""
     seen_ids: set[str] = set()
-    instruments: dict[str, tuple[str, object]] = {}
     for entry in entries:
         where = f"{name}: entry {entry.id!r}"
         if entry.id in seen_ids:
@@ -134,13 +183,6 @@ def _check_catalog(entries: Sequence[MetricEntry], name: str) -> None:
         unread = [s for s in entry.series if not any(v.series_read(q, [s]) for q in queries)]
         if unread:
             raise CatalogError(
-                f"{where}: field 'series': {unread} read by neither promql nor breakdown.promql"
+                f"{where}: the series {unread} of its instruments are read by neither promql "
+                "nor breakdown.promql"
             )
-        for position, instrument in enumerate(entry.instruments):
-            first = instruments.setdefault(instrument.name, (entry.id, instrument))
-            if first[1] != instrument:
-                field = "instrument" if position == 0 else f"extra_instruments.{position - 1}"
-                raise CatalogError(
-                    f"{where}: field {field!r}: instrument {instrument.name!r} differs from its "
-                    f"definition in entry {first[0]!r} (define it once with a YAML anchor)"
-                )

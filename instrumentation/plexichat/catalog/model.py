@@ -15,19 +15,18 @@ PROFILES: tuple[str, ...] = ("development", "production")
 Op = Literal["<", ">"]
 Kind = Literal["histogram", "counter", "gauge", "updowncounter"]
 Severity = Literal["warning", "critical"]
+Dashboard = Literal["overview", "http", "database", "cache", "system", "business", "slo"]
+"""The generated dashboards (``dashboards/<name>.json``)."""
 
 EntryId = Annotated[str, AfterValidator(lambda s: v.check_pattern(s, v.ENTRY_ID, "snake_case"))]
 OtelName = Annotated[
     str, AfterValidator(lambda s: v.check_pattern(s, v.OTEL_NAME, "a lowercase dotted OTel name"))
 ]
-PrometheusName = Annotated[
-    str,
-    AfterValidator(lambda s: v.check_pattern(s, v.PROMETHEUS_NAME, "a Prometheus metric name")),
-]
 ConfigKey = Annotated[
     str, AfterValidator(lambda s: v.check_pattern(s, v.CONFIG_KEY, "a dotted config key"))
 ]
 Duration = Annotated[str, AfterValidator(v.check_duration)]
+Unit = Annotated[str, AfterValidator(v.check_unit)]
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 
@@ -36,16 +35,47 @@ class _Model(BaseModel):
 
 
 class Instrument(_Model):
-    """The OTel instrument behind an entry, as the instrumentation must create it."""
+    """One OTel instrument we emit, exactly as the instrumentation creates it.
+
+    ``kind`` is the data the instrument produces; an observable instrument (one whose value a
+    callback reports at collection) has the kind of its synchronous twin, as in the semantic
+    conventions (``process.memory.usage`` is an up-down counter either way).
+    """
 
     name: OtelName
     kind: Kind
-    unit: NonEmpty
+    unit: Unit
     """UCUM: ``s``, ``By``, ``1``, or an annotation such as ``{request}``."""
     description: NonEmpty
+    """The Prometheus HELP text and the OTLP description, word for word."""
     attributes: tuple[OtelName, ...] = ()
+    """Every attribute a data point may carry (some may be absent on a given point)."""
     buckets: tuple[float, ...] = Field(default=(), validate_default=True)
     """Explicit bucket boundaries (histograms only); see ``Catalog.bucket_boundaries``."""
+    dashboard: Dashboard
+    """The dashboard that shows this instrument (besides the Overview's table)."""
+
+    @property
+    def prometheus_name(self) -> str:
+        """The metric family name the OpenTelemetry Prometheus reader exposes, without a
+        counter's ``_total`` (``http_server_request_duration_seconds``)."""
+        return v.prometheus_family(self.name, self.unit)
+
+    @property
+    def prometheus_type(self) -> str:
+        """The exposition ``# TYPE``: a cumulative up-down counter is exposed as a gauge."""
+        return {"updowncounter": "gauge"}.get(self.kind, self.kind)
+
+    @property
+    def prometheus_series(self) -> str:
+        """The name PromQL reads: a counter's ``_total`` sample, else the family name (a
+        histogram's ``_bucket``/``_sum``/``_count`` follow from it)."""
+        return f"{self.prometheus_name}_total" if self.kind == "counter" else self.prometheus_name
+
+    @property
+    def prometheus_labels(self) -> tuple[str, ...]:
+        """The attributes as Prometheus label names (``http.route`` -> ``http_route``)."""
+        return tuple(v.prometheus_label(a) for a in self.attributes)
 
     @field_validator("buckets")
     @classmethod
@@ -119,6 +149,15 @@ class Breakdown(_Model):
     promql: NonEmpty
 
 
+def _series(info: ValidationInfo) -> tuple[str, ...]:
+    """The series of the instruments validated so far (``instrument`` and
+    ``extra_instruments`` precede the queries)."""
+    primary = info.data.get("instrument")
+    extra = info.data.get("extra_instruments", ())
+    found = [i for i in (primary, *extra) if isinstance(i, Instrument)]
+    return tuple(i.prometheus_series for i in found)
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """An entry's thresholds resolved for one profile; ``alert`` is ``None`` when switched off."""
@@ -134,9 +173,10 @@ class MetricEntry(_Model):
     guide_name: NonEmpty
     description: NonEmpty
     instrument: Instrument
+    """The instrument the value is read from (named in ``metrics.yaml``, defined under
+    ``instruments:``)."""
     extra_instruments: tuple[Instrument, ...] = ()
-    """Further instruments the entry owns (a denominator, per-tier detail)."""
-    series: tuple[PrometheusName, ...] = Field(min_length=1)
+    """Further instruments the entry reads (a denominator, per-tier detail)."""
     windowed: bool
     window: Duration | None = Field(default=None, validate_default=True)
     """The default window of ``query()`` (recording and alert rules); windowed entries only."""
@@ -166,7 +206,7 @@ class MetricEntry(_Model):
     @field_validator("promql")
     @classmethod
     def _promql(cls, value: str, info: ValidationInfo) -> str:
-        series = info.data.get("series", ())
+        series = _series(info)
         v.check_template(value, series, windowed=bool(info.data.get("windowed")))
         if not v.series_read(value, series):
             raise ValueError(f"the query reads none of the series {list(series)}")
@@ -175,7 +215,7 @@ class MetricEntry(_Model):
     @field_validator("breakdown")
     @classmethod
     def _breakdown(cls, value: Breakdown | None, info: ValidationInfo) -> Breakdown | None:
-        series = info.data.get("series", ())
+        series = _series(info)
         if value is not None:
             v.check_template(value.promql, series, windowed=bool(info.data.get("windowed")))
         return value
@@ -184,6 +224,11 @@ class MetricEntry(_Model):
     def instruments(self) -> tuple[Instrument, ...]:
         """The primary instrument, then the extra ones."""
         return (self.instrument, *self.extra_instruments)
+
+    @property
+    def series(self) -> tuple[str, ...]:
+        """The Prometheus series of the entry's instruments, as its PromQL reads them."""
+        return tuple(i.prometheus_series for i in self.instruments)
 
     def query(self, window: str | None = None, selector: str = "") -> str:
         """The PromQL of the table's value, e.g. ``query("5m", 'job="plexichat"')``.

@@ -14,9 +14,6 @@ ENTRY_ID = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 OTEL_NAME = re.compile(r"^[a-z][a-z0-9_.]*$")
 """OTel instrument and attribute names: lowercase, dotted (``http.server.request.duration``)."""
 
-PROMETHEUS_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-"""A Prometheus metric family name."""
-
 CONFIG_KEY = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$")
 """A dotted key below ``performance:`` (``latency_optimizer.max_latency_ms``)."""
 
@@ -30,6 +27,14 @@ GRAFANA_VARIABLE = re.compile(r"^\$(?:\w+|\{\w+\})$")
 
 WINDOW = "{window}"
 SELECTOR = "{selector}"
+
+PROMETHEUS_UNIT_SUFFIXES = {"s": "seconds", "ms": "milliseconds", "By": "bytes", "1": ""}
+"""Unit suffixes of the OpenTelemetry-to-Prometheus name mapping (the specification's
+"Metric metadata" section, as opentelemetry-exporter-prometheus applies it) for the units we
+use; an annotation such as ``{request}`` adds none."""
+_UNIT_ANNOTATION = re.compile(r"^\{[^{}]+\}$")
+_NOT_NAME = re.compile(r"[^a-zA-Z0-9:]+")
+_NOT_LABEL = re.compile(r"[^a-zA-Z0-9]+")
 
 
 def check_pattern(value: str, pattern: re.Pattern[str], what: str) -> str:
@@ -49,6 +54,31 @@ def check_window(value: str) -> str:
     if GRAFANA_VARIABLE.fullmatch(value):
         return value
     return check_duration(value)
+
+
+def check_unit(value: str) -> str:
+    """A UCUM unit the Prometheus name mapping knows, or an annotation such as ``{request}``."""
+    if value in PROMETHEUS_UNIT_SUFFIXES or _UNIT_ANNOTATION.fullmatch(value):
+        return value
+    known = ", ".join(PROMETHEUS_UNIT_SUFFIXES)
+    raise ValueError(
+        f"{value!r} is not one of {known} or an annotation such as '{{request}}' (another unit "
+        "needs its Prometheus suffix in PROMETHEUS_UNIT_SUFFIXES)"
+    )
+
+
+def prometheus_family(name: str, unit: str) -> str:
+    """``http.server.request.duration`` in ``s`` -> ``http_server_request_duration_seconds``."""
+    family = _NOT_NAME.sub("_", name)
+    suffix = PROMETHEUS_UNIT_SUFFIXES.get(unit, "")
+    if suffix and not family.endswith(f"_{suffix}"):
+        family = f"{family}_{suffix}"
+    return family
+
+
+def prometheus_label(attribute: str) -> str:
+    """``http.response.status_code`` -> ``http_response_status_code``."""
+    return _NOT_LABEL.sub("_", attribute)
 
 
 def check_strictly_increasing(values: Sequence[float]) -> Sequence[float]:

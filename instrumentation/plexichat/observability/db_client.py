@@ -21,7 +21,6 @@ from plexichat.observability.tracing.tracer import CLIENT
 if TYPE_CHECKING:
     from plexichat.observability.telemetry import Telemetry
 
-_ATTRIBUTES = ("db.system.name", "db.operation.name", "error.type")
 _MAX_CACHED_STATEMENTS = 2048
 _SYSTEMS = {
     "postgresql": "postgresql",
@@ -44,13 +43,8 @@ class EngineInstrumentation:
         self.sync_engine = engine.sync_engine
         self.system = _SYSTEMS.get(self.sync_engine.dialect.name, self.sync_engine.dialect.name)
         self.tracer = telemetry.tracer
-        self.family = telemetry.registry.family(
+        self.family = telemetry.registry.instrument(
             "db.client.operation.duration",
-            "histogram",
-            "s",
-            "Duration of database client operations.",
-            _ATTRIBUTES,
-            boundaries=telemetry.catalog.bucket_boundaries("db.client.operation.duration"),
             limit=telemetry.settings.performance.observability.series_limit,
         )
         self._ops: dict[str, str] = {}

@@ -1,8 +1,9 @@
-"""Process metrics: ``process.cpu.utilization``, ``process.memory.usage`` and
-``plexichat.process.memory.limit``: SDK observable gauges of one meter, observed at
-collection time (nothing on the hot path). Being SDK instruments, they also guarantee the
-SDK's collection is never empty, which is what makes its readers hand data to ours (the
-limit gauge cannot fail).
+"""Process metrics: ``process.cpu.utilization`` (gauge), ``process.memory.usage`` (up-down
+counter, as the semantic conventions define it) and ``plexichat.process.memory.limit`` (gauge):
+SDK observable instruments of one meter, defined in the catalog and observed at collection
+time (nothing on the hot path). Being SDK instruments, they also guarantee the SDK's
+collection is never empty, which is what makes its readers hand data to ours (the limit
+gauge cannot fail).
 
 CPU utilisation follows the semantic conventions: the CPU time used since the previous
 observation, divided by the wall time elapsed and by the number of CPUs available to the
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import psutil
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
+
+from plexichat.observability.metrics.observable import observe
 
 MIN_WINDOW_SECONDS = 1.0
 _NO_LIMIT = 1 << 62  # cgroup v1 reports "no limit" as a page-aligned value near 2**63
@@ -62,7 +65,7 @@ def available_cpus(root: Path = Path("/sys/fs/cgroup")) -> float:
 
 
 class ProcessMetrics:
-    """Registers the three process gauges on ``meter``."""
+    """Registers the three process instruments on ``meter``."""
 
     def __init__(self, meter: Meter, configured_memory_limit: int) -> None:
         self._process = psutil.Process()
@@ -72,26 +75,9 @@ class ProcessMetrics:
         age = time.time() - self._process.create_time()
         self._last: tuple[float, float] = (time.monotonic() - age, 0.0)
         self._utilization = 0.0
-        meter.create_observable_gauge(
-            "process.cpu.utilization",
-            [self._cpu_utilization],
-            unit="1",
-            description="Share of the CPUs available to the process that it used since the "
-            "previous observation (0 to 1).",
-        )
-        meter.create_observable_gauge(
-            "process.memory.usage",
-            [self._memory_usage],
-            unit="By",
-            description="Resident memory of the process (RSS).",
-        )
-        meter.create_observable_gauge(
-            "plexichat.process.memory.limit",
-            [self._limit],
-            unit="By",
-            description="Memory the process may use: its cgroup limit, else "
-            "resource_limits.max_memory_usage.",
-        )
+        observe(meter, "process.cpu.utilization", self._cpu_utilization)
+        observe(meter, "process.memory.usage", self._memory_usage)  # resident set size
+        observe(meter, "plexichat.process.memory.limit", self._limit)
 
     def _cpu_seconds(self) -> float:
         times = self._process.cpu_times()

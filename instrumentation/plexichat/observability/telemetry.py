@@ -28,7 +28,6 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.exposition import choose_encoder
 from starlette.types import Receive, Scope, Send
 
-from plexichat.catalog import load_catalog
 from plexichat.observability.metrics.exporters import metric_exporter, rate_limit_exporter_logs
 from plexichat.observability.metrics.instruments import Family
 from plexichat.observability.metrics.readers import LeanSource, MergingExporter, PrometheusReader
@@ -44,9 +43,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("plexichat.observability")
 
 SCOPE_NAME = "plexichat.observability"
-HTTP_ATTRIBUTES = ("http.request.method", "http.route", "http.response.status_code", "error.type")
-# Semantic-convention advice for byte-size histograms has none; these cover chat payloads.
-BODY_SIZE_BUCKETS = (0, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000)
 
 
 def _resource(settings: Settings) -> Resource:
@@ -73,7 +69,6 @@ class Telemetry:
         self.metrics_path = prom.path
         self.excluded_paths = tuple(obs.excluded_paths)
         self.resource = _resource(settings)
-        self.catalog = load_catalog()
         rate_limit_exporter_logs()
 
         self._define_http_instruments(obs.series_limit)
@@ -109,43 +104,11 @@ class Telemetry:
             )
 
     def _define_http_instruments(self, limit: int) -> None:
-        catalog = self.catalog
-        reg = self.registry
-        self.http_duration: Family = reg.family(
-            "http.server.request.duration",
-            "histogram",
-            "s",
-            "Duration of HTTP server requests.",
-            HTTP_ATTRIBUTES,
-            boundaries=catalog.bucket_boundaries("http.server.request.duration"),
-            limit=limit,
-        )
-        self.http_ttfb: Family = reg.family(
-            "plexichat.http.server.time_to_first_byte",
-            "histogram",
-            "s",
-            "Time from receiving an HTTP request to sending the first byte of its response.",
-            HTTP_ATTRIBUTES,
-            boundaries=catalog.bucket_boundaries("plexichat.http.server.time_to_first_byte"),
-            limit=limit,
-        )
-        self.http_body_size: Family = reg.family(
-            "http.server.response.body.size",
-            "histogram",
-            "By",
-            "Size of HTTP server response bodies.",
-            HTTP_ATTRIBUTES,
-            boundaries=BODY_SIZE_BUCKETS,
-            limit=limit,
-        )
-        self.http_active: Family = reg.family(
-            "http.server.active_requests",
-            "updowncounter",
-            "{request}",
-            "Number of active HTTP server requests.",
-            ("http.request.method", "url.scheme"),
-            limit=limit,
-        )
+        instrument = self.registry.instrument
+        self.http_duration: Family = instrument("http.server.request.duration", limit=limit)
+        self.http_ttfb: Family = instrument("plexichat.http.server.time_to_first_byte", limit=limit)
+        self.http_body_size: Family = instrument("http.server.response.body.size", limit=limit)
+        self.http_active: Family = instrument("http.server.active_requests", limit=limit)
 
     def render_metrics(self, accept: str | None) -> tuple[bytes, str]:
         """Prometheus exposition of everything, in the format ``accept`` asks for."""

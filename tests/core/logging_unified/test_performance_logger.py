@@ -25,12 +25,12 @@ def test_counter_gauge_histogram_map_to_plexichat_names() -> None:
     perf = PerformanceLogger(registry)
     perf.increment_counter("messages_sent")
     perf.increment_counter("messages_sent", 2)
-    perf.increment_counter("api_calls", route="users")
+    perf.increment_counter("page_views", route="users")
     perf.record_gauge("active_users", 150)
     perf.record_gauge("active_users", 120)
     perf.record_histogram("response_size", 2048)
     assert points(registry, "plexichat.messages_sent") == {(): 3}
-    assert points(registry, "plexichat.api_calls") == {(("route", "users"),): 1}
+    assert points(registry, "plexichat.page_views") == {(("route", "users"),): 1}
     assert points(registry, "plexichat.active_users") == {(): 120}
     assert points(registry, "plexichat.response_size") == {(): 1}
 
@@ -82,6 +82,24 @@ def test_one_name_one_kind() -> None:
     perf.increment_counter("things")
     with pytest.raises(ValueError, match="already registered as a counter"):
         perf.record_gauge("things", 1)
+
+
+def test_catalog_names_take_the_catalog_definition() -> None:
+    registry = MetricRegistry()
+    perf = PerformanceLogger(registry)
+    perf.increment_counter("messages_sent")
+    perf.increment_counter("page_views")
+    described = {m.name: (m.unit, m.description) for m in registry.collect()}
+    spec = registry.catalog.instrument("plexichat.messages_sent")
+    assert described["plexichat.messages_sent"] == (spec.unit, spec.description)
+    assert described["plexichat.page_views"] == (
+        "1",
+        "Count of page views (recorded with the performance logger).",
+    )
+    with pytest.raises(ValueError, match=r"'plexichat.active_users' is a gauge in the metric"):
+        perf.increment_counter("active_users")
+    with pytest.raises(ValueError, match=r"takes the attributes \[\] \(metric catalog\)"):
+        perf.increment_counter("messages_sent", room="general")
 
 
 def test_get_performance_logger_is_shared_and_uses_the_default_registry() -> None:

@@ -19,8 +19,11 @@ in containers with a read-only root filesystem) at ``performance.performance_log
 request ends with its ``trace_id=… span_id=…`` (:mod:`plexichat.observability.tracing.log_context`).
 
 Names are snake_case; a bad name, a negative counter increment or a name reused with
-another kind raises ``ValueError`` at the call site. Every instrument gets a description
-derived from its name, so ``/metrics`` has HELP text for each. Recording goes to a lean,
+another kind raises ``ValueError`` at the call site. A name the metric catalog defines
+(``plexichat.messages_sent``, the service's business metrics) takes the catalog's unit,
+description and attributes, and recording it as another kind or with other attributes is a
+``ValueError``; any other name is the caller's own and gets a description derived from it,
+so ``/metrics`` has HELP text for each. Recording goes to a lean,
 pre-bound series (see :mod:`plexichat.observability.metrics.instruments`): no SDK call per event.
 """
 
@@ -52,8 +55,6 @@ R = TypeVar("R")
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 OPERATION_DURATION = "plexichat.operation.duration"
-# Semantic-convention HTTP boundaries, good for operation timings too.
-DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
 VALUE_BUCKETS = (0, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000)
 PERFORMANCE_LOG = logging.getLogger("plexichat.performance")
 """The performance log: slow queries, cache tier states, profiles."""
@@ -80,20 +81,21 @@ class PerformanceLogger:
         self.registry = registry if registry is not None else DEFAULT_REGISTRY
         self._plain: dict[tuple[str, str], CounterSeries | HistogramSeries] = {}
         self._families: dict[tuple[str, str], Family] = {}
-        self._timers = self.registry.family(
-            OPERATION_DURATION,
-            "histogram",
-            "s",
-            "Duration of operations timed with the performance logger, by operation.",
-            ("operation",),
-            boundaries=DURATION_BUCKETS,
-        )
+        self._timers = self.registry.instrument(OPERATION_DURATION)
 
     def _family(self, kind: str, name: str) -> Family:
         family = self._families.get((kind, name))
         if family is None:
             _check(name)
-            if kind == "counter":
+            full_name = f"plexichat.{name}"
+            if self.registry.catalog.defines(full_name):
+                spec = self.registry.catalog.instrument(full_name)
+                if spec.kind != kind:
+                    raise ValueError(
+                        f"metric {full_name!r} is a {spec.kind} in the metric catalog, not a {kind}"
+                    )
+                family = self.registry.instrument(full_name)
+            elif kind == "counter":
                 family = self.registry.family(
                     f"plexichat.{name}", "counter", "1", _describe(name, "Count of"), None
                 )
@@ -117,10 +119,10 @@ class PerformanceLogger:
         if not attributes:
             series = self._plain.get((kind, name))
             if series is None:
-                series = self._family(kind, name).free_series(())
+                series = _bind(self._family(kind, name), {})
                 self._plain[(kind, name)] = series
             return series
-        return self._family(kind, name).free_series(tuple(sorted(attributes.items())))
+        return _bind(self._family(kind, name), attributes)
 
     def increment_counter(self, name: str, value: float = 1, **attributes: str | int) -> None:
         if value < 0:
@@ -168,6 +170,21 @@ class PerformanceLogger:
                 return func(*args, **kwargs)
 
         return wrapper
+
+
+def _bind(family: Family, attributes: dict[str, Any]) -> CounterSeries | HistogramSeries:
+    """The series of ``attributes``: free-form for the caller's own metrics, the catalog's
+    attribute names (any subset) for a catalog instrument."""
+    names = family.attribute_names
+    if names is None:
+        return family.free_series(tuple(sorted(attributes.items())))
+    unknown = sorted(set(attributes) - set(names))
+    if unknown:
+        raise ValueError(
+            f"metric {family.name!r} takes the attributes {list(names)} (metric catalog), "
+            f"not {unknown}"
+        )
+    return family.series(tuple(attributes.get(n) for n in names))
 
 
 class Timer:

@@ -68,27 +68,11 @@ class LatencyOptimizer:
         self.settings = settings
         self.registry = registry if registry is not None else DEFAULT_REGISTRY
         self.cache = cache
-        rejected = self.registry.family(
-            "plexichat.http.server.rejected",
-            "counter",
-            "{request}",
-            "HTTP requests the latency optimizer refused, by reason "
-            "(rate_limited: 429, body_too_large: 413, timeout: 504).",
-            ("reason",),
-        )
+        rejected = self.registry.instrument("plexichat.http.server.rejected")
         self.rejected = {r: rejected.counter((r,)) for r in REASONS}
-        self.compressed_in = self.registry.family(
-            "plexichat.http.server.compression.input",
-            "counter",
-            "By",
-            "Response body bytes before gzip, of the responses compressed.",
-        ).counter()
-        self.compressed_out = self.registry.family(
-            "plexichat.http.server.compression.output",
-            "counter",
-            "By",
-            "Response body bytes after gzip, of the responses compressed.",
-        ).counter()
+        instrument = self.registry.instrument
+        self.compressed_in = instrument("plexichat.http.server.compression.input").counter()
+        self.compressed_out = instrument("plexichat.http.server.compression.output").counter()
         self._perf = PerformanceLogger(self.registry)
         self._workers = asyncio.Semaphore(settings.performance.async_settings.max_workers)
         self.limiter: RateLimiter | None = None

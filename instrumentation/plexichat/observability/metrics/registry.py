@@ -1,6 +1,12 @@
 """A registry of lean instrument families, converted to OpenTelemetry's data model on
 collection.
 
+Every instrument we emit is defined once, in the metric catalog; code obtains its family with
+one call, ``registry.instrument("plexichat.cache.lookups")``, which takes name, kind, unit,
+description, attributes and bucket boundaries from the catalog entry. ``registry.family(...)``
+creates a family from an explicit spec: only for names users choose at run time (the
+performance logger's ``increment_counter("anything")``).
+
 ``DEFAULT_REGISTRY`` is the process-wide registry that the guide's argument-less APIs
 (``get_performance_logger()``, ``CacheManager()``) record into, like prometheus_client's
 ``REGISTRY``; a :class:`~plexichat.observability.telemetry.Telemetry` exports one registry,
@@ -23,6 +29,7 @@ from opentelemetry.sdk.metrics.export import (
     Sum,
 )
 
+from plexichat.catalog import Catalog, default_catalog
 from plexichat.observability.metrics.instruments import (
     CounterSeries,
     Family,
@@ -35,22 +42,50 @@ _CUMULATIVE = AggregationTemporality.CUMULATIVE
 
 
 class MetricRegistry:
-    """Lean instrument families by name."""
+    """Lean instrument families by name.
 
-    def __init__(self, series_limit: int = 2000) -> None:
+    ``series_limit`` is every family's default series budget; ``catalog`` defines the
+    instruments ``instrument()`` creates (the packaged catalog by default).
+    """
+
+    def __init__(self, series_limit: int = 2000, catalog: Catalog | None = None) -> None:
         self.series_limit = series_limit
+        self.catalog = catalog if catalog is not None else default_catalog()
         self.start_time_ns = time.time_ns()
         self._lock = threading.Lock()
         self._families: dict[str, Family] = {}
-        self._overflow = self.family(
-            OVERFLOW_METRIC,
-            "counter",
-            "{measurement}",
-            "Measurements folded into the overflow series because their metric reached its "
-            "series limit, by metric.",
-            ["metric"],
-            limit=10_000,
-            track_overflow=False,
+        self._overflow = self.instrument(OVERFLOW_METRIC, limit=10_000, track_overflow=False)
+
+    def instrument(
+        self,
+        name: str,
+        *,
+        limit: int | None = None,
+        extra_boundaries: Sequence[float] = (),
+        track_overflow: bool = True,
+    ) -> Family:
+        """The family of the catalog's instrument ``name``, created on first use.
+
+        A histogram's boundaries are the catalog's buckets plus every threshold that reads it
+        (``Catalog.bucket_boundaries``) plus ``extra_boundaries``. ``limit`` overrides the
+        series budget. A name the catalog does not define is a ``KeyError`` saying where to
+        define it.
+        """
+        spec = self.catalog.instrument(name)
+        boundaries: Sequence[float] = ()
+        if spec.kind == "histogram":
+            boundaries = self.catalog.bucket_boundaries(name, extra_boundaries)
+        elif extra_boundaries:
+            raise ValueError(f"{spec.kind} {name!r} takes no bucket boundaries")
+        return self.family(
+            spec.name,
+            spec.kind,
+            spec.unit,
+            spec.description,
+            spec.attributes,
+            boundaries=boundaries,
+            limit=limit,
+            track_overflow=track_overflow,
         )
 
     def family(
@@ -65,8 +100,10 @@ class MetricRegistry:
         limit: int | None = None,
         track_overflow: bool = True,
     ) -> Family:
-        """Get or create a family. Asking again with the same spec returns the same family;
-        a different spec under the same name is an error."""
+        """Get or create a family from an explicit spec: for names chosen at run time only
+        (every instrument of ours comes from the catalog through ``instrument()``). Asking
+        again with the same spec returns the same family; a different spec under the same
+        name is an error."""
         wanted = Family(
             name,
             kind,

@@ -58,42 +58,11 @@ class CacheMetrics:
         self, registry: MetricRegistry, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._clock = clock
-        lookups = registry.family(
-            "plexichat.cache.lookups",
-            "counter",
-            "{lookup}",
-            "Top-level cache lookups; cache.result is hit when any tier served the value.",
-            ("cache.result",),
-        )
-        requests = registry.family(
-            "plexichat.cache.requests",
-            "counter",
-            "{request}",
-            "Requests to one cache tier (memory, redis, query) and their result.",
-            ("cache.tier", "cache.result"),
-        )
-        evictions = registry.family(
-            "plexichat.cache.evictions",
-            "counter",
-            "{eviction}",
-            "Cache entries evicted to make room, by tier.",
-            ("cache.tier",),
-        )
-        memory = registry.family(
-            "plexichat.cache.memory.usage",
-            "gauge",
-            "By",
-            "Bytes held by the in-memory (L1) cache tier, keys and serialised values.",
-            ("cache.tier",),
-        )
-        state = registry.family(
-            "plexichat.cache.tier.state",
-            "gauge",
-            "1",
-            "1 for the state a cache tier is in (closed: in use; open: skipped after "
-            "failures; half_open: probing), 0 for the others.",
-            ("cache.tier", "cache.tier.state"),
-        )
+        lookups = registry.instrument("plexichat.cache.lookups")
+        requests = registry.instrument("plexichat.cache.requests")
+        evictions = registry.instrument("plexichat.cache.evictions")
+        memory = registry.instrument("plexichat.cache.memory.usage")
+        state = registry.instrument("plexichat.cache.tier.state")
         self.lookup = {r: lookups.counter((r,)) for r in ("hit", "miss")}
         self.request = {(t, r): requests.counter((t, r)) for t in TIERS for r in RESULTS}
         self.eviction = {t: evictions.counter((t,)) for t in ("memory", "query")}
