@@ -17,6 +17,8 @@ Kind = Literal["histogram", "counter", "gauge", "updowncounter"]
 Severity = Literal["warning", "critical"]
 Dashboard = Literal["overview", "http", "database", "cache", "system", "business", "slo"]
 """The generated dashboards (``dashboards/<name>.json``)."""
+Merge = Literal["sum", "max", "latest"]
+"""How the workers' values of a gauge or up-down counter combine in multi-worker mode."""
 
 EntryId = Annotated[str, AfterValidator(lambda s: v.check_pattern(s, v.ENTRY_ID, "snake_case"))]
 OtelName = Annotated[
@@ -54,6 +56,13 @@ class Instrument(_Model):
     """Explicit bucket boundaries (histograms only); see ``Catalog.bucket_boundaries``."""
     dashboard: Dashboard
     """The dashboard that shows this instrument (besides the Overview's table)."""
+    merge: Merge | None = Field(default=None, validate_default=True)
+    """Gauges and up-down counters (required there): how the values of several workers of one
+    instance combine — ``sum`` (each worker has its own: connections, active requests),
+    ``max`` or ``latest`` (the most recently set). Only live workers count. Counters and
+    histograms are summed over all workers, the dead included, and take no ``merge``."""
+    exemplars: bool = Field(default=False, validate_default=True)
+    """Histograms: sampled requests leave their trace on the bucket they fell in."""
 
     @property
     def prometheus_name(self) -> str:
@@ -76,6 +85,25 @@ class Instrument(_Model):
     def prometheus_labels(self) -> tuple[str, ...]:
         """The attributes as Prometheus label names (``http.route`` -> ``http_route``)."""
         return tuple(v.prometheus_label(a) for a in self.attributes)
+
+    @field_validator("merge")
+    @classmethod
+    def _merge(cls, value: str | None, info: ValidationInfo) -> str | None:
+        live = info.data.get("kind") in ("gauge", "updowncounter")
+        if live and value is None:
+            raise ValueError("a gauge or up-down counter needs merge: sum, max or latest")
+        if not live and value is not None:
+            raise ValueError("only gauges and up-down counters take merge (the rest are summed)")
+        if info.data.get("kind") == "updowncounter" and value != "sum":
+            raise ValueError("an up-down counter's workers are summed: merge: sum")
+        return value
+
+    @field_validator("exemplars")
+    @classmethod
+    def _exemplars(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("kind") != "histogram":
+            raise ValueError("only a histogram keeps exemplars")
+        return value
 
     @field_validator("buckets")
     @classmethod

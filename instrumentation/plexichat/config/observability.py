@@ -1,5 +1,6 @@
 """``performance.observability``: our own section, what OpenTelemetry needs beyond the guide."""
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -34,6 +35,7 @@ class TracingConfig(Section):
     enabled: bool = True
     sampler: Sampler = "parentbased_traceidratio"
     sampler_arg: float = Field(default=0.1, ge=0.0, le=1.0)
+    exemplars: bool = True  # sampled requests leave their trace on latency histogram buckets
 
 
 class ObservabilityConfig(Section):
@@ -47,6 +49,9 @@ class ObservabilityConfig(Section):
         default_factory=lambda: ["/metrics", "/healthz", "/readyz"]
     )
     series_limit: PositiveInt = 2000  # label combinations per metric before they fold into one
+    # Multi-worker mode: the directory (tmpfs) the workers of one instance share their
+    # metrics through; None: one process.
+    multiprocess_dir: Path | None = None
     resource_attributes: dict[str, str] = Field(default_factory=dict)
     otlp: OtlpConfig = Field(default_factory=OtlpConfig)
     tracing: TracingConfig = Field(default_factory=TracingConfig)

@@ -47,6 +47,7 @@ class EngineInstrumentation:
             "db.client.operation.duration",
             limit=telemetry.settings.performance.observability.series_limit,
         )
+        self.exemplars = telemetry.exemplars
         self._ops: dict[str, str] = {}
         self._bound: dict[tuple[str, str | None], HistogramSeries] = {}
         event.listen(self.sync_engine, "before_cursor_execute", self._before)
@@ -104,6 +105,8 @@ class EngineInstrumentation:
                 self._bound[key] = series
         series.record(elapsed)
         if span is not None and self.tracer is not None:
+            if self.exemplars:
+                series.record_exemplar(elapsed, span.trace_id, span.span_id)
             if error_type is not None:
                 span.attributes.append(("error.type", error_type))
             self.tracer.finish(span, error=error_type is not None)

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from plexichat.observability.metrics.instruments import CounterSeries, HistogramSeries
+from plexichat.observability.metrics.instruments import HistogramSeries, UpDownCounterSeries
 from plexichat.observability.tracing.tracer import ActiveSpan
 
 if TYPE_CHECKING:
@@ -89,26 +89,34 @@ class BoundSeries:
     def record(self, duration: float, ttfb: float, size: int) -> None:
         # HistogramSeries.record, inlined three times: this runs once per request.
         series = self.duration
-        series.counts[bisect_left(series.bounds, duration)] += 1
-        series.sum += duration
+        cells = series.cells
+        cells[bisect_left(series.bounds, duration)] += 1
+        cells[-3] += duration
         if duration < series.min:
-            series.min = duration
+            series.min = cells[-2] = duration
         if duration > series.max:
-            series.max = duration
+            series.max = cells[-1] = duration
         series = self.ttfb
-        series.counts[bisect_left(series.bounds, ttfb)] += 1
-        series.sum += ttfb
+        cells = series.cells
+        cells[bisect_left(series.bounds, ttfb)] += 1
+        cells[-3] += ttfb
         if ttfb < series.min:
-            series.min = ttfb
+            series.min = cells[-2] = ttfb
         if ttfb > series.max:
-            series.max = ttfb
+            series.max = cells[-1] = ttfb
         series = self.body_size
-        series.counts[bisect_left(series.bounds, size)] += 1
-        series.sum += size
+        cells = series.cells
+        cells[bisect_left(series.bounds, size)] += 1
+        cells[-3] += size
         if size < series.min:
-            series.min = size
+            series.min = cells[-2] = size
         if size > series.max:
-            series.max = size
+            series.max = cells[-1] = size
+
+    def record_exemplars(self, duration: float, ttfb: float, span: ActiveSpan) -> None:
+        """Leave the sampled request's trace on the buckets it fell in (latency histograms)."""
+        self.duration.record_exemplar(duration, span.trace_id, span.span_id)
+        self.ttfb.record_exemplar(ttfb, span.trace_id, span.span_id)
 
 
 class TelemetryMiddleware:
@@ -123,11 +131,14 @@ class TelemetryMiddleware:
         self._active = telemetry.http_active
         self._bound: dict[tuple[str, int, int, str | None], BoundSeries] = {}
         self._bound_limit = _BOUND_CACHE_FACTOR * self._duration.limit
-        self._active_bound: dict[tuple[str, str], CounterSeries] = {}
+        self._active_bound: dict[tuple[str, str], UpDownCounterSeries] = {}
         self._tracer = telemetry.tracer
+        self._exemplars = telemetry.exemplars
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                self.telemetry.start()
             await self.app(scope, receive, send)
             return
         path = scope["path"]
@@ -144,7 +155,7 @@ class TelemetryMiddleware:
             method = "_OTHER"
         scheme = scope.get("scheme", "http")
         active = self._active_bound.get((method, scheme)) or self._active_series(method, scheme)
-        active.value += 1
+        active.cells[0] += 1
         status = 0
         first_byte = 0.0
         body_size = 0
@@ -172,7 +183,7 @@ class TelemetryMiddleware:
             raise
         finally:
             end = perf_counter()
-            active.value -= 1
+            active.cells[0] -= 1
             if error_type is None and status >= 500:
                 error_type = str(status)
             route = matched_route(scope)
@@ -180,12 +191,15 @@ class TelemetryMiddleware:
             bound = self._bound.get(key)
             if bound is None or bound.route is not route:
                 bound = self._bind(key, route)
-            bound.record(end - start, (first_byte or end) - start, body_size)
+            duration, ttfb = end - start, (first_byte or end) - start
+            bound.record(duration, ttfb, body_size)
             if span is not None:
+                if self._exemplars:
+                    bound.record_exemplars(duration, ttfb, span)
                 self._end_span(span, scope["path"], bound.template, status, error_type)
 
-    def _active_series(self, method: str, scheme: str) -> CounterSeries:
-        found = self._active.counter((method, scheme))
+    def _active_series(self, method: str, scheme: str) -> UpDownCounterSeries:
+        found = self._active.updowncounter((method, scheme))
         if len(self._active_bound) < self._bound_limit:
             self._active_bound[(method, scheme)] = found
         return found

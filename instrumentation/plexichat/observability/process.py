@@ -1,9 +1,17 @@
 """Process metrics: ``process.cpu.utilization`` (gauge), ``process.memory.usage`` (up-down
-counter, as the semantic conventions define it) and ``plexichat.process.memory.limit`` (gauge):
-SDK observable instruments of one meter, defined in the catalog and observed at collection
-time (nothing on the hot path). Being SDK instruments, they also guarantee the SDK's
-collection is never empty, which is what makes its readers hand data to ours (the limit
-gauge cannot fail).
+counter, as the semantic conventions define it), ``plexichat.process.memory.limit`` and
+``plexichat.process.workers`` (gauges): SDK observable instruments of one meter, defined in the
+catalog and observed at collection time (nothing on the hot path). Being SDK instruments, they
+also guarantee the SDK's collection is never empty (the limit gauge cannot fail).
+
+In multi-worker mode they describe the instance, not the collecting worker, as the catalog's
+``merge`` says: memory is the summed RSS of the live workers (pages shared after a
+``--preload`` fork count once per worker, so it overstates what the cgroup charges), CPU
+utilisation the sum of the live workers' (still 0..1 of the CPUs available),
+``plexichat.process.workers`` how many workers are alive. The collecting worker reads every
+live worker's figures from ``/proc`` by the pid that worker wrote in its slot; the slot's lock
+says it is alive, so a reused pid is never read. The supervisor process (uvicorn's, gunicorn's
+arbiter) is not a worker and is not counted.
 
 CPU utilisation follows the semantic conventions: the CPU time used since the previous
 observation, divided by the wall time elapsed and by the number of CPUs available to the
@@ -19,7 +27,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import psutil
@@ -64,39 +72,86 @@ def available_cpus(root: Path = Path("/sys/fs/cgroup")) -> float:
     return cpus
 
 
-class ProcessMetrics:
-    """Registers the three process instruments on ``meter``."""
+class _Window:
+    """CPU-time windows of one process."""
 
-    def __init__(self, meter: Meter, configured_memory_limit: int) -> None:
-        self._process = psutil.Process()
-        self._cpus = available_cpus()
-        self._memory_limit = cgroup_memory_limit() or configured_memory_limit
+    def __init__(self, process: psutil.Process) -> None:
+        self.process = process
         # The first window starts when the process did, with no CPU used yet.
-        age = time.time() - self._process.create_time()
-        self._last: tuple[float, float] = (time.monotonic() - age, 0.0)
-        self._utilization = 0.0
-        observe(meter, "process.cpu.utilization", self._cpu_utilization)
-        observe(meter, "process.memory.usage", self._memory_usage)  # resident set size
-        observe(meter, "plexichat.process.memory.limit", self._limit)
+        age = time.time() - process.create_time()
+        self.last: tuple[float, float] = (time.monotonic() - age, 0.0)
+        self.utilization = 0.0
 
-    def _cpu_seconds(self) -> float:
-        times = self._process.cpu_times()
-        return float(times.user + times.system)
-
-    def _cpu_utilization(self, options: CallbackOptions) -> Iterable[Observation]:
+    def observe(self, cpus: float) -> float:
         # CPU time advances in scheduler ticks (10 ms), so a window shorter than
         # MIN_WINDOW_SECONDS would be noise (or read above 1): keep the window open and
         # report the last full window's value instead.
-        now, cpu = time.monotonic(), self._cpu_seconds()
-        last_wall, last_cpu = self._last
+        times = self.process.cpu_times()
+        now, cpu = time.monotonic(), float(times.user + times.system)
+        last_wall, last_cpu = self.last
         elapsed = now - last_wall
         if elapsed >= MIN_WINDOW_SECONDS:
-            self._last = (now, cpu)
-            self._utilization = min(1.0, max(0.0, (cpu - last_cpu) / elapsed / self._cpus))
-        yield Observation(self._utilization)
+            self.last = (now, cpu)
+            self.utilization = min(1.0, max(0.0, (cpu - last_cpu) / elapsed / cpus))
+        return self.utilization
+
+
+class ProcessMetrics:
+    """Registers the process instruments on ``meter``; ``live_pids`` (multi-worker mode)
+    names the live workers, whose figures are summed."""
+
+    def __init__(
+        self,
+        meter: Meter,
+        configured_memory_limit: int,
+        live_pids: Callable[[], list[int]] | None = None,
+    ) -> None:
+        own = psutil.Process()
+        self._live_pids = live_pids or (lambda: [own.pid])
+        self._windows: dict[int, _Window] = {own.pid: _Window(own)}
+        self._cpus = available_cpus()
+        self._memory_limit = cgroup_memory_limit() or configured_memory_limit
+        observe(meter, "process.cpu.utilization", self._cpu_utilization)
+        observe(meter, "process.memory.usage", self._memory_usage)  # resident set size
+        observe(meter, "plexichat.process.memory.limit", self._limit)
+        observe(meter, "plexichat.process.workers", self._workers)
+
+    def _live(self) -> list[_Window]:
+        """The windows of the live workers (forgetting those of workers gone)."""
+        pids = self._live_pids()
+        windows = []
+        for pid in pids:
+            window = self._windows.get(pid)
+            if window is None:
+                try:
+                    window = self._windows[pid] = _Window(psutil.Process(pid))
+                except psutil.Error:
+                    continue
+            windows.append(window)
+        for gone in self._windows.keys() - set(pids):
+            del self._windows[gone]
+        return windows
+
+    def _cpu_utilization(self, options: CallbackOptions) -> Iterable[Observation]:
+        total = 0.0
+        for window in self._live():
+            try:
+                total += window.observe(self._cpus)
+            except psutil.Error:
+                continue
+        yield Observation(min(1.0, total))
 
     def _memory_usage(self, options: CallbackOptions) -> Iterable[Observation]:
-        yield Observation(self._process.memory_info().rss)
+        total = 0
+        for window in self._live():
+            try:
+                total += window.process.memory_info().rss
+            except psutil.Error:
+                continue
+        yield Observation(total)
 
     def _limit(self, options: CallbackOptions) -> Iterable[Observation]:
         yield Observation(self._memory_limit)
+
+    def _workers(self, options: CallbackOptions) -> Iterable[Observation]:
+        yield Observation(len(self._live_pids()))

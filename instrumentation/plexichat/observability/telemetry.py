@@ -15,22 +15,29 @@ when one is set, and two instrumentations would count every request twice.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
+import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 from starlette.types import Receive, Scope, Send
 
+from plexichat.observability.metrics.directory import Leadership, MultiprocessDirectory
 from plexichat.observability.metrics.exporters import metric_exporter, rate_limit_exporter_logs
+from plexichat.observability.metrics.exposition import LeanCollector
 from plexichat.observability.metrics.instruments import Family
-from plexichat.observability.metrics.readers import LeanSource, MergingExporter, PrometheusReader
+from plexichat.observability.metrics.listener import ExtraListener
+from plexichat.observability.metrics.readers import LeanSource, MergingExporter
 from plexichat.observability.metrics.registry import DEFAULT_REGISTRY, MetricRegistry
 from plexichat.observability.process import ProcessMetrics
 from plexichat.observability.tracing import spans
@@ -45,9 +52,18 @@ log = logging.getLogger("plexichat.observability")
 SCOPE_NAME = "plexichat.observability"
 
 
+def instance_id(directory: Path) -> str:
+    """``service.instance.id`` of a multi-worker instance: the same in every worker (the SDK
+    draws one per process), derived from the host and the directory they share."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"plexichat:{socket.gethostname()}:{directory}"))
+
+
 def _resource(settings: Settings) -> Resource:
     obs = settings.performance.observability
-    attributes: dict[str, str] = dict(obs.resource_attributes)
+    attributes: dict[str, str] = {}
+    if obs.multiprocess_dir is not None:
+        attributes["service.instance.id"] = instance_id(obs.multiprocess_dir.resolve())
+    attributes.update(obs.resource_attributes)
     attributes.update(
         {
             "service.name": obs.service_name,
@@ -71,6 +87,12 @@ class Telemetry:
         self.resource = _resource(settings)
         rate_limit_exporter_logs()
 
+        self.leadership: Leadership | None = None
+        if obs.multiprocess_dir is not None:
+            shared = self.registry.share(MultiprocessDirectory(obs.multiprocess_dir))
+            self.leadership = Leadership(shared.directory)
+        self.tracer = lean_tracer(settings, self.resource, SCOPE_NAME, __version__)
+        self.exemplars = self.tracer is not None and obs.tracing.exemplars
         self._define_http_instruments(obs.series_limit)
         source = LeanSource(
             self.registry,
@@ -78,30 +100,42 @@ class Telemetry:
             InstrumentationScope(SCOPE_NAME, __version__),
         )
         self.prometheus_registry = CollectorRegistry(auto_describe=False)
-        readers: list[MetricReader] = [PrometheusReader(source, self.prometheus_registry)]
+        readers: list[MetricReader] = [PrometheusMetricReader(registry=self.prometheus_registry)]
+        # After the reader's collector: the SDK's instruments and target_info print first.
+        self.prometheus_registry.register(LeanCollector(self.registry, SCOPE_NAME, __version__))
         if obs.otlp.endpoint and obs.otlp.metrics_enabled:
             readers.append(
                 PeriodicExportingMetricReader(
-                    MergingExporter(metric_exporter(settings), source),
+                    MergingExporter(metric_exporter(settings), source, self.leadership),
                     export_interval_millis=settings.performance.metrics_collection_interval * 1000,
                     export_timeout_millis=obs.otlp.timeout_seconds * 1000,
                 )
             )
         self.meter_provider = MeterProvider(resource=self.resource, metric_readers=readers)
+        store = self.registry.store
         ProcessMetrics(
             self.meter_provider.get_meter(SCOPE_NAME, __version__),
             settings.performance.resource_limits.max_memory_usage,
+            None if store is None else store.live_pids,
         )
-        self.tracer = lean_tracer(settings, self.resource, SCOPE_NAME, __version__)
         if self.tracer is not None:
             spans.use_tracer(self.tracer)
         self._render_lock = threading.Lock()
         self._on_shutdown: list[Callable[[], None]] = []
-        self._extra_listener: Any = None
+        self._extra_listener: ExtraListener | None = None
         if prom.enabled and prom.port is not None and prom.port != settings.service.port:
-            self._extra_listener, _ = start_http_server(
-                prom.port, addr=settings.service.host, registry=self.prometheus_registry
+            self._extra_listener = ExtraListener(
+                settings.service.host,
+                prom.port,
+                self.prometheus_registry,
+                self.leadership,
+                ready=lambda: store is not None and store.claimed,
             )
+
+    def start(self) -> None:
+        """The app starts serving (ASGI lifespan startup): in multi-worker mode, claim this
+        worker's slot now, before its first request."""
+        self.registry.claim()
 
     def _define_http_instruments(self, limit: int) -> None:
         instrument = self.registry.instrument
@@ -139,7 +173,6 @@ class Telemetry:
         self._on_shutdown.clear()
         if self._extra_listener is not None:
             self._extra_listener.shutdown()
-            self._extra_listener.server_close()
             self._extra_listener = None
         timeout = self.settings.performance.observability.otlp.timeout_seconds
         if self.tracer is not None:
@@ -150,6 +183,10 @@ class Telemetry:
         timeout_ms = timeout * 1000
         self.meter_provider.force_flush(timeout_millis=timeout_ms)
         self.meter_provider.shutdown(timeout_millis=timeout_ms)
+        if self.leadership is not None:
+            self.leadership.release()
+            self.leadership = None
+            self.registry.unshare()
 
 
 async def _respond(send: Send, status: int, body: bytes, content_type: str) -> None:

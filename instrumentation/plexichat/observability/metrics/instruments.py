@@ -17,21 +17,51 @@ and the registry's overflow callback is told which metric overflowed.
 
 Writers are expected on one thread (the event loop); concurrent writers from several
 threads are safe against corruption but may, rarely, lose an increment.
+
+A series keeps its state in ``cells``: a list, or in multi-worker mode a float64 view of the
+worker's slot file (:mod:`~plexichat.observability.metrics.slots`), which other workers read.
+Series are bound once and held by their recorders, so moving one into a slot (when its
+worker claims one, or after a fork) re-points its ``cells`` in place; a counter also changes
+class, to :class:`SharedCounterSeries`, whose ``value`` reads and writes its cell. Measured
+on our machines: a histogram record costs 85 ns on lists and 128 ns on a slot; ``value += 1``
+23 ns as an attribute and 94 ns through the cell.
+
+Histograms keep exemplars when asked (``record_exemplar``, called for sampled requests only):
+per bucket the newest ``(value, time_ns, trace_id, span_id)`` that fell in it.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import time
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
-from typing import Literal
+from collections.abc import Callable, MutableSequence, Sequence
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from plexichat.observability.metrics.sharing import SharedStore
 
 InstrumentKind = Literal["counter", "updowncounter", "gauge", "histogram"]
+Merge = Literal["sum", "max", "latest"]
+"""How workers' values of a gauge combine in multi-worker mode (up-down counters: ``sum``)."""
 AttrKey = tuple[object, ...]
+Exemplar = tuple[float, int, int, int]
+"""``(value, time_ns, trace_id, span_id)``."""
+Cells = MutableSequence[float]
+"""A series' state: a list, or a float64 view of a slot file."""
+
+
+class ExemplarCells(Protocol):
+    """Where a histogram series keeps its exemplars: a list, or its slot record."""
+
+    def __setitem__(self, bucket: int, exemplar: Exemplar, /) -> None: ...
+
 
 OVERFLOW_ATTRIBUTE = "otel.metric.overflow"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
+LIVE_KINDS = frozenset({"updowncounter", "gauge"})
+"""Kinds whose value describes a live process: merged over live workers only."""
 
 
 def check_instrument_name(name: str) -> str:
@@ -47,10 +77,11 @@ def check_instrument_name(name: str) -> str:
 class CounterSeries:
     """One attribute set of a counter, up-down counter or gauge."""
 
-    __slots__ = ("value",)
+    __slots__ = ("cells", "value")
 
     def __init__(self) -> None:
         self.value: float = 0
+        self.cells: Cells | None = None
 
     def add(self, amount: float = 1) -> None:
         self.value += amount
@@ -59,39 +90,123 @@ class CounterSeries:
         self.value = value
 
 
+class SharedCounterSeries(CounterSeries):
+    """A counter or up-down counter series whose value is cell 0 of its slot record."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> float:
+        assert self.cells is not None
+        return self.cells[0]
+
+    @value.setter
+    def value(self, value: float) -> None:
+        assert self.cells is not None
+        self.cells[0] = value
+
+
+class UpDownCounterSeries(CounterSeries):
+    """One attribute set of an up-down counter: its value is ``cells[0]`` in process memory
+    too, so the request path writes ``cells[0]`` directly in either mode (the active-request
+    count: two writes per request; through ``value`` they would cost 94 ns each on a slot)."""
+
+    __slots__ = ()
+    cells: Cells
+
+    def __init__(self) -> None:
+        self.cells = [0.0]
+
+    @property
+    def value(self) -> float:
+        return self.cells[0]
+
+    @value.setter
+    def value(self, value: float) -> None:
+        self.cells[0] = value
+
+
+class SharedGaugeSeries(CounterSeries):
+    """A gauge series in a slot: cell 0 the value, cell 1 when it was set (Unix seconds), which
+    ``latest`` merges compare and which tells a set gauge from a never-set one."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> float:
+        assert self.cells is not None
+        return self.cells[0]
+
+    @value.setter
+    def value(self, value: float) -> None:
+        cells = self.cells
+        assert cells is not None
+        cells[0] = value
+        cells[1] = time.time()
+
+
+def histogram_cells(bounds: Sequence[float]) -> list[float]:
+    """A new histogram's state: a count per bucket, then sum, min, max."""
+    return [0.0] * (len(bounds) + 1) + [0.0, math.inf, -math.inf]
+
+
 class HistogramSeries:
     """One attribute set of an explicit-bucket histogram (OpenTelemetry bucket semantics:
-    bucket ``i`` counts values in ``(bounds[i-1], bounds[i]]``)."""
+    bucket ``i`` counts values in ``(bounds[i-1], bounds[i]]``).
 
-    __slots__ = ("bounds", "counts", "max", "min", "sum")
+    ``cells`` is ``[count of bucket 0, …, count of the +Inf bucket, sum, min, max]``; ``min``
+    and ``max`` are also kept as attributes, so a record compares against plain floats and
+    writes the cells only when an extreme changes."""
+
+    __slots__ = ("bounds", "cells", "exemplars", "max", "min")
 
     def __init__(self, bounds: tuple[float, ...]) -> None:
         self.bounds = bounds
-        self.counts = [0] * (len(bounds) + 1)
-        self.sum = 0.0
+        self.cells: Cells = histogram_cells(bounds)
         self.min = math.inf
         self.max = -math.inf
+        self.exemplars: list[Exemplar | None] | ExemplarCells | None = None
+
+    @property
+    def counts(self) -> list[int]:
+        return [int(c) for c in self.cells[:-3]]
 
     @property
     def count(self) -> int:
         """Values recorded (the sum of the bucket counts: not kept separately, to keep
         ``record`` short)."""
-        return sum(self.counts)
+        return int(sum(self.cells[:-3]))
+
+    @property
+    def sum(self) -> float:
+        return self.cells[-3]
 
     def record(self, value: float) -> None:
-        self.counts[bisect_left(self.bounds, value)] += 1
-        self.sum += value
+        cells = self.cells
+        cells[bisect_left(self.bounds, value)] += 1
+        cells[-3] += value
         if value < self.min:
-            self.min = value
+            self.min = cells[-2] = value
         if value > self.max:
-            self.max = value
+            self.max = cells[-1] = value
+
+    def record_exemplar(self, value: float, trace_id: int, span_id: int) -> None:
+        """Keep ``value`` (already recorded) as its bucket's exemplar, with its trace."""
+        exemplars = self.exemplars
+        if exemplars is None:
+            exemplars = self.exemplars = [None] * (len(self.bounds) + 1)
+        exemplars[bisect_left(self.bounds, value)] = (value, time.time_ns(), trace_id, span_id)
 
 
 Series = CounterSeries | HistogramSeries
 
 
 class Family:
-    """All series of one instrument, with its series budget."""
+    """All series of one instrument, with its series budget.
+
+    In multi-worker mode ``store`` is the registry's
+    :class:`~plexichat.observability.metrics.sharing.SharedStore`: it decides a new attribute
+    set's admission for the whole instance and backs each new series with slot cells."""
 
     def __init__(
         self,
@@ -104,6 +219,8 @@ class Family:
         boundaries: Sequence[float] = (),
         limit: int = 2000,
         on_overflow: Callable[[str], None] | None = None,
+        merge: Merge | None = None,
+        exemplars: bool = False,
     ) -> None:
         check_instrument_name(name)
         if not description:
@@ -116,8 +233,14 @@ class Family:
                 )
         elif boundaries:
             raise ValueError(f"{kind} {name!r} takes no bucket boundaries")
+        elif exemplars:
+            raise ValueError(f"{kind} {name!r}: only histograms keep exemplars")
         if limit < 1:
             raise ValueError(f"metric {name!r}: series limit must be at least 1, got {limit}")
+        if merge is not None and kind not in LIVE_KINDS:
+            raise ValueError(f"{kind} {name!r}: workers' values are summed, no merge to choose")
+        if merge is not None and kind == "updowncounter" and merge != "sum":
+            raise ValueError(f"up-down counter {name!r}: workers' values are summed")
         self.name = name
         self.kind: InstrumentKind = kind
         self.unit = unit
@@ -125,20 +248,26 @@ class Family:
         self.attribute_names = None if attribute_names is None else tuple(attribute_names)
         self.boundaries = tuple(float(b) for b in boundaries)
         self.limit = limit
+        self.merge: Merge = merge or ("latest" if kind == "gauge" else "sum")
+        self.exemplars = exemplars
+        self.store: SharedStore | None = None
         self._on_overflow = on_overflow
         self._series: dict[AttrKey, Series] = {}
         self._overflow: Series | None = None
 
     def same_spec(self, other: Family) -> bool:
-        return (self.kind, self.unit, self.attribute_names, self.boundaries) == (
+        return (self.kind, self.unit, self.attribute_names, self.boundaries, self.merge) == (
             other.kind,
             other.unit,
             other.attribute_names,
             other.boundaries,
+            other.merge,
         )
 
     def _new(self) -> Series:
-        return HistogramSeries(self.boundaries) if self.kind == "histogram" else CounterSeries()
+        if self.kind == "histogram":
+            return HistogramSeries(self.boundaries)
+        return UpDownCounterSeries() if self.kind == "updowncounter" else CounterSeries()
 
     def series(self, key: AttrKey = ()) -> Series:
         """The series for ``key`` (attribute values in ``attribute_names`` order)."""
@@ -150,21 +279,39 @@ class Family:
                 f"metric {self.name!r} takes attributes {self.attribute_names}, "
                 f"got {len(key)} values"
             )
-        if len(self._series) >= self.limit:
-            if self._on_overflow is not None:
-                self._on_overflow(self.name)
-            if self._overflow is None:
-                self._overflow = self._new()
-            return self._overflow
+        return self._create(key)
+
+    def _create(self, key: AttrKey) -> Series:
         created = self._new()
-        self._series[key] = created
-        return created
+        store = self.store
+        if store is None:
+            admitted = len(self._series) < self.limit
+        else:
+            admitted = store.admit(self, key, created)
+        if admitted:
+            self._series[key] = created
+            return created
+        if self._on_overflow is not None:
+            self._on_overflow(self.name)
+        if self._overflow is None:
+            overflow = self._new()
+            if store is not None:
+                store.bind(self, None, overflow)
+            self._overflow = overflow
+        return self._overflow
 
     def counter(self, key: AttrKey = ()) -> CounterSeries:
         """``series(key)`` of a counter, up-down counter or gauge family, typed as such."""
         found = self.series(key)
         if not isinstance(found, CounterSeries):
             raise TypeError(f"metric {self.name!r} is a {self.kind}, not a counter or gauge")
+        return found
+
+    def updowncounter(self, key: AttrKey = ()) -> UpDownCounterSeries:
+        """``series(key)`` of an up-down counter family, typed as such."""
+        found = self.series(key)
+        if not isinstance(found, UpDownCounterSeries):
+            raise TypeError(f"metric {self.name!r} is a {self.kind}, not an up-down counter")
         return found
 
     def histogram(self, key: AttrKey = ()) -> HistogramSeries:
@@ -178,32 +325,27 @@ class Family:
         """The series for free-form attributes: sorted ``(name, value)`` pairs (families
         created with ``attribute_names=None``)."""
         found = self._series.get(items)
-        if found is not None:
-            return found
-        if len(self._series) >= self.limit:
-            return self.series(items)  # folds into the overflow series
-        created = self._new()
-        self._series[items] = created
-        return created
+        return found if found is not None else self._create(items)
+
+    def all_series(self) -> list[tuple[AttrKey | None, Series]]:
+        """Every series with its key; the overflow series under ``None``."""
+        out: list[tuple[AttrKey | None, Series]] = list(self._series.items())
+        if self._overflow is not None:
+            out.append((None, self._overflow))
+        return out
+
+    def attributes(self, key: AttrKey | None) -> dict[str, str | int | bool]:
+        """The attributes of ``key``, absent ones left out (``None``: the overflow series)."""
+        if key is None:
+            return {OVERFLOW_ATTRIBUTE: True}
+        names = self.attribute_names
+        if names is None:
+            return dict(key)  # type: ignore[arg-type]
+        return {n: v for n, v in zip(names, key, strict=True) if v is not None}  # type: ignore[misc]
 
     def points(self) -> list[tuple[dict[str, str | int | bool], Series]]:
         """A snapshot of (attributes, series) pairs, absent attributes left out."""
-        names = self.attribute_names
-        out: list[tuple[dict[str, str | int | bool], Series]] = []
-        for key, series in list(self._series.items()):
-            attrs: dict[str, str | int | bool]
-            if names is None:
-                attrs = dict(key)  # type: ignore[arg-type]
-            else:
-                attrs = {
-                    n: v  # type: ignore[misc]
-                    for n, v in zip(names, key, strict=True)
-                    if v is not None
-                }
-            out.append((attrs, series))
-        if self._overflow is not None:
-            out.append(({OVERFLOW_ATTRIBUTE: True}, self._overflow))
-        return out
+        return [(self.attributes(key), series) for key, series in self.all_series()]
 
     def __len__(self) -> int:
         return len(self._series) + (self._overflow is not None)

@@ -1,16 +1,21 @@
-"""Metric readers that add the lean registry's data to what the OTel SDK collected.
+"""The OTLP metric exporter's view: the lean registry's data added to what the SDK collected.
 
-The SDK's readers hand a ``MetricsData`` to ``_receive_metrics`` (an extension point the SDK
-documents for subclasses). We append one ``ScopeMetrics`` built from a
-:class:`~plexichat.observability.metrics.registry.MetricRegistry`, so Prometheus exposition and
-OTLP export carry the hot-path metrics exactly like SDK instruments.
+Each periodic export hands a ``MetricsData`` to :class:`MergingExporter`, which appends one
+``ScopeMetrics`` built from a :class:`~plexichat.observability.metrics.registry.MetricRegistry`
+(exemplars included), so OTLP carries the hot-path metrics exactly like SDK instruments.
+(Prometheus exposition renders the registry itself:
+:mod:`~plexichat.observability.metrics.exposition`.)
+
+In multi-worker mode every worker's reader ticks, but only the elected one
+(:class:`~plexichat.observability.metrics.directory.Leadership`) exports, the merge of all
+workers; the others try to take over at each tick, so a new exporter follows within one
+interval of the leader's death.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.sdk.metrics.export import (
     MetricExporter,
     MetricExportResult,
@@ -20,8 +25,8 @@ from opentelemetry.sdk.metrics.export import (
 )
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from prometheus_client import CollectorRegistry
 
+from plexichat.observability.metrics.directory import Leadership
 from plexichat.observability.metrics.registry import MetricRegistry
 
 
@@ -63,33 +68,28 @@ class LeanSource:
         return MetricsData(resource_metrics=[merged, *rest])
 
 
-class PrometheusReader(PrometheusMetricReader):
-    """The OTel Prometheus reader, on a private prometheus_client registry, plus our data."""
-
-    def __init__(self, source: LeanSource, registry: CollectorRegistry) -> None:
-        super().__init__(registry=registry)
-        self._source = source
-
-    def _receive_metrics(
-        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
-    ) -> None:
-        super()._receive_metrics(self._source.merge(metrics_data), timeout_millis, **kwargs)
-
-
 class MergingExporter(MetricExporter):
     """Wraps an OTLP metric exporter so each periodic export also carries our data."""
 
-    def __init__(self, inner: MetricExporter, source: LeanSource) -> None:
+    def __init__(
+        self, inner: MetricExporter, source: LeanSource, leadership: Leadership | None = None
+    ) -> None:
         super().__init__(
             preferred_temporality=inner._preferred_temporality,
             preferred_aggregation=inner._preferred_aggregation,
         )
         self._inner = inner
         self._source = source
+        self._leadership = leadership
 
     def export(
         self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
     ) -> MetricExportResult:
+        leadership = self._leadership
+        if leadership is not None:
+            store = self._source.registry.store
+            if store is None or not store.claimed or not leadership.try_acquire():
+                return MetricExportResult.SUCCESS  # another worker exports for the instance
         return self._inner.export(self._source.merge(metrics_data), timeout_millis, **kwargs)
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:

@@ -11,6 +11,10 @@ performance logger's ``increment_counter("anything")``).
 (``get_performance_logger()``, ``CacheManager()``) record into, like prometheus_client's
 ``REGISTRY``; a :class:`~plexichat.observability.telemetry.Telemetry` exports one registry,
 and tests build a fresh one.
+
+:meth:`MetricRegistry.share` puts a registry in multi-worker mode: once it has claimed a slot
+(:meth:`MetricRegistry.claim`), its series live in the slot and every collection is the merge
+of all workers' slots (:mod:`~plexichat.observability.metrics.sharing`, ``merge``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from typing import Any
 
+from opentelemetry.sdk.metrics import Exemplar as OtelExemplar
 from opentelemetry.sdk.metrics.export import (
     AggregationTemporality,
     Gauge,
@@ -30,12 +36,22 @@ from opentelemetry.sdk.metrics.export import (
 )
 
 from plexichat.catalog import Catalog, default_catalog
+from plexichat.observability.metrics.directory import MultiprocessDirectory
 from plexichat.observability.metrics.instruments import (
-    CounterSeries,
+    Exemplar,
     Family,
-    HistogramSeries,
     InstrumentKind,
+    Merge,
 )
+from plexichat.observability.metrics.merge import merge_slots
+from plexichat.observability.metrics.points import (
+    FamilyPoints,
+    HistogramPoint,
+    Value,
+    local_points,
+)
+from plexichat.observability.metrics.sharing import SharedStore
+from plexichat.observability.metrics.slots import SeriesKey
 
 OVERFLOW_METRIC = "plexichat.metric.overflow"
 _CUMULATIVE = AggregationTemporality.CUMULATIVE
@@ -51,9 +67,10 @@ class MetricRegistry:
     def __init__(self, series_limit: int = 2000, catalog: Catalog | None = None) -> None:
         self.series_limit = series_limit
         self.catalog = catalog if catalog is not None else default_catalog()
-        self.start_time_ns = time.time_ns()
+        self._start_time_ns = time.time_ns()
         self._lock = threading.Lock()
         self._families: dict[str, Family] = {}
+        self.store: SharedStore | None = None
         self._overflow = self.instrument(OVERFLOW_METRIC, limit=10_000, track_overflow=False)
 
     def instrument(
@@ -86,6 +103,8 @@ class MetricRegistry:
             boundaries=boundaries,
             limit=limit,
             track_overflow=track_overflow,
+            merge=spec.merge if spec.kind in ("gauge", "updowncounter") else None,
+            exemplars=spec.exemplars,
         )
 
     def family(
@@ -99,11 +118,14 @@ class MetricRegistry:
         boundaries: Sequence[float] = (),
         limit: int | None = None,
         track_overflow: bool = True,
+        merge: Merge | None = None,
+        exemplars: bool = False,
     ) -> Family:
         """Get or create a family from an explicit spec: for names chosen at run time only
         (every instrument of ours comes from the catalog through ``instrument()``). Asking
         again with the same spec returns the same family; a different spec under the same
-        name is an error."""
+        name is an error. ``merge`` says how a gauge's values from several workers combine
+        (default ``latest``); ``exemplars`` keeps exemplars on a histogram's buckets."""
         wanted = Family(
             name,
             kind,
@@ -113,11 +135,15 @@ class MetricRegistry:
             boundaries=boundaries,
             limit=limit or self.series_limit,
             on_overflow=self._count_overflow if track_overflow else None,
+            merge=merge,
+            exemplars=exemplars,
         )
         with self._lock:
             existing = self._families.get(name)
             if existing is None:
                 self._families[name] = wanted
+                if self.store is not None and self.store.claimed:
+                    wanted.store = self.store
                 return wanted
         if not existing.same_spec(wanted):
             raise ValueError(
@@ -126,57 +152,126 @@ class MetricRegistry:
             )
         return existing
 
+    def learn(self, payload: dict[str, Any]) -> Family:
+        """The family another worker described in its slot (see ``sharing.family_payload``)."""
+        return self.family(
+            payload["name"],
+            payload["kind"],
+            payload["unit"],
+            payload["description"],
+            payload["attributes"],
+            boundaries=payload["boundaries"],
+            limit=payload["limit"],
+            track_overflow=payload["name"] != OVERFLOW_METRIC,
+            merge=payload["merge"] if payload["kind"] in ("gauge", "updowncounter") else None,
+            exemplars=payload["exemplars"],
+        )
+
+    def families(self) -> list[Family]:
+        with self._lock:
+            return list(self._families.values())
+
     def _count_overflow(self, metric: str) -> None:
         self._overflow.counter((metric,)).value += 1
+
+    def share(self, directory: MultiprocessDirectory) -> SharedStore:
+        """Multi-worker mode: series move into a slot of ``directory`` at :meth:`claim`.
+        Sharing one directory again is a no-op; another one is an error."""
+        if self.store is not None:
+            if self.store.directory.path != directory.path:
+                raise ValueError(
+                    f"this registry already shares {self.store.directory.path}, "
+                    f"not {directory.path}"
+                )
+            return self.store
+        self.store = SharedStore(self, directory)
+        return self.store
+
+    def unshare(self) -> None:
+        """Leave multi-worker mode: give the slot up, keep recording in process memory."""
+        if self.store is not None:
+            self.store.release()
+            self.store = None
+
+    def claim(self) -> None:
+        """Claim this worker's slot now (multi-worker mode; otherwise nothing)."""
+        if self.store is not None:
+            self.store.claim()
+
+    @property
+    def start_time_ns(self) -> int:
+        """Start of the cumulative streams: the instance's start in multi-worker mode."""
+        store = self.store
+        if store is not None and store.claimed:
+            return store.directory.created_ns
+        return self._start_time_ns
+
+    @start_time_ns.setter
+    def start_time_ns(self, value: int) -> None:
+        self._start_time_ns = value
+
+    def points(self) -> list[FamilyPoints]:
+        """Every non-empty family with its points: this process's series, or in multi-worker
+        mode the merge of every worker's (claiming this worker's slot first)."""
+        if self.store is not None:
+            self.store.claim()
+            return merge_slots(self, self.store.directory.slots())
+        out = []
+        for family in self.families():
+            points = local_points(family)
+            if points:
+                out.append((family, points))
+        return out
 
     def collect(self) -> list[Metric]:
         """Convert every non-empty family to OTel ``Metric`` objects."""
         now = time.time_ns()
         start = self.start_time_ns
-        with self._lock:
-            families = list(self._families.values())
-        metrics: list[Metric] = []
-        for family in families:
-            points = family.points()
-            if points:
-                metrics.append(_to_metric(family, points, start, now))
-        return metrics
+        return [_to_metric(family, points, start, now) for family, points in self.points()]
+
+
+def _otel_exemplars(exemplars: list[Exemplar | None] | None) -> list[OtelExemplar]:
+    return [
+        OtelExemplar({}, value, time_ns, span_id, trace_id)
+        for value, time_ns, trace_id, span_id in filter(None, exemplars or ())
+    ]
 
 
 def _to_metric(
-    family: Family,
-    points: list[tuple[dict[str, str | int | bool], CounterSeries | HistogramSeries]],
-    start: int,
-    now: int,
+    family: Family, points: list[tuple[SeriesKey, Value]], start: int, now: int
 ) -> Metric:
     data: Histogram | Sum | Gauge
     if family.kind == "histogram":
         hist_points = []
-        for attrs, series in points:
-            assert isinstance(series, HistogramSeries)
-            counts = tuple(series.counts)
+        for key, point in points:
+            assert isinstance(point, HistogramPoint)
+            counts = tuple(int(c) for c in point.counts)
             count = sum(counts)
             hist_points.append(
                 HistogramDataPoint(
-                    attributes=attrs,
+                    attributes=family.attributes(key),
                     start_time_unix_nano=start,
                     time_unix_nano=now,
                     count=count,
-                    sum=series.sum,
+                    sum=point.sum,
                     bucket_counts=counts,
                     explicit_bounds=family.boundaries,
-                    min=series.min if count else 0.0,
-                    max=series.max if count else 0.0,
+                    min=point.min if count else 0.0,
+                    max=point.max if count else 0.0,
+                    exemplars=_otel_exemplars(point.exemplars),
                 )
             )
         data = Histogram(data_points=hist_points, aggregation_temporality=_CUMULATIVE)
     else:
         number_points = [
             NumberDataPoint(
-                attributes=attrs, start_time_unix_nano=start, time_unix_nano=now, value=series.value
+                attributes=family.attributes(key),
+                start_time_unix_nano=start,
+                time_unix_nano=now,
+                value=value,
             )
-            for attrs, series in points
-            if isinstance(series, CounterSeries)
+            for key, value in points
+            if not isinstance(value, HistogramPoint)
         ]
         if family.kind == "gauge":
             data = Gauge(data_points=number_points)

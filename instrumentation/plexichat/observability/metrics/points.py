@@ -1,0 +1,54 @@
+"""What a collection reads out of a registry: per family, its series' keys and values.
+
+The same points feed both outputs, the OpenTelemetry data model (OTLP, in
+:mod:`~plexichat.observability.metrics.registry`) and Prometheus exposition
+(:mod:`~plexichat.observability.metrics.exposition`), whether they come from this process's
+series or are merged from every worker's slot (:mod:`~plexichat.observability.metrics.merge`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from plexichat.observability.metrics.instruments import (
+    Exemplar,
+    Family,
+    HistogramSeries,
+)
+from plexichat.observability.metrics.slots import SeriesKey
+
+
+@dataclass(frozen=True, slots=True)
+class HistogramPoint:
+    """A histogram series' state: counts per bucket (the last is +Inf), sum, min, max, and
+    the newest exemplar per bucket (``None`` when there are none at all)."""
+
+    counts: list[float]
+    sum: float
+    min: float
+    max: float
+    exemplars: list[Exemplar | None] | None
+
+    @property
+    def count(self) -> int:
+        return int(sum(self.counts))
+
+
+Value = float | HistogramPoint
+FamilyPoints = tuple[Family, list[tuple[SeriesKey, Value]]]
+
+
+def local_points(family: Family) -> list[tuple[SeriesKey, Value]]:
+    """The points of this process's own series of ``family``."""
+    points: list[tuple[SeriesKey, Value]] = []
+    for key, series in family.all_series():
+        if isinstance(series, HistogramSeries):
+            cells = list(series.cells)
+            found = series.exemplars
+            exemplars = found.copy() if isinstance(found, list) else None
+            points.append(
+                (key, HistogramPoint(cells[:-3], cells[-3], series.min, series.max, exemplars))
+            )
+        else:
+            points.append((key, series.value))
+    return points
