@@ -1,12 +1,12 @@
 """Every metric family the service emits is the catalog's instrument, on ``/metrics`` and in OTLP.
 
-The real service runs in-process under traffic that exercises every instrument we emit (HTTP,
-database, cache tiers, rate limiting and body limits, compression, the series budget, the
-performance logger's timers and business metrics); then each family of a Prometheus scrape and
-of a decoded OTLP export is held to its catalog entry: name, kind, unit, description and
-attribute names. A family the catalog does not define fails, except the ones users create
-through the performance logger (``increment_counter("anything")`` is the guide's API), which
-say so in their description.
+The real service runs in-process, with a real Redis tier, under traffic that exercises every
+instrument we emit (HTTP, database, cache tiers, rate limiting and body limits, compression,
+the series budget, the performance logger's timers and business metrics); then each family of
+a Prometheus scrape and of a decoded OTLP export is held to its catalog entry: name, kind,
+unit, description and attribute names. A family the catalog does not define fails, except
+the ones users create through the performance logger (``increment_counter("anything")`` is
+the guide's API), which say so in their description.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from plexichat.core.logging_unified import get_performance_logger
 from plexichat.observability import Telemetry, installed_telemetry
 from plexichat.service import create_app
 from tests.support.otlp_receiver import HttpReceiver
+from tests.support.redis_server import RedisServer
+
+pytestmark = pytest.mark.integration
 
 USER_DEFINED = "(recorded with the performance logger)."
 """How the performance logger describes a metric a user named (not ours to define)."""
@@ -56,7 +59,7 @@ def receiver() -> Iterator[HttpReceiver]:
 
 @pytest.fixture
 async def exercised(
-    tmp_path: Path, receiver: HttpReceiver
+    tmp_path: Path, receiver: HttpReceiver, redis_server: RedisServer
 ) -> AsyncIterator[tuple[str, HttpReceiver]]:
     """The service after traffic reaching every instrument: its scrape, and its OTLP export."""
     settings = load_settings(
@@ -69,7 +72,10 @@ async def exercised(
                     "otlp": {"endpoint": receiver.endpoint, "timeout_seconds": 2},
                 },
                 "latency_optimizer": {"compression": {"min_size": 64}},
-                "caching": {"memory_cache": {"max_size": 4096}},  # evictions
+                "caching": {
+                    "memory_cache": {"max_size": 4096},  # evictions
+                    "redis_cache": {"enabled": True, "port": redis_server.port},
+                },
                 "api": {
                     "max_request_size": 4096,
                     "rate_limiting": {

@@ -67,6 +67,11 @@ class MemoryCacheConfig(Section):
     eviction_policy: Literal["lru", "lfu", "fifo"] = "lru"
 
 
+class CircuitBreakerConfig(Section):
+    failure_threshold: PositiveInt = 3
+    reset_timeout_seconds: float = Field(default=2.0, gt=0)
+
+
 class RedisCacheConfig(Section):
     enabled: bool = False  # the guide's example enables it; so does the production profile
     host: str = "localhost"
@@ -77,6 +82,7 @@ class RedisCacheConfig(Section):
     key_prefix: str = "plexichat:"
     password: str | None = Field(default=None, repr=False)
     socket_timeout_seconds: float = Field(default=0.25, gt=0)
+    circuit_breaker: CircuitBreakerConfig = Field(default_factory=CircuitBreakerConfig)
 
 
 class QueryCacheConfig(Section):

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from plexichat.config import Settings
-from plexichat.core.performance import CacheManager
+from plexichat.core.performance import CacheManager, LatencyOptimizer
 from plexichat.observability import MetricRegistry, Telemetry
 from tests.support import scrape
 from tests.support.redis_server import RedisServer
@@ -23,11 +23,12 @@ async def replicas(
 ) -> AsyncIterator[Callable[..., CacheManager]]:
     made: list[CacheManager] = []
 
+    breaker = {"caching": {"redis_cache": {"circuit_breaker": {"reset_timeout_seconds": 0.3}}}}
+
     def make(registry: MetricRegistry | None = None, **performance: object) -> CacheManager:
         cache = CacheManager(
-            make_cache_settings(redis_server, **performance),
+            make_cache_settings(redis_server, **breaker, **performance),
             registry=registry or MetricRegistry(),
-            reset_timeout=0.3,
         )
         made.append(cache)
         return cache
@@ -197,15 +198,20 @@ async def test_redis_killed_then_back(
         await cache.set(f"k{i}", i)
         assert await cache.get(f"k{i}") == i
     assert await cache.get("missing") is None
-    assert cache.breaker.state == "open"
-    assert cache.metrics._state["open"].value == 1
+    assert cache.redis is not None
+    assert cache.redis.state == "open"
+    state = scrape.value(
+        metrics_text(registry, cache.settings),
+        "plexichat_cache_tier_state",
+        cache_tier_state="open",
+    )
+    assert state == 1
     assert cache.bus is not None
     assert not cache.bus.live
     redis_server.start()
     await asyncio.sleep(0.35)  # reset_timeout
     await cache.set("after", "ok")
-    assert cache.breaker.state == "closed"
-    assert cache.redis is not None
+    assert cache.redis.state == "closed"
     assert await cache.redis.client.get("plexichat:after") == b'"ok"'
     assert await cache.bus.wait_live(3.0)
 
@@ -248,3 +254,36 @@ async def until(condition: Callable[[], bool], within: float = 2.0) -> None:
     async with asyncio.timeout(within):
         while not condition():  # noqa: ASYNC110 -- nothing to wait on but the state itself
             await asyncio.sleep(0.005)
+
+
+async def test_clearing_the_redis_tier_keeps_the_hot_set_and_rate_limit_buckets(
+    replicas: Callable[..., CacheManager], make_cache_settings: Callable[..., Settings]
+) -> None:
+    """The Redis keyspace has one owner: clear_cache and pattern deletes reach cache entries
+    only, never the fleet's hot set or the rate limiter's buckets under the same prefix."""
+    cache = replicas(latency_optimizer={"preloading": {"preload_threshold": 1}})
+    await cache.set("user:1", "alice")
+    await cache.get("user:1")  # hot at the first access
+    await until(lambda: cache.preloader._tasks == set())
+    tier = cache.redis
+    assert tier is not None
+    limiter = LatencyOptimizer(cache.settings, registry=MetricRegistry(), cache=cache)
+    assert await limiter.rate_limiter().acquire("10.0.0.1") == 0
+    own_keys = {b"plexichat:__hot__", b"plexichat:__ratelimit__:10.0.0.1"}
+    assert set(await tier.client.keys("plexichat:*")) == {b"plexichat:user:1", *own_keys}
+
+    assert await cache.invalidate_pattern("*") == 2  # L1 and L2 copies of user:1
+    await cache.set("user:2", "bob")
+    await cache.clear_cache("redis")
+    assert set(await tier.client.keys("plexichat:*")) == own_keys
+    assert await tier.hot_keys(0, 10) == ["user:1"]
+
+
+async def test_cache_keys_of_the_tier_own_namespace_are_refused(
+    replicas: Callable[..., CacheManager],
+) -> None:
+    cache = replicas()
+    with pytest.raises(ValueError, match="reserved for the Redis tier's own keys"):
+        await cache.set("__hot__", "overwrite the hot set")
+    assert cache.redis is not None
+    assert await cache.redis.client.exists("plexichat:__hot__") == 0

@@ -209,6 +209,39 @@ async def test_limits_are_shared_through_redis(
         await cache.close()
 
 
+@pytest.mark.integration
+async def test_without_a_cache_the_optimizer_opens_a_wired_redis_tier_and_closes_it(
+    redis_server: RedisServer, make_cache_settings: Callable[..., Settings]
+) -> None:
+    """The optimizer's own tier comes from the one factory: its breaker opens after
+    ``failure_threshold`` failures and publishes the state; ``close()`` closes its pool."""
+    breaker = {"redis_cache": {"circuit_breaker": {"failure_threshold": 1}}}
+    settings = make_cache_settings(redis_server, caching=breaker)
+    app, optimizer = optimized(settings)
+    async with client(app) as c:
+        assert (await c.get("/size/1")).status_code == 200
+    tier = optimizer._own_tier
+    assert tier is not None
+    assert await tier.client.exists("plexichat:__ratelimit__:127.0.0.1") == 1
+    await optimizer.close()
+    assert optimizer._own_tier is None
+    assert not any(c.is_connected for c in tier.pool._available_connections)
+    assert tier.pool._in_use_connections == set()
+
+    app, optimizer = optimized(settings)
+    redis_server.kill()
+    async with client(app) as c:
+        assert (await c.get("/size/1")).status_code == 200  # local buckets meanwhile
+    states = {
+        point.attributes["cache.tier.state"]: point.value
+        for metric in optimizer.registry.collect()
+        if metric.name == "plexichat.cache.tier.state"
+        for point in metric.data.data_points  # type: ignore[union-attr]
+    }
+    assert states == {"open": 1, "closed": 0, "half_open": 0}
+    await optimizer.close()
+
+
 async def test_rejections_are_measured_by_the_telemetry(
     make_cache_settings: Callable[..., Settings],
 ) -> None:

@@ -1,12 +1,12 @@
 """The guide's performance toolkit: ``CacheManager``, ``LatencyOptimizer``, ``MemoryProfiler``,
 ``Profiler`` and ``performance_profile``.
 
-* :mod:`.cache` -- L1 memory, L2 Redis, L3 query cache, the circuit breaker, invalidation;
+* :mod:`.cache` -- L1 memory, L2 Redis (the owner of the Redis keyspace), L3 query cache, the
+  circuit breaker, invalidation, preloading of hot keys into L1;
 * :mod:`.latency_optimizer` and :mod:`.middleware` -- rate limiting, request size limit,
   timeout and gzip for an ASGI app; ``optimize_context()``;
-* :mod:`.preloading` -- hot keys warmed into L1;
 * :mod:`.memory_profiler`, :mod:`.profiler`, :mod:`.decorators` -- profiling;
-* :mod:`.database` -- slow statements to the performance log with their plan; the
+* :mod:`.db_monitoring` -- slow statements to the performance log with their plan; the
   ``database_connections`` gauge.
 """
 

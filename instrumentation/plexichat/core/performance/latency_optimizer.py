@@ -16,6 +16,10 @@ Rejections count in ``plexichat.http.server.rejected{reason}`` (``rate_limited``
 ``plexichat.http.server.compression.input`` and ``.output`` (By) -- output / input is the
 compression ratio.
 
+Shared rate limits use the cache's Redis tier (``cache=``); without a cache, the optimizer opens
+a Redis tier of its own the same way the cache does (:func:`.cache.redis.redis_tier`: its
+breaker, timeouts and state metric), and ``await optimizer.close()`` closes it.
+
 ``async with optimizer.optimize_context(name):`` runs a block among at most
 ``async_settings.max_workers`` such blocks at once, timed as operation ``name`` in
 ``plexichat.operation.duration`` (a span under a sampled request).
@@ -34,6 +38,7 @@ from plexichat.core.logging_unified import PerformanceLogger
 from plexichat.observability.metrics.registry import DEFAULT_REGISTRY, MetricRegistry
 from plexichat.observability.middleware import TelemetryMiddleware
 
+from .cache.redis import RedisTier, redis_tier
 from .client_identity import ClientIdentity
 from .middleware import (
     BodySizeLimitMiddleware,
@@ -76,18 +81,18 @@ class LatencyOptimizer:
         self._perf = PerformanceLogger(self.registry)
         self._workers = asyncio.Semaphore(settings.performance.async_settings.max_workers)
         self.limiter: RateLimiter | None = None
+        self._own_tier: RedisTier | None = None
 
     def rate_limiter(self) -> RateLimiter:
         """Redis-backed when the Redis tier is configured, else in process."""
         limits = self.settings.performance.api.rate_limiting
         redis = self.cache.redis if self.cache is not None else None
-        if redis is None and self.settings.performance.caching.redis_cache.enabled:
-            from .cache.breaker import CircuitBreaker
-            from .cache.redis import RedisTier
-
-            redis = RedisTier(
-                self.settings.performance.caching.redis_cache, breaker=CircuitBreaker()
-            )
+        if redis is None:
+            if self._own_tier is None:
+                self._own_tier = redis_tier(
+                    self.settings.performance.caching.redis_cache, registry=self.registry
+                )
+            redis = self._own_tier
         if redis is not None:
             return RedisRateLimiter(limits.default_rate, limits.burst_rate, redis)
         return LocalRateLimiter(limits.default_rate, limits.burst_rate)
@@ -149,6 +154,12 @@ class LatencyOptimizer:
         app.middleware_stack = None
         setattr(app.state, _STATE_KEY, self)
         return app
+
+    async def close(self) -> None:
+        """Close the Redis tier the optimizer opened for itself (none when given a cache)."""
+        if self._own_tier is not None:
+            await self._own_tier.close()
+            self._own_tier = None
 
     @asynccontextmanager
     async def optimize_context(self, name: str = "optimized_operation") -> AsyncIterator[None]:

@@ -17,7 +17,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from .cache.redis import RedisTier, TierUnavailableError
 
@@ -103,19 +103,13 @@ class RedisRateLimiter:
         self.local = LocalRateLimiter(default_rate, burst_rate)
         self.policy = self.local.policy
         self.policy_text = self.local.policy_text
-        self.redis = redis
-        self._script: Any = redis.client.register_script(_SCRIPT)
+        self._take = redis.bucket_script(_SCRIPT)
         self._ttl = int(self.local.capacity / self.local.rate) + 60
 
     async def acquire(self, client: str) -> float:
-        key = f"{self.redis.prefix}ratelimit:{client}"
         args = [self.local.rate, self.local.capacity, time.time(), self._ttl]
-
-        async def run() -> int:
-            return int(await self._script(keys=[key], args=args))
-
         try:
-            wait_ms = await self.redis.call("EVALSHA", run)
+            wait_ms = await self._take(client, args)
         except TierUnavailableError:
             return self.local.take(client)
         return wait_ms / 1000

@@ -1,10 +1,11 @@
-"""Cross-replica L1 invalidation over Redis pub/sub.
+"""Cross-replica L1 invalidation over Redis pub/sub; the message format lives here only.
 
 Every write (``set``, ``delete``, ``invalidate_pattern``, ``clear_cache("redis")``) publishes a
 small JSON message on ``<key_prefix>__invalidate__``: ``{"o": origin, "k": [keys]}``,
-``{"o": origin, "p": pattern}`` or ``{"o": origin, "c": 1}``. Every replica's subscriber drops
-the named keys from its L1 (its own messages excepted), so a replica serves another's stale
-value for no longer than pub/sub delivery takes (milliseconds).
+``{"o": origin, "p": pattern}`` or ``{"o": origin, "c": 1}`` (:func:`keys_message`,
+:func:`pattern_message`, :func:`clear_message`). Every replica's subscriber decodes them into an
+:class:`Invalidation` and drops the named keys from its L1 (its own messages excepted), so a
+replica serves another's stale value for no longer than pub/sub delivery takes (milliseconds).
 
 While the subscription is down, messages can be lost, so the bound is kept another way: the
 manager treats L1 entries older than ``STALE_BOUND_S`` as misses, and on re-subscribing the
@@ -17,7 +18,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -32,8 +34,47 @@ RECONNECT_S = 0.5
 POLL_S = 1.0
 
 
-def message(origin: str, **fields: Any) -> bytes:
+@dataclass(frozen=True)
+class Invalidation:
+    """What another replica announced: keys written or deleted, a pattern deleted, or
+    everything cleared."""
+
+    keys: tuple[str, ...] = ()
+    pattern: str | None = None
+    clear: bool = False
+
+
+def _encode(origin: str, **fields: Any) -> bytes:
     return json.dumps({"o": origin, **fields}, separators=(",", ":")).encode()
+
+
+def keys_message(origin: str, keys: Sequence[str]) -> bytes:
+    return _encode(origin, k=list(keys))
+
+
+def pattern_message(origin: str, pattern: str) -> bytes:
+    return _encode(origin, p=pattern)
+
+
+def clear_message(origin: str) -> bytes:
+    return _encode(origin, c=1)
+
+
+def decode(data: bytes) -> tuple[str, Invalidation] | None:
+    """``(origin, invalidation)`` of a message, or ``None`` when it is not one of ours."""
+    try:
+        decoded = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(decoded, dict) or not isinstance(decoded.get("o"), str):
+        return None
+    keys = decoded.get("k")
+    pattern = decoded.get("p")
+    return decoded["o"], Invalidation(
+        keys=tuple(k for k in keys if isinstance(k, str)) if isinstance(keys, list) else (),
+        pattern=pattern if isinstance(pattern, str) else None,
+        clear=bool(decoded.get("c")),
+    )
 
 
 class InvalidationBus:
@@ -41,7 +82,7 @@ class InvalidationBus:
         self,
         tier: RedisTier,
         origin: str,
-        on_message: Callable[[dict[str, Any]], None],
+        on_message: Callable[[Invalidation], None],
         on_resubscribed: Callable[[], None],
     ) -> None:
         self.tier = tier
@@ -109,11 +150,8 @@ class InvalidationBus:
             await asyncio.sleep(RECONNECT_S)
 
     def _handle(self, data: bytes) -> None:
-        try:
-            decoded = json.loads(data)
-        except ValueError:
-            return
-        if not isinstance(decoded, dict) or decoded.get("o") == self.origin:
+        decoded = decode(data)
+        if decoded is None or decoded[0] == self.origin:
             return
         self.received += 1
-        self._on_message(decoded)
+        self._on_message(decoded[1])

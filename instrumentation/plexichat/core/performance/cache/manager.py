@@ -11,10 +11,12 @@ the lesser of L1's ``ttl`` and the key's remaining time in Redis). Writes (``set
 (L2 only; L1 when Redis is not configured), ``"multi"`` (both, the default).
 
 Redis down or slow never fails a call: every Redis command is bounded by
-``socket_timeout_seconds``, a circuit breaker skips Redis after ``failure_threshold``
-consecutive failures and probes it again every ``reset_timeout`` seconds, and meanwhile the
-cache works from L1. The breaker's state is the ``plexichat.cache.tier.state`` metric and a
-line in the performance log.
+``socket_timeout_seconds``, a circuit breaker (``redis_cache.circuit_breaker``) skips Redis
+after ``failure_threshold`` consecutive failures and probes it again every
+``reset_timeout_seconds``, and meanwhile the cache works from L1. The breaker's state is the
+``plexichat.cache.tier.state`` metric and a line in the performance log. The Redis keyspace
+(entries, the hot set, rate-limit buckets) belongs to :mod:`.redis`: ``clear_cache("redis")``
+and pattern invalidations remove cache entries only.
 
 A value computed on a miss is not stored when the key was written or invalidated while it
 was being computed (in this process), so a slow reader cannot put back what a writer removed
@@ -33,14 +35,20 @@ from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, cast
 
 from plexichat.observability.metrics.registry import DEFAULT_REGISTRY, MetricRegistry
 
-from ..preloading import Preloader
-from .breaker import CircuitBreaker, State
 from .decorator import cached
 from .fills import Fills
-from .invalidation import STALE_BOUND_S, InvalidationBus, message
+from .invalidation import (
+    STALE_BOUND_S,
+    Invalidation,
+    InvalidationBus,
+    clear_message,
+    keys_message,
+    pattern_message,
+)
 from .memory import MemoryCache
+from .preloading import Preloader
 from .query import QueryCache
-from .redis import RedisTier, TierUnavailableError
+from .redis import RedisTier, TierUnavailableError, redis_tier
 from .serialization import dumps, loads
 from .stats import CURRENT_LOOKUP, CacheMetrics, CacheStats, LookupScope, uncounted
 
@@ -60,8 +68,6 @@ class CacheManager:
         settings: Settings | None = None,
         *,
         registry: MetricRegistry | None = None,
-        failure_threshold: int = 3,
-        reset_timeout: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if settings is None:
@@ -71,7 +77,8 @@ class CacheManager:
         caching = settings.performance.caching
         self.settings = settings
         self.origin = uuid.uuid4().hex
-        self.metrics = CacheMetrics(registry if registry is not None else DEFAULT_REGISTRY, clock)
+        registry = registry if registry is not None else DEFAULT_REGISTRY
+        self.metrics = CacheMetrics(registry, clock)
         mem = caching.memory_cache
         self.memory: MemoryCache | None = (
             MemoryCache(
@@ -87,14 +94,7 @@ class CacheManager:
         self.memory_ttl = float(mem.ttl)
         rc = caching.redis_cache
         self.redis_ttl = float(rc.default_ttl)
-        self.breaker = CircuitBreaker(
-            failure_threshold=failure_threshold,
-            reset_timeout=reset_timeout,
-            clock=clock,
-            on_change=self._state_changed,
-        )
-        self.redis: RedisTier | None = RedisTier(rc, breaker=self.breaker) if rc.enabled else None
-        self.metrics.redis_state("closed" if self.redis is not None else None)
+        self.redis: RedisTier | None = redis_tier(rc, registry=registry, clock=clock)
         self.bus: InvalidationBus | None = (
             InvalidationBus(self.redis, self.origin, self._remote, self._resubscribed)
             if self.redis is not None
@@ -166,7 +166,7 @@ class CacheManager:
             self._memory_changed()
         if self.redis is not None:
             with contextlib.suppress(TierUnavailableError):
-                await self.redis.delete(key, notify=message(self.origin, k=[key]))
+                await self.redis.delete(key, notify=keys_message(self.origin, [key]))
 
     async def delete_many(self, keys: list[str]) -> None:
         """Remove ``keys`` from every tier, on every replica, in one Redis round trip."""
@@ -180,7 +180,7 @@ class CacheManager:
         self._memory_changed()
         if self.redis is not None:
             with contextlib.suppress(TierUnavailableError):
-                await self.redis.delete_keys(keys, notify=message(self.origin, k=keys))
+                await self.redis.delete_keys(keys, notify=keys_message(self.origin, keys))
 
     async def invalidate_pattern(self, pattern: str) -> int:
         """Remove the keys matching the glob ``pattern`` (``user:*``) from L1 and L2 (``SCAN``,
@@ -194,7 +194,7 @@ class CacheManager:
         if self.redis is not None:
             try:
                 removed += await self.redis.delete_pattern(pattern)
-                await self.redis.publish(message(self.origin, p=pattern))
+                await self.redis.publish(pattern_message(self.origin, pattern))
             except TierUnavailableError:
                 pass
         return removed
@@ -212,7 +212,7 @@ class CacheManager:
         if tier in ("redis", "all") and self.redis is not None:
             try:
                 await self.redis.delete_pattern("*")
-                await self.redis.publish(message(self.origin, c=1))
+                await self.redis.publish(clear_message(self.origin))
             except TierUnavailableError:
                 pass
         if tier in ("query", "all"):
@@ -222,7 +222,7 @@ class CacheManager:
         return self.metrics.snapshot(
             self.memory,
             len(self.query),
-            self.breaker.state if self.redis is not None else "disabled",
+            self.redis.state if self.redis is not None else "disabled",
         )
 
     def cached(
@@ -386,7 +386,7 @@ class CacheManager:
                     key,
                     data,
                     self.redis_ttl if ttl is None else ttl,
-                    notify=message(self.origin, k=[key]) if notify else None,
+                    notify=keys_message(self.origin, [key]) if notify else None,
                 )
 
     def _memory_changed(self) -> None:
@@ -396,32 +396,18 @@ class CacheManager:
     def _evicted(self, count: int) -> None:
         self.metrics.evicted("memory", count)
 
-    def _state_changed(self, old: State, new: State) -> None:
-        self.metrics.redis_state(new)
-        level = logging.WARNING if new == "open" else logging.INFO
-        log.log(
-            level,
-            "cache tier redis state %s (was %s)%s",
-            new,
-            old,
-            "; serving from memory until it answers again" if new == "open" else "",
-        )
-
-    def _remote(self, msg: dict[str, Any]) -> None:
+    def _remote(self, invalidation: Invalidation) -> None:
         """An invalidation from another replica."""
-        keys = msg.get("k")
-        if isinstance(keys, list):
-            for key in keys:
-                if isinstance(key, str):
-                    self.fills.spoil(key)
-                    if self.memory is not None:
-                        self.memory.delete(key)
-        pattern = msg.get("p")
-        if isinstance(pattern, str):
+        for key in invalidation.keys:
+            self.fills.spoil(key)
+            if self.memory is not None:
+                self.memory.delete(key)
+        pattern = invalidation.pattern
+        if pattern is not None:
             self.fills.spoil_pattern(pattern)
             if self.memory is not None:
                 self.memory.delete_pattern(pattern)
-        if msg.get("c") and self.memory is not None:
+        if invalidation.clear and self.memory is not None:
             self.fills.spoil_pattern("*")
             self.memory.clear()
         self._memory_changed()

@@ -1,13 +1,27 @@
-"""L2: the shared Redis tier (redis-py asyncio), behind a circuit breaker.
+"""L2: the shared Redis tier (redis-py asyncio), behind a circuit breaker; the owner of the
+Redis keyspace.
 
 One pooled client (``BlockingConnectionPool`` of ``max_connections``, ``db``, ``password``) with
 ``socket_timeout_seconds`` as connect and read timeout, no client-side retries, and each
 command also bounded by that timeout: a dead or slow Redis costs at most one timeout per
-command while the breaker is closed, and nothing once it is open. Every command is a span
-(``redis GET`` ...) under a sampled request. Keys are ``key_prefix`` + the cache key; pattern
-deletes walk ``SCAN MATCH`` (never ``KEYS``) and delete with ``UNLINK``.
+command while the breaker is closed, and nothing once it is open. The breaker
+(``redis_cache.circuit_breaker``) reports its state as ``plexichat.cache.tier.state`` and a
+line in the performance log. Every command is a span (``redis GET`` ...) under a sampled
+request. A failed command raises :class:`TierUnavailableError`; callers fall back (the
+manager to L1, the rate limiter to local buckets).
 
-A failed command raises :class:`TierUnavailableError`; the manager falls back to L1.
+Every key is built here, all under ``key_prefix``:
+
+==============================  ===============================================================
+``<prefix><key>``               a cache entry (``CacheManager`` keys; ``SCAN MATCH`` pattern
+                                deletes and ``clear_cache`` reach only these)
+``<prefix>__hot__``             the fleet's hot keys (sorted set, score: when they became hot)
+``<prefix>__ratelimit__:<id>``  one client's rate-limit bucket (hash)
+``<prefix>__invalidate__``      the invalidation pub/sub channel (not a key)
+==============================  ===============================================================
+
+Names after the prefix starting with ``__`` are the tier's own: a cache key starting with
+``__`` is refused (``ValueError``), and pattern deletes skip them.
 """
 
 from __future__ import annotations
@@ -15,7 +29,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -23,9 +38,10 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from plexichat.observability.metrics.registry import DEFAULT_REGISTRY, MetricRegistry
 from plexichat.observability.tracing import spans
 
-from .breaker import CircuitBreaker, State
+from .breaker import STATES, CircuitBreaker, State
 
 if TYPE_CHECKING:
     from plexichat.config.performance import RedisCacheConfig
@@ -34,6 +50,11 @@ T = TypeVar("T")
 log = logging.getLogger("plexichat.performance")
 SCAN_COUNT = 500
 _GLOB = re.compile(r"([*?\[\]\\])")
+OWN = "__"
+"""Names after the prefix that start with this are the tier's own keys, not cache entries."""
+HOT_SET = "__hot__"
+RATE_LIMIT = "__ratelimit__:"
+CHANNEL = "__invalidate__"
 
 
 class TierUnavailableError(Exception):
@@ -52,16 +73,34 @@ def escape_glob(text: str) -> str:
 
 
 class RedisTier:
+    """One Redis connection pool, its circuit breaker and the keyspace under ``key_prefix``.
+
+    Build it with :func:`redis_tier` (``None`` when ``redis_cache`` is off); ``close()`` it.
+    """
+
     def __init__(
         self,
         config: RedisCacheConfig,
         *,
-        breaker: CircuitBreaker,
+        registry: MetricRegistry | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.prefix = config.key_prefix
         self.timeout = config.socket_timeout_seconds
-        self.breaker = breaker
+        state = (registry if registry is not None else DEFAULT_REGISTRY).instrument(
+            "plexichat.cache.tier.state"
+        )
+        self._state = {s: state.counter(("redis", s)) for s in STATES}
+        self._publish_state("closed")
+        breaker = config.circuit_breaker
+        self.breaker = CircuitBreaker(
+            failure_threshold=breaker.failure_threshold,
+            reset_timeout=breaker.reset_timeout_seconds,
+            clock=clock,
+            on_change=self._state_changed,
+        )
+        self._own = (self.prefix + OWN).encode()
         self.pool = BlockingConnectionPool(
             host=config.host,
             port=config.port,
@@ -91,6 +130,30 @@ class RedisTier:
     def state(self) -> State:
         return self.breaker.state
 
+    def _publish_state(self, state: State) -> None:
+        for name, series in self._state.items():
+            series.value = 1 if name == state else 0
+
+    def _state_changed(self, old: State, new: State) -> None:
+        self._publish_state(new)
+        level = logging.WARNING if new == "open" else logging.INFO
+        log.log(
+            level,
+            "cache tier redis state %s (was %s)%s",
+            new,
+            old,
+            "; serving without it until it answers again" if new == "open" else "",
+        )
+
+    def entry(self, key: str) -> str:
+        """The Redis key of cache key ``key``."""
+        if key.startswith(OWN):
+            raise ValueError(
+                f"cache key {key!r}: keys starting with {OWN!r} are reserved for the Redis "
+                "tier's own keys (hot set, rate-limit buckets)"
+            )
+        return self.prefix + key
+
     async def call(self, operation: str, command: Callable[[], Awaitable[T]]) -> T:
         """Run one command through the breaker, the timeout and a span."""
         if not self.breaker.allow():
@@ -117,10 +180,12 @@ class RedisTier:
     async def get(self, key: str) -> tuple[bytes, float] | None:
         """The value and its remaining time to live in seconds, or ``None``."""
 
+        name = self.entry(key)
+
         async def get_with_ttl() -> list[Any]:
             pipe = self.client.pipeline(transaction=False)
-            pipe.get(self.prefix + key)
-            pipe.pttl(self.prefix + key)
+            pipe.get(name)
+            pipe.pttl(name)
             result: list[Any] = await pipe.execute()
             return result
 
@@ -132,18 +197,19 @@ class RedisTier:
     async def mget(self, keys: list[str]) -> list[bytes | None]:
         if not keys:
             return []
-        values: list[Any] = await self.call(
-            "MGET", lambda: self.client.mget([self.prefix + k for k in keys])
-        )
+        names = [self.entry(k) for k in keys]
+        values: list[Any] = await self.call("MGET", lambda: self.client.mget(names))
         return [None if v is None else bytes(v) for v in values]
 
     async def set(self, key: str, data: bytes, ttl: float, notify: bytes | None = None) -> None:
         """``SET key data PX ttl``; with ``notify``, also publish it on the invalidation
         channel, in the same round trip."""
 
+        name = self.entry(key)
+
         async def run() -> None:
             pipe = self.client.pipeline(transaction=False)
-            pipe.set(self.prefix + key, data, px=max(1, int(ttl * 1000)))
+            pipe.set(name, data, px=max(1, int(ttl * 1000)))
             if notify is not None:
                 pipe.publish(self.channel, notify)
             await pipe.execute()
@@ -151,9 +217,11 @@ class RedisTier:
         await self.call("SET", run)
 
     async def delete(self, key: str, notify: bytes | None = None) -> None:
+        name = self.entry(key)
+
         async def run() -> None:
             pipe = self.client.pipeline(transaction=False)
-            pipe.unlink(self.prefix + key)
+            pipe.unlink(name)
             if notify is not None:
                 pipe.publish(self.channel, notify)
             await pipe.execute()
@@ -161,9 +229,11 @@ class RedisTier:
         await self.call("UNLINK", run)
 
     async def delete_keys(self, keys: list[str], notify: bytes | None = None) -> None:
+        names = [self.entry(k) for k in keys]
+
         async def run() -> None:
             pipe = self.client.pipeline(transaction=False)
-            pipe.unlink(*(self.prefix + k for k in keys))
+            pipe.unlink(*names)
             if notify is not None:
                 pipe.publish(self.channel, notify)
             await pipe.execute()
@@ -171,12 +241,14 @@ class RedisTier:
         await self.call("UNLINK", run)
 
     async def delete_pattern(self, pattern: str) -> int:
-        """Delete every key matching ``pattern`` (after the prefix): SCAN, then UNLINK."""
+        """Delete every cache entry whose key matches ``pattern``: SCAN, then UNLINK. The
+        tier's own keys (hot set, rate-limit buckets) are never matched."""
         match = escape_glob(self.prefix) + pattern
         deleted = 0
         cursor: int = 0
         while True:
-            cursor, keys = await self._scan(cursor, match)
+            cursor, found = await self._scan(cursor, match)
+            keys = [k for k in found if not k.startswith(self._own)]
             if keys:
                 deleted += await self._unlink(keys)
             if int(cursor) == 0:
@@ -198,7 +270,39 @@ class RedisTier:
     @property
     def channel(self) -> str:
         """The pub/sub channel replicas announce writes and invalidations on."""
-        return f"{self.prefix}__invalidate__"
+        return self.prefix + CHANNEL
+
+    async def mark_hot(self, key: str) -> None:
+        """Add cache key ``key`` to the fleet's hot set (scored now)."""
+        self.entry(key)  # a cache key: the tier's own names are refused
+        hot = self.prefix + HOT_SET
+        await self.call("ZADD", lambda: self.client.zadd(hot, {key: time.time()}))
+
+    async def hot_keys(self, start: int, count: int) -> list[str]:
+        """Cache keys of the hot set, the newest first, from rank ``start``."""
+        hot = self.prefix + HOT_SET
+
+        async def run() -> list[Any]:
+            found: list[Any] = await self.client.zrevrange(hot, start, start + count - 1)
+            return found
+
+        names = await self.call("ZREVRANGE", run)
+        return [n.decode() if isinstance(n, bytes) else str(n) for n in names]
+
+    def bucket_script(self, source: str) -> Callable[[str, Sequence[float]], Awaitable[int]]:
+        """A Lua script run on one client's rate-limit bucket: ``await run(client, args)``
+        (``KEYS[1]`` is the bucket; breaker, timeout and span as for every command)."""
+        script = self.client.register_script(source)
+
+        async def run(client: str, args: Sequence[float]) -> int:
+            bucket = self.prefix + RATE_LIMIT + client
+
+            async def evaluate() -> int:
+                return int(await script(keys=[bucket], args=list(args)))
+
+            return await self.call("EVALSHA", evaluate)
+
+        return run
 
     async def publish(self, message: bytes) -> None:
         await self.call("PUBLISH", lambda: self.client.publish(self.channel, message))
@@ -206,3 +310,16 @@ class RedisTier:
     async def close(self) -> None:
         await self.client.aclose()
         await self.pool.disconnect()
+
+
+def redis_tier(
+    config: RedisCacheConfig,
+    *,
+    registry: MetricRegistry | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> RedisTier | None:
+    """The Redis tier of ``caching.redis_cache``, or ``None`` when it is disabled: the one
+    way the cache manager and the latency optimizer get one."""
+    if not config.enabled:
+        return None
+    return RedisTier(config, registry=registry, clock=clock)

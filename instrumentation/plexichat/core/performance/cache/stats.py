@@ -8,8 +8,7 @@ Instruments (catalog: ``cache_hit_ratio``):
   (``memory``, ``redis``, ``query``); ``error`` when the tier failed to answer.
 * ``plexichat.cache.evictions{cache.tier}`` -- entries evicted to make room.
 * ``plexichat.cache.memory.usage`` (By) -- bytes held by L1.
-* ``plexichat.cache.tier.state{cache.tier, cache.tier.state}`` -- 1 for the state the tier is
-  in (``closed``: in use, ``open``: skipped after failures, ``half_open``: probing), else 0.
+* ``plexichat.cache.tier.state`` is published by the Redis tier itself (:mod:`.redis`).
 """
 
 from __future__ import annotations
@@ -23,8 +22,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from plexichat.observability.metrics.registry import MetricRegistry
-
-from .breaker import STATES, State
 
 if TYPE_CHECKING:
     from .memory import MemoryCache
@@ -62,12 +59,10 @@ class CacheMetrics:
         requests = registry.instrument("plexichat.cache.requests")
         evictions = registry.instrument("plexichat.cache.evictions")
         memory = registry.instrument("plexichat.cache.memory.usage")
-        state = registry.instrument("plexichat.cache.tier.state")
         self.lookup = {r: lookups.counter((r,)) for r in ("hit", "miss")}
         self.request = {(t, r): requests.counter((t, r)) for t in TIERS for r in RESULTS}
         self.eviction = {t: evictions.counter((t,)) for t in ("memory", "query")}
         self.memory_bytes = memory.counter(("memory",))
-        self._state = {s: state.counter(("redis", s)) for s in STATES}
         self.hits = 0
         self.misses = 0
         self.tier_counts: dict[tuple[str, str], int] = {}
@@ -91,11 +86,6 @@ class CacheMetrics:
         self.eviction[tier].value += count
         self.evictions_total += count
         self._evictions.append((self._clock(), count))
-
-    def redis_state(self, state: State | None) -> None:
-        """Publish the Redis tier's state (``None``: the tier is not configured)."""
-        for name, series in self._state.items():
-            series.value = 1 if name == state else 0
 
     def evictions_last_hour(self) -> int:
         horizon = self._clock() - 3600

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from plexichat.core.performance.cache.redis import TierUnavailableError
 
@@ -41,10 +40,6 @@ class Preloader:
         self.preloaded = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
-    @property
-    def hot_set(self) -> str:
-        return f"{self.redis.prefix if self.redis else ''}__hot__"
-
     def touch(self, key: str) -> None:
         """Count one access of ``key``; mark it hot at the threshold."""
         if not self.enabled:
@@ -67,9 +62,8 @@ class Preloader:
 
     async def _share(self, key: str) -> None:
         assert self.redis is not None
-        redis = self.redis
         with contextlib.suppress(TierUnavailableError):
-            await redis.call("ZADD", lambda: redis.client.zadd(self.hot_set, {key: time.time()}))
+            await self.redis.mark_hot(key)
 
     async def warm(self, memory: MemoryCache, ttl: float) -> int:
         """Load the shared hot keys from L2 into ``memory``, within ``cache_size``; how many."""
@@ -81,10 +75,9 @@ class Preloader:
         start = 0
         try:
             while budget > 0:
-                keys = await self._hot_keys(start)
-                if not keys:
+                names = await redis.hot_keys(start, WARM_BATCH)
+                if not names:
                     break
-                names = [k.decode() if isinstance(k, bytes) else str(k) for k in keys]
                 for name, data in zip(names, await redis.mget(names), strict=True):
                     if data is None:
                         continue
@@ -101,16 +94,6 @@ class Preloader:
             pass
         self.preloaded += loaded
         return loaded
-
-    async def _hot_keys(self, start: int) -> list[Any]:
-        assert self.redis is not None
-        client = self.redis.client
-
-        async def run() -> list[Any]:
-            found: list[Any] = await client.zrevrange(self.hot_set, start, start + WARM_BATCH - 1)
-            return found
-
-        return await self.redis.call("ZREVRANGE", run)
 
     async def close(self) -> None:
         for task in list(self._tasks):
