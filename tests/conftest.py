@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.postgres_server import PostgresServer, require_postgres
 from tests.support.redis_server import RedisServer
 from tests.support.tools import require_tool
 
@@ -27,3 +28,20 @@ def redis_server(redis_session: RedisServer) -> RedisServer:
         redis_session.start()
     redis_session.flushall()
     return redis_session
+
+
+@pytest.fixture(scope="session")
+def postgres_session() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (fsync off: nothing must survive a crash)."""
+    server = PostgresServer(require_postgres(), durable=False)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_session: PostgresServer) -> str:
+    """The URL of a new, empty database on the session's PostgreSQL."""
+    return postgres_session.create_database()

@@ -55,9 +55,18 @@ def metrics() -> RecordingMetrics:
     return RecordingMetrics()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, data_dir: Path) -> str:
+    """Every service test runs on the embedded SQLite file and on a real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{data_dir / 'plexichat.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
 @pytest.fixture
-def app(data_dir: Path, metrics: RecordingMetrics) -> FastAPI:
-    return create_app(_settings(data_dir), metrics=metrics)
+def app(data_dir: Path, database_url: str, metrics: RecordingMetrics) -> FastAPI:
+    return create_app(_settings(data_dir, database_url=database_url), metrics=metrics)
 
 
 @pytest.fixture

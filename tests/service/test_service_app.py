@@ -80,6 +80,7 @@ async def test_no_demo_data_when_switched_off(
         assert (await _counts(getattr(app.state, STATE_KEY).database))["users"] == 0
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app: FastAPI, client: object) -> None:
     engine = getattr(app.state, STATE_KEY).database.engine
     async with engine.connect() as conn:
@@ -88,6 +89,7 @@ async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app: FastAPI, client:
         assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # removes the SQLite file
 async def test_probes(client: httpx.AsyncClient, app: FastAPI, data_dir: Path) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     assert (await client.get("/readyz")).status_code == 200
