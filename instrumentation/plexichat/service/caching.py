@@ -141,8 +141,11 @@ class ServiceCache:
             lambda: self._fresh_popular(DEFAULT_POPULAR_LIMIT),
         )
 
-    async def close(self) -> None:
-        """Cancel the refreshes still queued or running."""
+    async def close(self, grace_s: float = 2.0) -> None:
+        """Let the refreshes under way finish (a query cancelled mid-way leaves the driver's
+        thread to report to a loop that may be gone), then cancel what is left."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=grace_s)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
