@@ -52,6 +52,11 @@ def _add_serve(subparsers: Any) -> None:
     p.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="server log level")
     p.add_argument("--access-log", action="store_true", help="log every request (off by default)")
     p.add_argument(
+        "--workers",
+        type=_positive_int,
+        help="worker processes (default: service.workers, 1); more than 1 needs the Redis tier",
+    )
+    p.add_argument(
         "--fault",
         metavar="SPEC",
         help="inject faults, e.g. error_rate=0.2,latency_ms=300[,routes=/api/posts/*] "
@@ -61,24 +66,29 @@ def _add_serve(subparsers: Any) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from plexichat.config import ConfigError, load_settings
+    from plexichat.config import ConfigError
     from plexichat.config.chaos import parse_fault_spec
     from plexichat.service.db_engine import DatabaseURLError
     from plexichat.service.server import serve
+    from plexichat.service.workers import Sources
 
     service: dict[str, Any] = {}
     if args.host is not None:
         service["host"] = args.host
     if args.port is not None:
         service["port"] = args.port
+    if args.workers is not None:
+        service["workers"] = args.workers
     overrides: dict[str, Any] = {"service": service} if service else {}
     try:
         if args.fault is not None:
             overrides["chaos"] = parse_fault_spec(args.fault)
-        settings = load_settings(
-            profile=args.profile, config_file=args.config, overrides=overrides or None
+        config_file = None if args.config is None else str(args.config.resolve())
+        sources = Sources(args.profile, config_file, overrides)
+        settings = sources.load()
+        return serve(
+            settings, log_level=args.log_level, access_log=args.access_log, sources=sources
         )
-        return serve(settings, log_level=args.log_level, access_log=args.access_log)
     except (ConfigError, DatabaseURLError) as exc:
         print(f"plexichat-obs serve: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -50,3 +50,12 @@ def test_uvloop_asked_for_but_missing_is_a_config_error(
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ConfigError, match="event_loop_policy"):
         server.event_loop(_settings(tmp_path, "uvloop"))
+
+
+def test_several_workers_without_the_redis_tier_are_refused(tmp_path: Path) -> None:
+    settings = load_settings(
+        environ={}, overrides={"service": {"data_dir": str(tmp_path), "workers": 2}}
+    )
+    with pytest.raises(ConfigError, match=r"performance\.caching\.redis_cache\.enabled"):
+        server.serve(settings)
+    assert not (tmp_path / "plexichat.db").exists()  # refused before touching anything

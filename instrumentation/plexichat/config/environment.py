@@ -28,9 +28,15 @@ from .tree import Tree, leaves, nest
 
 PREFIX = "PLEXICHAT_"
 RESERVED = frozenset(
-    {"PLEXICHAT_PROFILE", "PLEXICHAT_LOG_LEVEL", "PLEXICHAT_PERFORMANCE_PROFILING"}
+    {
+        "PLEXICHAT_PROFILE",
+        "PLEXICHAT_LOG_LEVEL",
+        "PLEXICHAT_PERFORMANCE_PROFILING",
+        "PLEXICHAT_SERVE_ARGUMENTS",
+    }
 )
-"""The guide's own variables: read by their own code, never configuration keys."""
+"""Read by their own code, never configuration keys: the guide's three, and the handoff from
+``plexichat-obs serve --workers N`` to its workers (``plexichat.service.server``)."""
 _SERVICE_LINK = re.compile(
     r"PLEXICHAT_(SERVICE_HOST|SERVICE_PORT(_\w+)?|PORT(_\d+_(TCP|UDP|SCTP)(_(ADDR|PORT|PROTO))?)?)"
 )

@@ -15,6 +15,7 @@ class ServiceConfig(Section):
     data_dir: Path = Path("data")
     database_url: str | None = None  # None: SQLite file <data_dir>/plexichat.db
     seed_demo_data: bool = True
+    workers: int = Field(default=1, ge=1)  # worker processes (serve --workers N)
 
     @property
     def effective_database_url(self) -> str:

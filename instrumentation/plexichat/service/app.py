@@ -52,11 +52,22 @@ def _observe_engine(database: Database, telemetry: Telemetry | None) -> None:
         instrument_engine(database.engine, telemetry)
 
 
-def create_app(settings: Settings, *, metrics: MetricsRecorder | None = None) -> FastAPI:
+async def prepare_database(database: Database, settings: Settings) -> None:
+    """Create the schema and, when ``service.seed_demo_data``, seed an empty database."""
+    await database.create_tables()
+    if settings.service.seed_demo_data:
+        await seed_demo_data(database)
+
+
+def create_app(
+    settings: Settings, *, metrics: MetricsRecorder | None = None, prepare: bool = True
+) -> FastAPI:
     """The chat API for ``settings``.
 
     ``metrics`` records the business metrics; by default the guide's performance logger.
-    Raises ``DatabaseURLError`` at once when the database URL cannot be used.
+    ``prepare=False``: the lifespan leaves schema and demo data alone (``serve --workers N``
+    prepares them once, before the workers start). Raises ``DatabaseURLError`` at once when
+    the database URL cannot be used.
     """
     parse_url(settings.service.effective_database_url)
     recorder = metrics if metrics is not None else performance_logger()
@@ -76,10 +87,9 @@ def create_app(settings: Settings, *, metrics: MetricsRecorder | None = None) ->
         service_cache: ServiceCache | None = None
         try:
             _observe_engine(database, telemetry)
-            await database.create_tables()
+            if prepare:
+                await prepare_database(database, settings)
             await database.warm_up(pool.min_size)
-            if settings.service.seed_demo_data:
-                await seed_demo_data(database)
             cache.query.attach(database.engine)
             slow_queries.attach(database.engine)
             track_connections(database.engine, get_performance_logger())

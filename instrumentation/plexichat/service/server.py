@@ -1,6 +1,7 @@
 """``plexichat-obs serve``: run the chat API under uvicorn.
 
-One worker (the ``active_users`` tracker and the metrics live in the process). The event loop
+One process by default; ``service.workers`` (``--workers N``) more runs N worker processes
+(:mod:`plexichat.service.workers`). The event loop
 is ``performance.async_settings.event_loop_policy`` (``uvloop`` needs the package; asking for it
 without is an error), httptools when importable, else h11. At most
 ``resource_limits.max_connections`` connections and tasks are served at once (uvicorn answers
@@ -25,6 +26,7 @@ from plexichat.config import ConfigError, Settings, log_inert_keys
 from plexichat.core.logging_unified import configure_performance_log
 from plexichat.observability.tracing.log_context import TRACE_CONTEXT_FORMAT, TraceContextFilter
 from plexichat.service.app import create_app
+from plexichat.service.workers import Sources, check_workers, serve_workers
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
@@ -54,29 +56,47 @@ def log_config() -> dict[str, Any]:
     return config
 
 
+def server_options(
+    settings: Settings, *, log_level: str = "info", access_log: bool = False
+) -> dict[str, Any]:
+    """uvicorn's options for ``settings`` (per worker), the app aside."""
+    return {
+        "host": settings.service.host,
+        "port": settings.service.port,
+        "loop": event_loop(settings),
+        "limit_concurrency": settings.performance.resource_limits.max_connections,
+        "http": http_protocol(),
+        "lifespan": "on",
+        "access_log": access_log,
+        "log_config": log_config(),
+        "log_level": log_level,
+        "server_header": False,
+    }
+
+
 def uvicorn_config(
     settings: Settings, *, log_level: str = "info", access_log: bool = False
 ) -> uvicorn.Config:
-    """The server's configuration for ``settings``."""
-    return uvicorn.Config(
-        create_app(settings),
-        host=settings.service.host,
-        port=settings.service.port,
-        loop=event_loop(settings),
-        limit_concurrency=settings.performance.resource_limits.max_connections,
-        http=http_protocol(),
-        lifespan="on",
-        access_log=access_log,
-        log_config=log_config(),
-        log_level=log_level,
-        workers=1,
-        server_header=False,
-    )
+    """The one-process server's configuration for ``settings``."""
+    options = server_options(settings, log_level=log_level, access_log=access_log)
+    return uvicorn.Config(create_app(settings), workers=1, **options)
 
 
-def serve(settings: Settings, *, log_level: str = "info", access_log: bool = False) -> int:
-    """Serve until SIGTERM/SIGINT; 0 after a clean shutdown (uvicorn exits 3 if start-up fails)."""
+def serve(
+    settings: Settings,
+    *,
+    log_level: str = "info",
+    access_log: bool = False,
+    sources: Sources | None = None,
+) -> int:
+    """Serve until SIGTERM/SIGINT; 0 after a clean shutdown (uvicorn exits 3 if start-up
+    fails). ``sources`` (where ``settings`` came from) lets workers rebuild them: needed with
+    ``service.workers`` above 1."""
     log_inert_keys(settings, logging.getLogger("plexichat.service"))
+    if settings.service.workers > 1:
+        check_workers(settings)
+        options = server_options(settings, log_level=log_level, access_log=access_log)
+        return serve_workers(sources or Sources(), settings, options)
     configure_performance_log(settings)
     config = uvicorn_config(settings, log_level=log_level, access_log=access_log)
     uvicorn.Server(config).run()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from plexichat.observability.metrics import directory
 from plexichat.observability.metrics.directory import MultiprocessDirectory
 from plexichat.observability.metrics.instruments import Family, SharedCounterSeries
 from plexichat.observability.metrics.points import HistogramPoint
@@ -110,11 +111,24 @@ def test_slots_stay_bounded_by_the_workers_alive_at_once(shared: Path) -> None:
     keeper.die()
 
 
-def test_an_instance_with_no_live_worker_starts_afresh(shared: Path) -> None:
+def test_workers_all_recycled_at_once_continue_the_instance(shared: Path) -> None:
+    first = Worker(shared)
+    first.requests.counter(("/x",)).add(5)
+    started = first.registry.start_time_ns
+    first.die()  # no slot held for a moment (gunicorn --max-requests under even load)
+    second = Worker(shared)
+    assert second.points()["t.requests"] == {("/x",): 5}
+    assert second.registry.start_time_ns == started
+    second.die()
+
+
+def test_a_new_server_starts_a_new_instance(shared: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first = Worker(shared)
     first.requests.counter(("/x",)).add(5)
     started = first.registry.start_time_ns
     first.die()
+    # the next worker's parent is another process: the server was restarted
+    monkeypatch.setattr(directory, "parent_identity", lambda: [os.getpid(), 1.0])
     second = Worker(shared)
     assert second.points().get("t.requests") is None
     assert second.registry.start_time_ns > started

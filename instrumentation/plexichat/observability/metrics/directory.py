@@ -16,8 +16,12 @@ makes one under ``/dev/shm`` when it is unset). It holds:
 * ``leader.lock`` — held by the one worker that exports OTLP metrics and serves the extra
   Prometheus port (:class:`Leadership`).
 
-A claim that finds no slot locked starts a new instance: the directory is wiped first (a
-counter reset Prometheus sees once, as after any restart of a single process).
+A claim that finds no slot locked *and* a different parent process than the one that
+started the directory's instance starts a new instance: the directory is wiped first (a
+counter reset Prometheus sees once, as after any restart of a single process). The parent —
+uvicorn's supervisor, gunicorn's arbiter, identified by pid and start time — outlives its
+workers: when every worker recycles at once (``--max-requests`` with even load does that),
+the next one continues the instance instead of wiping it.
 """
 
 from __future__ import annotations
@@ -28,13 +32,25 @@ import json
 import os
 import re
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
+
+import psutil
 
 from plexichat.observability.metrics.slots import SlotFile
 
 _SLOT = re.compile(r"^slot-(\d+)\.db$")
 META = "meta.json"
+
+
+def parent_identity() -> list[float]:
+    """The parent process as ``[pid, start time]`` (a pid alone is reused)."""
+    parent = os.getppid()
+    try:
+        return [parent, psutil.Process(parent).create_time()]
+    except psutil.Error:
+        return [parent, 0.0]
 
 
 def _try_lock(fd: int, operation: int) -> bool:
@@ -87,7 +103,7 @@ class MultiprocessDirectory:
                 else:
                     held = True
                     os.close(fd)
-            if not held or not (self.path / META).exists():
+            if not held and self._meta().get("parent") != parent_identity():
                 for name, fd in free:
                     os.unlink(self.path / name)
                     os.close(fd)
@@ -102,9 +118,16 @@ class MultiprocessDirectory:
                 name, fd = self._new_slot()
             slot = SlotFile(str(self.path / name), fd, writable=True)
             slot.set_owner(os.getpid(), time.time_ns())
-            self.created_ns = int(json.loads((self.path / META).read_text())["created_ns"])
+            self.created_ns = int(str(self._meta()["created_ns"]))
         self.own = slot
         return slot
+
+    def _meta(self) -> dict[str, object]:
+        try:
+            found = json.loads((self.path / META).read_text())
+        except (OSError, ValueError):
+            return {}
+        return found if isinstance(found, dict) else {}
 
     def _new_slot(self) -> tuple[str, int]:
         taken = set(self._slot_names())
@@ -116,7 +139,8 @@ class MultiprocessDirectory:
 
     def _write_meta(self) -> None:
         tmp = self.path / f"{META}.tmp"
-        tmp.write_text(json.dumps({"version": 1, "created_ns": time.time_ns()}))
+        meta = {"version": 1, "created_ns": time.time_ns(), "parent": parent_identity()}
+        tmp.write_text(json.dumps(meta))
         tmp.replace(self.path / META)
 
     def refresh(self) -> list[SlotFile]:
@@ -176,6 +200,8 @@ class Leadership:
         self._path = directory.path / "leader.lock"
         self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
         self.held = False
+        ref = weakref.WeakMethod(self.forget)
+        os.register_at_fork(after_in_child=lambda: (method := ref()) is not None and method())
 
     def try_acquire(self) -> bool:
         """True when this process leads (now or already)."""
@@ -190,7 +216,11 @@ class Leadership:
         return int(text) if text.isdigit() else None
 
     def forget(self) -> None:
-        """After a fork, in the child: not the leader, and the parent keeps its lock."""
+        """After a fork, in the child: not the leader, and the parent keeps its lock (a lock
+        taken through the inherited descriptor would be shared with the parent and every
+        sibling: they would all lead)."""
+        if self._fd < 0:
+            return
         os.close(self._fd)
         self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
         self.held = False
@@ -200,3 +230,4 @@ class Leadership:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             self.held = False
         os.close(self._fd)
+        self._fd = -1

@@ -10,7 +10,9 @@ of its worker's death. Whichever worker serves it renders the merge of all worke
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -41,10 +43,20 @@ class ExtraListener:
         if leadership is None:
             self._bind()
         else:
-            self._thread = threading.Thread(
-                target=self._campaign, name="plexichat-metrics-listener", daemon=True
-            )
-            self._thread.start()
+            self._campaign_in_background()
+            ref = weakref.WeakMethod(self._after_fork)
+            os.register_at_fork(after_in_child=lambda: (method := ref()) is not None and method())
+
+    def _campaign_in_background(self) -> None:
+        self._thread = threading.Thread(
+            target=self._campaign, name="plexichat-metrics-listener", daemon=True
+        )
+        self._thread.start()
+
+    def _after_fork(self) -> None:
+        """A forked worker campaigns for itself (threads do not survive ``fork()``)."""
+        if not self._stop.is_set() and self._server is None:
+            self._campaign_in_background()
 
     @property
     def listening(self) -> bool:

@@ -6,13 +6,20 @@ exporter thread wakes every ``delay`` seconds, or as soon as a batch is full, en
 transport: OTLP/HTTP (``POST {endpoint}/v1/traces``, protobuf, keep-alive) or OTLP/gRPC
 (the ``grpc`` extra). A full queue drops spans and counts them; a failing or slow receiver
 costs the export thread its timeout and a log line (rate-limited), never a request.
+
+Forked children (``gunicorn --preload`` builds the app, tracer included, before forking the
+workers) start their own thread with an empty queue and their own connection: threads do
+not survive ``fork()``, the queued spans are the parent's to send, and a connection shared
+with the parent would interleave two processes' bytes.
 """
 
 from __future__ import annotations
 
 import http.client
 import logging
+import os
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -54,29 +61,42 @@ class HttpTransport:
         if response.status >= 300:
             raise OSError(f"OTLP receiver answered HTTP {response.status}")
 
+    def after_fork(self) -> None:
+        """In a forked child: the parent's connection is the parent's."""
+        if self._conn is not None:
+            self._conn.close()  # this process's descriptor only; the parent's stays open
+            self._conn = None
+
 
 class GrpcTransport:
     """Calls ``TraceService/Export`` with the pre-encoded request bytes."""
 
     def __init__(self, endpoint: str, headers: Mapping[str, str], timeout: float) -> None:
+        self._url = urlsplit(endpoint if "://" in endpoint else f"http://{endpoint}")
+        self._metadata = tuple((k.lower(), v) for k, v in headers.items())
+        self._timeout = timeout
+        self._connect()
+
+    def _connect(self) -> None:
         import grpc
 
-        url = urlsplit(endpoint if "://" in endpoint else f"http://{endpoint}")
-        target = f"{url.hostname}:{url.port or 4317}"
+        target = f"{self._url.hostname}:{self._url.port or 4317}"
         channel = (
             grpc.secure_channel(target, grpc.ssl_channel_credentials())
-            if url.scheme == "https"
+            if self._url.scheme == "https"
             else grpc.insecure_channel(target)
         )
         self._channel = channel
         self._export: Any = channel.unary_unary(
             "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
         )
-        self._metadata = tuple((k.lower(), v) for k, v in headers.items())
-        self._timeout = timeout
 
     def __call__(self, payload: bytes) -> None:
         self._export(payload, timeout=self._timeout, metadata=self._metadata)
+
+    def after_fork(self) -> None:
+        """In a forked child: a channel of its own (gRPC channels do not survive a fork)."""
+        self._connect()
 
 
 class SpanExporter:
@@ -93,15 +113,28 @@ class SpanExporter:
     ) -> None:
         self._encoder = encoder
         self._transport = transport
-        self._queue: deque[SpanRecord] = deque()
         self._max_queue = max_queue
         self._max_batch = max_batch
         self._delay = delay
         self.dropped = 0
+        self._start()
+        ref = weakref.WeakMethod(self._after_fork)
+        os.register_at_fork(after_in_child=lambda: (method := ref()) is not None and method())
+
+    def _start(self) -> None:
+        self._queue: deque[SpanRecord] = deque()
         self._wake = threading.Event()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="plexichat-span-export", daemon=True)
         self._thread.start()
+
+    def _after_fork(self) -> None:
+        if self._stopping:
+            return
+        after_fork = getattr(self._transport, "after_fork", None)
+        if after_fork is not None:
+            after_fork()
+        self._start()
 
     def submit(self, record: SpanRecord) -> None:
         """Queue a finished span (called on the request path: cheap, never blocks)."""
