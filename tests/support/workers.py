@@ -81,13 +81,13 @@ def serving(
     workers: int,
     env: Mapping[str, str] | None = None,
 ) -> Iterator[Server]:
-    """Run ``command`` (listening on ``port``) with the multiprocess directory under ``home``;
-    wait until ``workers`` workers run and it answers; SIGTERM it on exit."""
+    """Run ``command`` (listening on ``port``) with the multiprocess directory under ``home``
+    (none for ``workers=0``: one process, no multi-worker mode); wait until ``workers``
+    workers run and it answers; SIGTERM it on exit."""
+    home.mkdir(parents=True, exist_ok=True)
     metrics_dir = home / "metrics"
-    environment = service_environment(
-        home,
-        {"PLEXICHAT_PERFORMANCE__OBSERVABILITY__MULTIPROCESS_DIR": str(metrics_dir), **(env or {})},
-    )
+    shared = {"PLEXICHAT_PERFORMANCE__OBSERVABILITY__MULTIPROCESS_DIR": str(metrics_dir)}
+    environment = service_environment(home, {**(shared if workers else {}), **(env or {})})
     log = home / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
