@@ -147,6 +147,17 @@ def test_bucket_boundaries_include_thresholds(catalog: Catalog) -> None:
         catalog.bucket_boundaries("process.cpu.utilization")
 
 
+def test_recordings_are_the_entries_own_query_per_job(catalog: Catalog) -> None:
+    assert catalog["throughput"].recorded("5m") == "job:http_server_requests:rate5m"
+    assert catalog["error_rate"].recorded("1h") == "job:http_server_request_errors:ratio_rate1h"
+    recorded = [entry.id for entry in catalog if entry.recording is not None]
+    assert recorded == [entry.id for entry in catalog if entry.windowed]
+    for entry_id in recorded:
+        assert "sum by (job" in catalog[entry_id].query()
+    with pytest.raises(CatalogError, match="'cpu_usage' has no recording"):
+        catalog["cpu_usage"].recorded("5m")
+
+
 def test_query_renders_window_and_selector(catalog: Catalog) -> None:
     error_rate = catalog["error_rate"]
     query = error_rate.query("10m", 'job="plexichat"')
@@ -156,7 +167,7 @@ def test_query_renders_window_and_selector(catalog: Catalog) -> None:
     assert "[5m]" in error_rate.query()
     assert "[1m]" in catalog["throughput"].query()
     assert "[$__rate_interval]" in error_rate.query("$__rate_interval")
-    cpu = "sum by (job, instance) (process_cpu_utilization{  })"
+    cpu = "sum by (job, instance) (process_cpu_utilization)"  # no selector: no braces
     assert catalog["cpu_usage"].query("5m") == cpu
     with pytest.raises(CatalogError, match="window"):
         error_rate.query("five minutes")
@@ -297,8 +308,13 @@ def _gauge_windowed_counter(d: dict[str, Any]) -> None:
     entry = _entry(d, "cache_hit_ratio")
     entry["windowed"] = False
     del entry["window"]
+    del entry["recording"]
     entry["promql"] = entry["promql"].replace("{window}", "5m")
     entry["breakdown"]["promql"] = entry["breakdown"]["promql"].replace("{window}", "5m")
+
+
+def _recorded_gauge(d: dict[str, Any]) -> None:
+    _entry(d, "cpu_usage")["recording"] = {"metric": "process_cpu", "operation": "ratio"}
 
 
 def _unread_series(d: dict[str, Any]) -> None:
@@ -339,6 +355,7 @@ def _bad_severity(d: dict[str, Any]) -> None:
         (_bad_profile_op, "field 'profiles.production.alert.op': '>=' is not one of '<', '>'"),
         (_unknown_field, "entry 'cpu_usage': field 'treshold': unknown field"),
         (_gauge_windowed_counter, "entry 'cache_hit_ratio': field 'windowed': a counter"),
+        (_recorded_gauge, "entry 'cpu_usage': field 'recording': only a windowed entry"),
         (_unread_series, "series ['plexichat_process_memory_limit_bytes'] of its instruments"),
         (_bad_severity, "field 'alert.severity': 'page' is not one of 'warning', 'critical'"),
     ],
@@ -374,10 +391,13 @@ HTTP_COUNT = "http_server_request_duration_seconds_count"
 LOOKUPS = "plexichat_cache_lookups_total"
 
 
-def _expect(tmp_path: Path, series: dict[str, str], expr: str, value: float | None) -> None:
-    """``promtool test rules``: at 10m ``expr`` is one label-free sample ``value``, or empty."""
+def _expect(
+    tmp_path: Path, series: dict[str, str], expr: str, value: float | None, labels: str = "{}"
+) -> None:
+    """``promtool test rules``: at 10m ``expr`` is one sample ``value`` with ``labels``, or
+    empty."""
     require_tool("promtool")
-    samples = [] if value is None else [{"labels": "{}", "value": value}]
+    samples = [] if value is None else [{"labels": labels, "value": value}]
     test = {
         "rule_files": [],
         "tests": [
@@ -400,9 +420,10 @@ def test_error_rate_is_zero_when_healthy_and_empty_without_traffic(
     query = catalog["error_rate"].query("5m", 'job="plexichat"')
     ok = f'{HTTP_COUNT}{{job="plexichat", http_response_status_code="200"}}'
     failed = f'{HTTP_COUNT}{{job="plexichat", http_response_status_code="503"}}'
-    _expect(tmp_path, {ok: "0+60x10"}, query, 0)
+    job = '{job="plexichat"}'  # values are per job
+    _expect(tmp_path, {ok: "0+60x10"}, query, 0, job)
     _expect(tmp_path, {ok: "600x10"}, query, None)  # a flat counter: no traffic, no sample
-    _expect(tmp_path, {ok: "0+57x10", failed: "0+3x10"}, query, 0.05)
+    _expect(tmp_path, {ok: "0+57x10", failed: "0+3x10"}, query, 0.05, job)
 
 
 def test_cache_hit_ratio_reads_lookups(catalog: Catalog, tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """Every PromQL expression of the dashboards and rules parses (promtool) and names only series
-the catalog defines (or the documented supporting series) — and the running service exposes
-them: see ``tests/e2e/test_live_alerts.py`` for the live half and ``NOT_YET_EMITTED``."""
+of the catalog's instruments (or what Prometheus and the OpenTelemetry resource add) — and the
+running service exposes them: see ``tests/e2e/test_live_alerts.py`` for the live half and
+``NOT_YET_EMITTED``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from pathlib import Path
 import yaml
 
 from plexichat.catalog import load_catalog
-from plexichat.generate.series import PROMETHEUS_SERIES, SUPPORTING_SERIES
 from tests.generate import support
 from tests.support.tools import promtool
 
@@ -24,11 +24,20 @@ NOT_YET_EMITTED = frozenset(
 test fails when a listed series is in fact exposed, so the list only shrinks."""
 
 
+NOT_INSTRUMENTS = frozenset({"up", "ALERTS", "target_info"})
+"""Series that are no instrument: Prometheus' own (``up``, ``ALERTS``) and the OpenTelemetry
+resource (``target_info``, the job and instance variables)."""
+
+
 def known_series() -> set[str]:
-    catalog = load_catalog()
-    names = {name.removesuffix("_total") for entry in catalog for name in entry.series}
-    names |= {name.removesuffix("_total") for name in SUPPORTING_SERIES}
-    return names | set(PROMETHEUS_SERIES)
+    return {i.prometheus_name for i in load_catalog().instruments} | NOT_INSTRUMENTS
+
+
+def read_series() -> set[str]:
+    """The instruments' series the dashboards and rules read (not recorded ones)."""
+    names = {name for _, expr in every_expression() for name in support.series_names(expr)}
+    known = {i.prometheus_name for i in load_catalog().instruments}
+    return {name.removesuffix("_total") for name in names} & known
 
 
 def every_expression() -> list[tuple[str, str]]:

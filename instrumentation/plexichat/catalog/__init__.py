@@ -31,6 +31,7 @@ from plexichat.catalog.model import (
     Follow,
     Instrument,
     MetricEntry,
+    Recording,
     Target,
     Thresholds,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "Follow",
     "Instrument",
     "MetricEntry",
+    "Recording",
     "Target",
     "Thresholds",
     "default_catalog",

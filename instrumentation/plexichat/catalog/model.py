@@ -170,6 +170,19 @@ class Follows(_Model):
     alert: Follow | None = None
 
 
+class Recording(_Model):
+    """The entry's value recorded per job at each aggregation interval, as Prometheus'
+    ``level:metric:operation`` convention names it: ``job:<metric>:<operation><window>``."""
+
+    metric: Annotated[
+        str, AfterValidator(lambda s: v.check_pattern(s, v.RECORDING_PART, "a metric name"))
+    ]
+    operation: EntryId
+
+    def name(self, window: str) -> str:
+        return f"job:{self.metric}:{self.operation}{window}"
+
+
 class Breakdown(_Model):
     """The same value split by labels, for dashboards (same template scheme as ``promql``)."""
 
@@ -209,6 +222,8 @@ class MetricEntry(_Model):
     window: Duration | None = Field(default=None, validate_default=True)
     """The default window of ``query()`` (recording and alert rules); windowed entries only."""
     promql: NonEmpty
+    recording: Recording | None = Field(default=None, validate_default=True)
+    """Record the value per job at every aggregation interval (windowed entries only)."""
     breakdown: Breakdown | None = None
     value_unit: NonEmpty
     """UCUM unit of the PromQL value (``s``, ``1``, ``{request}/s``); thresholds are in it."""
@@ -240,6 +255,13 @@ class MetricEntry(_Model):
             raise ValueError(f"the query reads none of the series {list(series)}")
         return value
 
+    @field_validator("recording")
+    @classmethod
+    def _recording(cls, value: Recording | None, info: ValidationInfo) -> Recording | None:
+        if value is not None and info.data.get("windowed") is False:
+            raise ValueError("only a windowed entry is recorded (at each aggregation interval)")
+        return value
+
     @field_validator("breakdown")
     @classmethod
     def _breakdown(cls, value: Breakdown | None, info: ValidationInfo) -> Breakdown | None:
@@ -267,6 +289,12 @@ class MetricEntry(_Model):
         """
         return self._render(self.promql, window, selector)
 
+    def recorded(self, window: str) -> str:
+        """The recording rule's series at ``window``: ``job:http_server_requests:rate5m``."""
+        if self.recording is None:
+            raise CatalogError(f"entry {self.id!r} has no recording")
+        return self.recording.name(window)
+
     def breakdown_query(self, window: str | None = None, selector: str = "") -> str | None:
         """The breakdown's PromQL rendered like ``query()``, or ``None`` if there is none."""
         if self.breakdown is None:
@@ -278,7 +306,7 @@ class MetricEntry(_Model):
             raise CatalogError(
                 f"entry {self.id!r}: selector {selector!r} must be label matchers without braces"
             )
-        text = template.replace(v.SELECTOR, selector.strip())
+        text = v.fill_selector(template, selector.strip())
         if self.windowed:
             chosen = window if window is not None else self.window
             try:

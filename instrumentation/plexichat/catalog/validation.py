@@ -14,6 +14,9 @@ ENTRY_ID = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 OTEL_NAME = re.compile(r"^[a-z][a-z0-9_.]*$")
 """OTel instrument and attribute names: lowercase, dotted (``http.server.request.duration``)."""
 
+RECORDING_PART = re.compile(r"^[a-z][a-z0-9_]*$")
+"""The metric part of a recording rule's name (``http_server_requests``)."""
+
 CONFIG_KEY = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$")
 """A dotted key below ``performance:`` (``latency_optimizer.max_latency_ms``)."""
 
@@ -35,6 +38,19 @@ use; an annotation such as ``{request}`` adds none."""
 _UNIT_ANNOTATION = re.compile(r"^\{[^{}]+\}$")
 _NOT_NAME = re.compile(r"[^a-zA-Z0-9:]+")
 _NOT_LABEL = re.compile(r"[^a-zA-Z0-9]+")
+
+
+_ONLY_MATCHER = re.compile(r"\{\s*\{selector\}\s*\}")
+_LAST_MATCHER = re.compile(r",\s*\{selector\}\s*\}")
+
+
+def fill_selector(template: str, selector: str) -> str:
+    """``template`` with its ``{selector}`` placeholders replaced by ``selector``; an empty
+    selector leaves no braces or comma behind (``x{ {selector} }`` -> ``x``,
+    ``x{a="b", {selector}}`` -> ``x{a="b"}``)."""
+    if selector:
+        return template.replace(SELECTOR, selector)
+    return _LAST_MATCHER.sub("}", _ONLY_MATCHER.sub("", template))
 
 
 def check_pattern(value: str, pattern: re.Pattern[str], what: str) -> str:

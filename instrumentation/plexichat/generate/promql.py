@@ -1,4 +1,10 @@
-"""Small helpers for writing PromQL and its numbers the same way everywhere."""
+"""PromQL's structural templates, written once, and its numbers written the same way everywhere.
+
+Metric PromQL (what a value of the guide's table is) lives in the catalog; what is here is
+shape only -- a threshold comparison, target up/absent, series-budget overflow, the latency
+SLI over a histogram's bucket, multi-window burn rates -- with series names passed in (from
+the catalog's instruments).
+"""
 
 from __future__ import annotations
 
@@ -48,3 +54,44 @@ def humanized(entry: MetricEntry) -> str:
 def le_label(boundary: float) -> str:
     """A bucket boundary as the ``le`` label the exposition writes it (``0.5``, ``1.0``)."""
     return repr(float(boundary))
+
+
+def crossing(query: str, op: str, value: float) -> str:
+    """``query`` compared with a threshold: an alert's condition."""
+    return f"(\n{query}\n) {op} {number(value)}"
+
+
+def target_down(selector: str) -> str:
+    """Scrape targets Prometheus cannot reach."""
+    return f"up{{{selector}}} == 0"
+
+
+def target_absent(selector: str) -> str:
+    """No scrape target at all (service discovery lost it)."""
+    return f"absent(up{{{selector}}})"
+
+
+def overflowed(series: str, selector: str, window: str = "5m") -> str:
+    """Label sets folded into a metric's overflow series within ``window``, by metric."""
+    return f"sum by (job, instance, metric) (increase({series}{{{selector}}}[{window}])) > 0"
+
+
+def slow_ratio(histogram: str, threshold: float, window: str) -> str:
+    """The latency SLI: the share of a histogram's observations above ``threshold`` (a bucket
+    boundary), per job."""
+    le = le_label(threshold)
+    return (
+        f'1 - (sum by (job) (rate({histogram}_bucket{{le="{le}"}}[{window}]))\n'
+        f"/ (sum by (job) (rate({histogram}_count[{window}])) > 0))"
+    )
+
+
+def average_over(series: str, window: str) -> str:
+    """A recorded ratio averaged over a long window (an SLO's whole period)."""
+    return f"avg_over_time({series}[{window}])"
+
+
+def burning(long_sli: str, short_sli: str, selector: str, limit: str) -> str:
+    """Multi-window burn rate: both windows above the limit."""
+    sel = f"{{{selector}}}"
+    return f"{long_sli}{sel} > {limit}\nand\n{short_sli}{sel} > {limit}"

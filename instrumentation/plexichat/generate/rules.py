@@ -41,7 +41,7 @@ def catalog_alerts(options: Options) -> Iterator[dict[str, Any]]:
         side = "above" if alert.op == ">" else "below"
         yield {
             "alert": name,
-            "expr": f"(\n{query}\n) {alert.op} {promql.number(alert.value)}",
+            "expr": promql.crossing(query, alert.op, alert.value),
             "for": alert.for_,
             "labels": {"severity": alert.severity, "metric": entry.id, **options.alert_labels},
             "annotations": {
@@ -57,9 +57,10 @@ def catalog_alerts(options: Options) -> Iterator[dict[str, Any]]:
 
 def service_alerts(options: Options) -> Iterator[dict[str, Any]]:
     job = options.job
+    overflow = options.catalog.instrument("plexichat.metric.overflow")
     yield {
         "alert": SERVICE_DOWN,
-        "expr": f"up{{{options.selector}}} == 0",
+        "expr": promql.target_down(options.selector),
         "for": "1m",
         "labels": {"severity": "critical", **options.alert_labels},
         "annotations": {
@@ -70,7 +71,7 @@ def service_alerts(options: Options) -> Iterator[dict[str, Any]]:
     }
     yield {
         "alert": SERVICE_ABSENT,
-        "expr": f"absent(up{{{options.selector}}})",
+        "expr": promql.target_absent(options.selector),
         "for": "5m",
         "labels": {"severity": "critical", **options.alert_labels},
         "annotations": {
@@ -81,8 +82,7 @@ def service_alerts(options: Options) -> Iterator[dict[str, Any]]:
     }
     yield {
         "alert": SERIES_OVERFLOW,
-        "expr": f"sum by (job, instance, metric) "
-        f"(increase(plexichat_metric_overflow_total{{{options.selector}}}[5m])) > 0",
+        "expr": promql.overflowed(overflow.prometheus_series, options.selector),
         "for": "0m",
         "labels": {"severity": "warning", **options.alert_labels},
         "annotations": {

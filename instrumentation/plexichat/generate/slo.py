@@ -3,7 +3,7 @@
 Two SLOs over ``Options.slo_window`` (30d by default):
 
 - *availability*: the error-rate target (0.1 %) is the error budget, so the objective is 99.9 %;
-  the SLI is ``job:http_server_request_errors:ratio_rate<w>`` (shared with recording.py);
+  the SLI is the error rate's recording (``job:http_server_request_errors:ratio_rate<w>``);
 - *latency*: 99 % of requests within the response-time alert threshold, which is a bucket
   boundary of ``http.server.request.duration`` (``Catalog.bucket_boundaries``), so the share
   of slow requests is exact.
@@ -19,13 +19,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from plexichat.catalog import MetricEntry
 from plexichat.generate import promql, rules
 from plexichat.generate.options import Options
-from plexichat.generate.recording import ERROR_RATIO
 
 LATENCY_OBJECTIVE = 0.99
 """Share of requests that must finish within the response-time alert threshold."""
-HTTP = "http_server_request_duration_seconds"
 
 
 @dataclass(frozen=True)
@@ -65,15 +64,24 @@ class Slo:
         return f"{self.sli_metric}{window}"
 
 
+def error_rate(options: Options) -> MetricEntry:
+    """The availability SLI: the catalog's error rate, recorded."""
+    entry = options.catalog["error_rate"]
+    if entry.recording is None:
+        raise ValueError("the availability SLO needs the error_rate entry's recording")
+    return entry
+
+
 def slos(options: Options) -> tuple[Slo, Slo]:
-    error_target = options.thresholds(options.catalog["error_rate"]).target.value
+    errors = error_rate(options)
+    error_target = options.thresholds(errors).target.value
     latency = latency_threshold(options)
     return (
         Slo(
             "availability",
             "PlexichatAvailabilityBudgetBurn",
             round(1 - error_target, 6),
-            f"job:{ERROR_RATIO.metric}:{ERROR_RATIO.operation}",
+            errors.recorded(""),
             f"{promql.percent(1 - error_target)} of requests succeed (not HTTP 5xx)",
         ),
         Slo(
@@ -108,25 +116,22 @@ def windows(options: Options) -> list[str]:
     return sorted(found, key=promql.seconds)
 
 
-def _slow_ratio(threshold: float, window: str) -> str:
-    le = promql.le_label(threshold)
-    return (
-        f'1 - (sum by (job) (rate({HTTP}_bucket{{le="{le}"}}[{window}]))\n'
-        f"/ (sum by (job) (rate({HTTP}_count[{window}])) > 0))"
-    )
-
-
 def recording_rules(options: Options) -> Iterator[dict[str, Any]]:
     availability, latency = slos(options)
     threshold = latency_threshold(options)
+    errors = error_rate(options)
+    histogram = options.catalog["response_time"].instrument.prometheus_name
     for window in windows(options):
         if window not in options.aggregation_intervals:  # recording.py records those
-            yield {"record": availability.sli(window), "expr": ERROR_RATIO.expr(window)}
-        yield {"record": latency.sli(window), "expr": _slow_ratio(threshold, window)}
+            yield {"record": availability.sli(window), "expr": errors.query(window)}
+        yield {
+            "record": latency.sli(window),
+            "expr": promql.slow_ratio(histogram, threshold, window),
+        }
     for slo in (availability, latency):
         yield {
             "record": slo.sli(options.slo_window),
-            "expr": f"avg_over_time({slo.sli('5m')}[{options.slo_window}])",
+            "expr": promql.average_over(slo.sli("5m"), options.slo_window),
         }
 
 
@@ -135,13 +140,11 @@ def alert_rules(options: Options) -> Iterator[dict[str, Any]]:
         for window in BURN_WINDOWS:
             factor = burn_factor(window, options.slo_window)
             limit = f"({promql.number(factor)} * {promql.number(slo.budget)})"
-            sel = f"{{{options.selector}}}"
             kind = "page" if window.severity == "critical" else "ticket"
             yield {
                 "alert": slo.alert,
-                "expr": (
-                    f"{slo.sli(window.long)}{sel} > {limit}\n"
-                    f"and\n{slo.sli(window.short)}{sel} > {limit}"
+                "expr": promql.burning(
+                    slo.sli(window.long), slo.sli(window.short), options.selector, limit
                 ),
                 "for": window.for_,
                 "labels": {

@@ -9,7 +9,6 @@ from plexichat.catalog import MetricEntry
 from plexichat.generate import promql
 from plexichat.generate.dashboards import panels
 from plexichat.generate.options import Options
-from plexichat.generate.recording import recording
 
 UID = "plexichat-overview"
 
@@ -30,12 +29,11 @@ def describe(entry: MetricEntry, options: Options) -> str:
 
 
 def trend(entry: MetricEntry, options: Options) -> list[Any]:
-    recorded = recording(entry.id)
-    if recorded is None:
+    if entry.recording is None:
         return [panels.target(entry.query(selector=panels.SELECTOR), "{{instance}}")]
     return panels.targets(
         *(
-            (f"{recorded.record(w)}{{{panels.JOB_SELECTOR}}}", f"{w} {{{{job}}}}")
+            (f"{entry.recorded(w)}{{{panels.JOB_SELECTOR}}}", f"{w} {{{{job}}}}")
             for w in options.aggregation_intervals
         )
     )
