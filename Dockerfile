@@ -37,12 +37,16 @@ RUN groupadd --system --gid 10001 plexichat \
     && mkdir /data \
     && chown plexichat:plexichat /data
 COPY --from=build /opt/venv /opt/venv
+# Worker processes: more than 1 needs the Redis tier and merges the workers' metrics through
+# PLEXICHAT_PERFORMANCE__OBSERVABILITY__MULTIPROCESS_DIR (a tmpfs; unset: one under /dev/shm).
+# Compose and the chart set both and mount a sized tmpfs.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PLEXICHAT_SERVICE__HOST=0.0.0.0 \
     PLEXICHAT_SERVICE__PORT=8000 \
     PLEXICHAT_SERVICE__DATA_DIR=/data \
+    PLEXICHAT_SERVICE__WORKERS=1 \
     PLEXICHAT_PERFORMANCE__PERFORMANCE_LOG_FILE=-
 USER 10001:10001
 WORKDIR /data

@@ -602,3 +602,40 @@ def test_the_chart_renders_as_a_subchart(tmp_path: Path) -> None:
     kinds = [obj["kind"] for obj in objects(rendered)]
     assert "Deployment" in kinds
     assert any("tempo" in path for path in rendered)
+
+
+def test_workers_share_their_metrics_through_an_in_memory_volume() -> None:
+    rendered = objects(render())
+    data = one(rendered, "ConfigMap", "plexichat")["data"]
+    assert int(data["PLEXICHAT_SERVICE__WORKERS"]) > 1
+    assert data["PLEXICHAT_PERFORMANCE__CACHING__REDIS_CACHE__ENABLED"] == "true"
+    directory = data["PLEXICHAT_PERFORMANCE__OBSERVABILITY__MULTIPROCESS_DIR"]
+    pod = one(rendered, "Deployment", "plexichat")["spec"]["template"]["spec"]
+    (mount,) = [m for m in pod["containers"][0]["volumeMounts"] if m["mountPath"] == directory]
+    (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+    assert volume["emptyDir"] == {"medium": "Memory", "sizeLimit": "64Mi"}
+    single = objects(render({"plexichat": {"workers": 1}}))
+    assert (
+        "PLEXICHAT_PERFORMANCE__OBSERVABILITY__MULTIPROCESS_DIR"
+        not in (one(single, "ConfigMap", "plexichat")["data"])
+    )
+
+
+def test_workers_without_redis_are_refused() -> None:
+    with pytest.raises(helm_python.HelmError) as error:
+        render({"redis": {"enabled": False}})
+    assert "plexichat.workers above 1 needs Redis" in str(error.value)
+    render({"redis": {"enabled": False}, "plexichat": {"workers": 1}})
+
+
+def test_prometheus_stores_exemplars_and_grafana_links_them_to_tempo() -> None:
+    rendered = objects(render({"tempo": {"enabled": True}}))
+    container = one(rendered, "Deployment", "prometheus")["spec"]["template"]["spec"]["containers"][
+        0
+    ]
+    assert "--enable-feature=exemplar-storage" in container["args"]
+    sources = yaml.safe_load(one(rendered, "ConfigMap", "grafana")["data"]["datasources.yaml"])
+    by_uid = {s["uid"]: s for s in sources["datasources"]}
+    (link,) = by_uid["prometheus"]["jsonData"]["exemplarTraceIdDestinations"]
+    assert link == {"name": "trace_id", "datasourceUid": "tempo"}
+    assert by_uid[link["datasourceUid"]]["type"] == "tempo"

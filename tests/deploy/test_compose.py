@@ -319,3 +319,32 @@ def test_secrets_init_refuses_a_password_with_a_line_break(tmp_path: Path) -> No
     assert result.returncode == 1
     assert "REDIS_PASSWORD: a password may not contain a line break" in result.stderr
     assert not (tmp_path / "redis-password").exists()
+
+
+def test_workers_share_their_metrics_through_a_sized_tmpfs(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    service = services["plexichat"]
+    environment = service["environment"]
+    assert int(environment["PLEXICHAT_SERVICE__WORKERS"]) > 1
+    assert environment["PLEXICHAT_PERFORMANCE__CACHING__REDIS_CACHE__ENABLED"] == "true"
+    directory = environment["PLEXICHAT_PERFORMANCE__OBSERVABILITY__MULTIPROCESS_DIR"]
+    mounts = dict(
+        entry.split(":", 1) if ":" in entry else (entry, "") for entry in service["tmpfs"]
+    )
+    options = dict(option.split("=") for option in mounts[directory].split(","))
+    assert options["size"] == "64m"
+    assert options["mode"] == "1777"  # the service's non-root user writes its slots there
+
+
+def test_prometheus_stores_exemplars_and_grafana_links_them_to_tempo(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    assert "--enable-feature=exemplar-storage" in services["prometheus"]["command"]
+    sources = yaml.safe_load(
+        (COMPOSE_DIR / "grafana" / "provisioning" / "datasources" / "datasources.yaml").read_text()
+    )
+    by_uid = {s["uid"]: s for s in sources["datasources"]}
+    (link,) = by_uid["prometheus"]["jsonData"]["exemplarTraceIdDestinations"]
+    assert link == {"name": "trace_id", "datasourceUid": "tempo"}
+    assert by_uid[link["datasourceUid"]]["type"] == "tempo"

@@ -98,3 +98,18 @@ def test_every_variable_used_is_defined(board: dict[str, Any]) -> None:
 def test_uids_are_stable_and_distinct() -> None:
     uids = [support.dashboard(path)["uid"] for path in support.DASHBOARD_FILES]
     assert sorted(uids) == sorted(f"plexichat-{p.stem}" for p in support.DASHBOARD_FILES)
+
+
+def test_latency_panels_show_exemplars_once_per_panel() -> None:
+    """Every panel reading a latency histogram's buckets shows its exemplars (trace ids), from
+    one query: several queries over the same buckets would repeat each exemplar."""
+    latency = ("http_server_request_duration", "time_to_first_byte", "db_client_operation")
+    found = 0
+    for name in ("http.json", "database.json"):
+        board = json.loads((support.DASHBOARDS / name).read_text())
+        for panel in board["panels"]:
+            exprs = [t for t in panel.get("targets", []) if "histogram_quantile" in t["expr"]]
+            if exprs and any(s in exprs[0]["expr"] for s in latency):
+                found += 1
+                assert [t.get("exemplar", False) for t in exprs].count(True) == 1, panel["title"]
+    assert found == 3  # response time, time to first byte, query time per operation

@@ -61,6 +61,7 @@ def build(options: Options) -> dict[str, Any]:
                         f"histogram_quantile(0.95, sum by (le, db_operation_name) "
                         f"(rate({DB}_bucket{{{panels.SELECTOR}}}[{window}])))",
                         "{{db_operation_name}}",
+                        exemplar=True,
                     )
                 ],
                 "s",

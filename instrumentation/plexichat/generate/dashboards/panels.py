@@ -40,8 +40,19 @@ class Cell:
     height: int
 
 
-def target(expr: str, legend: str = "", ref: str = "A") -> core.Target:
-    return core.Target(expr=expr, legendFormat=legend, refId=ref, datasource=DATASOURCE)
+class ExemplarTarget(core.Target):  # type: ignore[misc]
+    """A Prometheus query whose panel also shows the exemplars of the series it reads (trace
+    ids on latency buckets, linked to Tempo by the data source); grafanalib has no field."""
+
+    def to_json_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_json_data()
+        data["exemplar"] = True
+        return data
+
+
+def target(expr: str, legend: str = "", ref: str = "A", *, exemplar: bool = False) -> core.Target:
+    kind = ExemplarTarget if exemplar else core.Target
+    return kind(expr=expr, legendFormat=legend, refId=ref, datasource=DATASOURCE)
 
 
 def targets(*pairs: tuple[str, str]) -> list[core.Target]:
