@@ -5,6 +5,7 @@ Subcommands, each a thin front for a module that holds its logic:
 - ``serve``   run the chat API (``plexichat.service.server``)
 - ``loadgen`` drive a running service with open-loop load (``plexichat.loadgen``)
 - ``generate`` dashboards, rules, runbooks and the README table (``plexichat.generate``)
+- ``receive`` an Alertmanager webhook receiver that logs notifications (``plexichat.stack``)
 
 Exit codes: 0 success, 1 failure, 2 bad usage or configuration (the message names the key).
 """
@@ -194,12 +195,42 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_receive(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "receive",
+        help="Alertmanager webhook receiver: log every notification",
+        description="Append each alert of every Alertmanager webhook delivery to a JSON-lines "
+        "file and print one line per alert (status, alertname, severity, service, summary).",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=9095, help="port (default 9095; 0: any free)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("notifications.jsonl"),
+        metavar="FILE",
+        help="JSON-lines file the notifications are appended to",
+    )
+    p.set_defaults(handler=_receive)
+
+
+def _receive(args: argparse.Namespace) -> int:
+    from plexichat.stack.receiver import serve
+
+    try:
+        return serve(args.host, args.port, args.out)
+    except OSError as exc:
+        print(f"plexichat-obs receive: {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="plexichat-obs", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_serve(subparsers)
     _add_loadgen(subparsers)
     _add_generate(subparsers)
+    _add_receive(subparsers)
     return parser
 
 
