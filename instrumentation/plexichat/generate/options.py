@@ -1,12 +1,15 @@
-"""``Options``: what a generation run is for (profile, job, runbook URL, SLO window)."""
+"""``Options``: what a generation run is for (profile, job, runbook URL, SLO window, and for
+test and demo stacks only, a time scale)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from plexichat.catalog import Catalog, MetricEntry, Thresholds, load_catalog
 from plexichat.config import load_settings
+from plexichat.generate import promql
 
 DEFAULT_RUNBOOK_BASE_URL = (
     "https://github.com/plexichat/plexichat-observability/blob/main/docs/runbooks.md"
@@ -23,6 +26,12 @@ class Options:
     ``profile`` ``None`` is the guide's table (what the Compose and Helm bundles ship); a profile
     applies the catalog's overrides and the profile's ``performance.yaml`` values the catalog
     ``follows``. ``job`` is the Prometheus job the rules select; ``slo_window`` the SLO period.
+
+    ``time_scale`` (1 for everything shipped) multiplies every ``for:`` and every range window
+    of the rules, so that a demo or a test stack (``plexichat-obs up --time-scale``) sees
+    alerts fire and resolve in minutes; ``min_window_s`` keeps a scaled window long enough for
+    ``rate()`` to find two samples (four scrape intervals). Recorded series keep their names
+    (``job:http_server_requests:rate5m`` reads a scaled window), so dashboards still work.
     """
 
     profile: str | None = None
@@ -32,6 +41,8 @@ class Options:
     catalog: Catalog = field(default_factory=load_catalog)
     aggregation_intervals: tuple[str, ...] = DEFAULT_AGGREGATION_INTERVALS
     settings: Mapping[str, float] = field(default_factory=dict)
+    time_scale: float = 1.0
+    min_window_s: float = 0.0
 
     @classmethod
     def for_profile(
@@ -64,6 +75,24 @@ class Options:
             runbook_base_url=runbook_base_url,
             slo_window=slo_window,
         )
+
+    def scaled(self, time_scale: float, min_window_s: float = 0.0) -> Options:
+        """These options with time compressed (``time_scale`` < 1) or stretched."""
+        if not time_scale > 0:
+            raise ValueError(f"time scale must be > 0, got {time_scale}")
+        return dataclasses.replace(self, time_scale=time_scale, min_window_s=min_window_s)
+
+    def window(self, duration: str) -> str:
+        """A range window (``[5m]``) under the time scale; unchanged at scale 1."""
+        if self.time_scale == 1:
+            return duration
+        return promql.duration(max(promql.seconds(duration) * self.time_scale, self.min_window_s))
+
+    def hold(self, duration: str) -> str:
+        """A ``for:`` duration under the time scale; unchanged at scale 1."""
+        if self.time_scale == 1:
+            return duration
+        return promql.duration(promql.seconds(duration) * self.time_scale)
 
     @property
     def selector(self) -> str:

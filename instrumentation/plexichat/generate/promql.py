@@ -24,6 +24,13 @@ def seconds(duration: str) -> float:
     return float(sum(int(n) * _UNITS[u] for n, u in parts))
 
 
+def duration(value_s: float) -> str:
+    """Seconds as a Prometheus duration, to the millisecond: ``6.0`` -> ``6s``, ``1.5`` ->
+    ``1500ms``, ``0`` -> ``0s``."""
+    millis = round(value_s * 1000)
+    return f"{millis // 1000}s" if millis % 1000 == 0 else f"{millis}ms"
+
+
 def number(value: float) -> str:
     """A threshold as PromQL and humans write it: ``0.5``, ``500``, ``0.0144``."""
     return f"{value:.10g}"

@@ -20,7 +20,8 @@ def rules(options: Options) -> Iterator[dict[str, Any]]:
         if entry.recording is None:
             continue
         for window in options.aggregation_intervals:
-            yield {"record": entry.recorded(window), "expr": entry.query(window)}
+            # The name keeps the unscaled window (dashboards read it); see Options.window.
+            yield {"record": entry.recorded(window), "expr": entry.query(options.window(window))}
 
 
 def groups(options: Options) -> list[dict[str, Any]]:

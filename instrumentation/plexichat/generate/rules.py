@@ -37,12 +37,13 @@ def catalog_alerts(options: Options) -> Iterator[dict[str, Any]]:
         if alert is None:
             continue
         name = alert_name(entry, alert.op)
-        query = entry.query(selector=options.selector)
+        window = options.window(entry.window) if entry.window is not None else None
+        query = entry.query(window, selector=options.selector)
         side = "above" if alert.op == ">" else "below"
         yield {
             "alert": name,
             "expr": promql.crossing(query, alert.op, alert.value),
-            "for": alert.for_,
+            "for": options.hold(alert.for_),
             "labels": {"severity": alert.severity, "metric": entry.id, **options.alert_labels},
             "annotations": {
                 "summary": (
@@ -61,7 +62,7 @@ def service_alerts(options: Options) -> Iterator[dict[str, Any]]:
     yield {
         "alert": SERVICE_DOWN,
         "expr": promql.target_down(options.selector),
-        "for": "1m",
+        "for": options.hold("1m"),
         "labels": {"severity": "critical", **options.alert_labels},
         "annotations": {
             "summary": f"{job} target {{{{ $labels.instance }}}} is down: Prometheus cannot "
@@ -72,7 +73,7 @@ def service_alerts(options: Options) -> Iterator[dict[str, Any]]:
     yield {
         "alert": SERVICE_ABSENT,
         "expr": promql.target_absent(options.selector),
-        "for": "5m",
+        "for": options.hold("5m"),
         "labels": {"severity": "critical", **options.alert_labels},
         "annotations": {
             "summary": f"No {job} target is scraped at all (no up series for job={job!r}): "
@@ -82,7 +83,9 @@ def service_alerts(options: Options) -> Iterator[dict[str, Any]]:
     }
     yield {
         "alert": SERIES_OVERFLOW,
-        "expr": promql.overflowed(overflow.prometheus_series, options.selector),
+        "expr": promql.overflowed(
+            overflow.prometheus_series, options.selector, options.window("5m")
+        ),
         "for": "0m",
         "labels": {"severity": "warning", **options.alert_labels},
         "annotations": {

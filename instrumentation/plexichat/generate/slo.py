@@ -123,15 +123,15 @@ def recording_rules(options: Options) -> Iterator[dict[str, Any]]:
     histogram = options.catalog["response_time"].instrument.prometheus_name
     for window in windows(options):
         if window not in options.aggregation_intervals:  # recording.py records those
-            yield {"record": availability.sli(window), "expr": errors.query(window)}
+            yield {"record": availability.sli(window), "expr": errors.query(options.window(window))}
         yield {
             "record": latency.sli(window),
-            "expr": promql.slow_ratio(histogram, threshold, window),
+            "expr": promql.slow_ratio(histogram, threshold, options.window(window)),
         }
     for slo in (availability, latency):
         yield {
             "record": slo.sli(options.slo_window),
-            "expr": promql.average_over(slo.sli("5m"), options.slo_window),
+            "expr": promql.average_over(slo.sli("5m"), options.window(options.slo_window)),
         }
 
 
@@ -146,7 +146,7 @@ def alert_rules(options: Options) -> Iterator[dict[str, Any]]:
                 "expr": promql.burning(
                     slo.sli(window.long), slo.sli(window.short), options.selector, limit
                 ),
-                "for": window.for_,
+                "for": options.hold(window.for_),
                 "labels": {
                     "severity": window.severity,
                     "slo": slo.name,

@@ -26,16 +26,23 @@ RULE_FILES = {
 GENERATED_DIRS = ("dashboards", "alerts", HELM_FILES / "dashboards", HELM_FILES / "rules")
 
 
+def rule_texts(options: Options) -> dict[str, str]:
+    """``{file name: YAML text}`` of every rule file (``alerts.yaml``, ...) for ``options``."""
+    return {
+        f"{name}.yaml": ruleyaml.render(groups(options), options.profile)
+        for name, groups in RULE_FILES.items()
+    }
+
+
 def render(options: Options, root: Path) -> dict[str, str]:
     files: dict[str, str] = {}
     for name, build in DASHBOARDS.items():
         text = json.dumps(build(options), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         files[f"dashboards/{name}.json"] = text
         files[(HELM_FILES / "dashboards" / f"{name}.json").as_posix()] = text
-    for name, groups in RULE_FILES.items():
-        text = ruleyaml.render(groups(options), options.profile)
-        files[f"alerts/{name}.yaml"] = text
-        files[(HELM_FILES / "rules" / f"{name}.yaml").as_posix()] = text
+    for name, text in rule_texts(options).items():
+        files[f"alerts/{name}"] = text
+        files[(HELM_FILES / "rules" / name).as_posix()] = text
     files["docs/runbooks.md"] = runbooks.render(options)
     current = root / "README.md"
     if current.is_file():
