@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,6 +17,7 @@ from starlette.routing import Route
 from plexichat.cli import main
 from plexichat.config import ConfigError, load_settings
 from plexichat.config.chaos import ChaosConfig, parse_fault_spec
+from plexichat.service.fault_switch import FaultSwitch
 from plexichat.service.faults import FaultInjection
 
 
@@ -79,4 +82,62 @@ async def test_error_rate_is_a_share_and_disabled_does_nothing() -> None:
     assert 80 < codes.count(503) < 160
     transport = httpx.ASGITransport(_app(ChaosConfig(enabled=False, error_rate=1.0)))
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.get("/api/x")).status_code == 200
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_control_file_replaces_the_faults_within_a_second(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    control = tmp_path / "fault"
+    configured = ChaosConfig(error_rate=0.5, control_file=control)
+    clock = _Clock()
+    switch = FaultSwitch(configured, clock)
+    assert switch.faults() == configured  # no file yet: the configured faults
+
+    control.write_text("error_rate=1.0,latency_ms=20\n")
+    assert switch.faults().error_rate == 0.5  # not looked at again within the second
+    clock.now = 1.0
+    now = switch.faults()
+    assert (now.enabled, now.error_rate, now.latency_ms) == (True, 1.0, 20)
+    assert now.control_file == control
+
+    control.write_text("error_rate=7")  # bad: logged with file and key, the faults stay
+    clock.now = 2.0
+    with caplog.at_level(logging.ERROR, logger="plexichat.service.faults"):
+        assert switch.faults().error_rate == 1.0
+    assert f"{control}: chaos.error_rate" in caplog.text
+
+    control.write_text("off")
+    clock.now = 3.0
+    assert switch.faults().enabled is False
+    control.unlink()
+    clock.now = 4.0
+    assert switch.faults() == configured
+
+
+def test_a_control_file_is_refused_under_production(tmp_path: Path) -> None:
+    variable = {"PLEXICHAT_CHAOS__CONTROL_FILE": str(tmp_path / "fault")}
+    with pytest.raises(ConfigError, match=r"chaos\.control_file: fault injection is refused"):
+        load_settings(profile="production", environ=variable)
+    assert load_settings(profile="development", environ=variable).chaos.switchable
+
+
+async def test_the_middleware_follows_its_control_file(tmp_path: Path) -> None:
+    control = tmp_path / "fault"
+    control.write_text("error_rate=1.0")
+    app = _app(ChaosConfig(control_file=control))
+    assert app.switch is not None
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.get("/api/x")).status_code == 503
+        control.write_text("off")
+        app.switch._next_check = 0.0  # skip the once-a-second wait
         assert (await client.get("/api/x")).status_code == 200

@@ -8,11 +8,17 @@ error-rate and latency alerts fire and resolve. Refused under the production pro
 
 ``plexichat-obs serve --fault error_rate=0.2,latency_ms=300`` is ``parse_fault_spec`` plus
 ``enabled: true``.
+
+``control_file`` is the runtime switch: while the service runs, the file's content (a fault spec
+as ``--fault`` takes it, or ``off``) replaces the faults, within a second of a change, without a
+restart (``plexichat-obs fault`` writes it; ``plexichat-obs up`` points the service at
+``.stack/fault``). A missing file leaves the configured faults. Also refused under production.
 """
 
+from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from .base import Section
 from .errors import ConfigError
@@ -29,13 +35,34 @@ class ChaosConfig(Section):
     latency_ms: NonNegativeInt = 0  # added before every matching request
     status: int = Field(default=503, ge=500, le=599)  # the status of an injected failure
     routes: list[UrlPath] = Field(default_factory=lambda: ["/api/*"])  # path globs
+    control_file: Path | None = None  # runtime switch: a fault spec or "off", read on change
+
+    @property
+    def switchable(self) -> bool:
+        """Whether faults may be injected at all while the service runs."""
+        return self.enabled or self.control_file is not None
+
+    def with_spec(self, text: str, source: str) -> "ChaosConfig":
+        """These settings with the faults of ``text`` (a ``--fault`` spec, or ``off``/empty)
+        instead of the current ones; ``ConfigError`` naming ``source`` and the key when a value
+        is bad."""
+        spec = text.strip()
+        faults = {"enabled": False} if spec in ("", "off") else parse_fault_spec(spec, source)
+        try:
+            return ChaosConfig.model_validate({**faults, "control_file": self.control_file})
+        except ValidationError as exc:
+            problems = [
+                f"chaos.{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
+                for error in exc.errors()
+            ]
+            raise ConfigError(source, problems) from None
 
 
-def check_chaos_allowed(enabled: bool, profile: str | None) -> None:
-    """Raise ``ConfigError`` when fault injection is switched on under a refused profile."""
-    if enabled and profile in REFUSED_PROFILES:
+def check_chaos_allowed(chaos: ChaosConfig, profile: str | None) -> None:
+    """Raise ``ConfigError`` when fault injection is possible under a refused profile."""
+    if chaos.switchable and profile in REFUSED_PROFILES:
         raise ConfigError(
-            "chaos.enabled",
+            "chaos.enabled" if chaos.enabled else "chaos.control_file",
             f"fault injection is refused under the {profile!r} profile "
             "(use the development profile or none)",
         )
@@ -44,7 +71,7 @@ def check_chaos_allowed(enabled: bool, profile: str | None) -> None:
 _FAULT_KEYS = ("error_rate", "latency_ms", "status", "routes")
 
 
-def parse_fault_spec(text: str) -> dict[str, Any]:
+def parse_fault_spec(text: str, source: str = "--fault") -> dict[str, Any]:
     """``"error_rate=0.2,latency_ms=300"`` -> the ``chaos`` section that enables those faults.
 
     ``routes=GLOB`` may be given more than once; values are checked by the model later.
@@ -56,7 +83,7 @@ def parse_fault_spec(text: str) -> dict[str, Any]:
         key = key.strip()
         if not sep or key not in _FAULT_KEYS:
             raise ConfigError(
-                "--fault",
+                source,
                 f"{part!r} is not KEY=VALUE with KEY one of {', '.join(_FAULT_KEYS)}",
             )
         if key == "routes":

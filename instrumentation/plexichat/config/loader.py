@@ -64,7 +64,7 @@ def load_settings(
         settings = validate(merged, name, spellings)
         if name != str(DEFAULTS_FILE):
             explicit.update(dotted(path) for path in leaves(tree))
-    check_chaos_allowed(settings.chaos.enabled, profile)
+    check_chaos_allowed(settings.chaos, profile)
     return settings.model_copy(
         update={
             "profile": profile,

@@ -136,7 +136,7 @@ def create_app(
     )
     app.include_router(api_router)
     app.include_router(health_router)
-    if settings.chaos.enabled:  # settings are frozen: off means no layer on any request
+    if settings.chaos.switchable:  # settings are frozen: off means no layer on any request
         app.add_middleware(FaultInjection, chaos=settings.chaos)  # inside the telemetry middleware
     telemetry = instrument_app(app, settings)  # None when monitoring is off
     LatencyOptimizer(settings, cache=cache).optimize_app(app)  # inside the telemetry middleware

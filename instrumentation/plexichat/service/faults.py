@@ -2,7 +2,8 @@
 
 Matching requests (``chaos.routes``, globs over the request path) wait ``latency_ms``, then with
 probability ``error_rate`` get a JSON ``status`` response without reaching the app. It sits
-inside the observability middleware, so injected failures are measured like real ones.
+inside the observability middleware, so injected failures are measured like real ones. With
+``chaos.control_file`` set, the faults in force come from that file (``FaultSwitch``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import random
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from plexichat.config.chaos import ChaosConfig
+from plexichat.service.fault_switch import FaultSwitch
 
 BODY = json.dumps({"detail": "injected fault (chaos.enabled)"}).encode()
 
@@ -25,20 +27,23 @@ class FaultInjection:
     def __init__(self, app: ASGIApp, chaos: ChaosConfig, rng: random.Random | None = None) -> None:
         self.app = app
         self.chaos = chaos
+        self.switch = FaultSwitch(chaos) if chaos.control_file is not None else None
         self._rng = rng or random.Random()
 
-    def matches(self, path: str) -> bool:
-        return any(fnmatch.fnmatchcase(path, glob) for glob in self.chaos.routes)
+    @staticmethod
+    def matches(chaos: ChaosConfig, path: str) -> bool:
+        return any(fnmatch.fnmatchcase(path, glob) for glob in chaos.routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not (self.chaos.enabled and scope["type"] == "http" and self.matches(scope["path"])):
+        chaos = self.switch.faults() if self.switch is not None else self.chaos
+        if not (chaos.enabled and scope["type"] == "http" and self.matches(chaos, scope["path"])):
             await self.app(scope, receive, send)
             return
-        if self.chaos.latency_ms:
-            await asyncio.sleep(self.chaos.latency_ms / 1000)
-        if self._rng.random() >= self.chaos.error_rate:
+        if chaos.latency_ms:
+            await asyncio.sleep(chaos.latency_ms / 1000)
+        if self._rng.random() >= chaos.error_rate:
             await self.app(scope, receive, send)
             return
         headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(BODY))]
-        await send({"type": "http.response.start", "status": self.chaos.status, "headers": headers})
+        await send({"type": "http.response.start", "status": chaos.status, "headers": headers})
         await send({"type": "http.response.body", "body": BODY})

@@ -1,0 +1,65 @@
+"""``FaultSwitch``: ``chaos.control_file``, the faults a running service injects.
+
+The file holds a fault spec as ``--fault`` takes it (``error_rate=0.2,latency_ms=300``) or
+``off``. It is looked at no more than once a second, from the request path (a ``stat``; the
+file is read only when its inode, size or modification time changed), so a change takes effect
+within a second and costs nothing otherwise. A missing file means the configured faults; a bad
+spec is logged with the file and key and the faults in force stay.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+
+from plexichat.config import ConfigError
+from plexichat.config.chaos import ChaosConfig
+
+CHECK_INTERVAL_S = 1.0
+logger = logging.getLogger("plexichat.service.faults")
+
+
+class FaultSwitch:
+    """The faults in force: the configured ones, replaced by the control file's spec."""
+
+    def __init__(
+        self, configured: ChaosConfig, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if configured.control_file is None:
+            raise ValueError("a FaultSwitch needs chaos.control_file")
+        self.path = configured.control_file
+        self.configured = configured
+        self.current = configured
+        self._clock = clock
+        self._stamp: tuple[int, int, int] | None = None
+        self._next_check = 0.0
+
+    def faults(self) -> ChaosConfig:
+        now = self._clock()
+        if now >= self._next_check:
+            self._next_check = now + CHECK_INTERVAL_S
+            self._refresh()
+        return self.current
+
+    def _refresh(self) -> None:
+        try:
+            st = os.stat(self.path)
+            stamp: tuple[int, int, int] | None = (st.st_ino, st.st_size, st.st_mtime_ns)
+        except FileNotFoundError:
+            stamp = None
+        if stamp == self._stamp:
+            return
+        self._stamp = stamp
+        if stamp is None:
+            self.current = self.configured
+            logger.warning("fault switch %s is gone: the configured faults apply", self.path)
+            return
+        try:
+            text = self.path.read_text(encoding="utf-8")
+            self.current = self.configured.with_spec(text, str(self.path))
+        except (OSError, UnicodeDecodeError, ConfigError) as exc:
+            logger.error("%s (the faults in force stay)", exc)
+            return
+        logger.warning("fault switch %s: now %r", self.path, text.strip() or "off")
