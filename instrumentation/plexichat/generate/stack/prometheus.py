@@ -1,0 +1,66 @@
+"""Prometheus' configuration file and command-line flags, as data, for one ``StackTarget``.
+
+The scrape job of the service is the rules' job (``plexichat``), with a ``service`` label set by
+relabelling (the same for static targets and the chart's Kubernetes discovery, which prepends
+its own relabelling); Prometheus scrapes itself and Alertmanager too, so their health is in the
+same TSDB. Flags: where the configuration and the TSDB are, the retention (the guide's
+``metrics.retention_period``), and ``--web.enable-lifecycle`` so a changed configuration or rule
+file is picked up with ``POST /-/reload``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plexichat.generate.stack.targets import StackTarget
+
+SERVICE_LABEL = "service"
+
+
+def service_job(target: StackTarget) -> dict[str, Any]:
+    job: dict[str, Any] = {"job_name": target.job, "metrics_path": "/metrics"}
+    if target.service_targets is not None:
+        job["static_configs"] = [{"targets": list(target.service_targets)}]
+    job["relabel_configs"] = [{"target_label": SERVICE_LABEL, "replacement": target.job}]
+    return job
+
+
+def config(target: StackTarget) -> dict[str, Any]:
+    timing = target.timing
+    global_: dict[str, Any] = {
+        "scrape_interval": timing.scrape_interval,
+        "evaluation_interval": timing.evaluation_interval,
+    }
+    if target.environment is not None:
+        global_["external_labels"] = {"environment": target.environment}
+    document: dict[str, Any] = {"global": global_, "rule_files": list(target.rule_files)}
+    if target.alertmanager_address is not None:
+        document["alerting"] = {
+            "alertmanagers": [{"static_configs": [{"targets": [target.alertmanager_address]}]}]
+        }
+    scrape = [
+        service_job(target),
+        {"job_name": "prometheus", "static_configs": [{"targets": [target.prometheus_address]}]},
+    ]
+    if target.alertmanager_address is not None:
+        scrape.append(
+            {
+                "job_name": "alertmanager",
+                "static_configs": [{"targets": [target.alertmanager_address]}],
+            }
+        )
+    document["scrape_configs"] = scrape
+    return document
+
+
+def flags(target: StackTarget) -> list[str]:
+    args = [
+        f"--config.file={target.prometheus_config_file}",
+        f"--storage.tsdb.path={target.prometheus_storage}",
+    ]
+    if target.retention_time is not None:
+        args.append(f"--storage.tsdb.retention.time={target.retention_time}")
+    if target.prometheus_listen is not None:
+        args.append(f"--web.listen-address={target.prometheus_listen}")
+    args.append("--web.enable-lifecycle")
+    return args

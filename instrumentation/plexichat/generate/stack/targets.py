@@ -1,0 +1,132 @@
+"""``StackTarget``: the parameters of one deployment of the stack's Prometheus and Alertmanager.
+
+The shipped targets (``COMPOSE``, ``HELM``) use the bundles' timing: scrape and evaluate every
+15 s (the generated rules' windows assume it), Alertmanager's grouping at its documented
+defaults. ``up_target`` makes ``plexichat-obs up``'s: loopback addresses, its state directory,
+the local webhook receiver, a scrape every few seconds, and timing compressed by the stack's
+time scale (never used for shipped files).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from plexichat.generate import promql
+
+RETENTION_TIME = "30d"
+"""The guide's ``metrics.retention_period``."""
+
+
+@dataclass(frozen=True)
+class Timing:
+    scrape_interval: str
+    evaluation_interval: str
+    group_wait: str  # how long a new alert group waits for more alerts before notifying
+    group_interval: str  # how long before a changed group (new alert, resolved) notifies again
+    repeat_interval: str  # how long before an unchanged firing group is notified again
+
+
+SHIPPED_TIMING = Timing("15s", "15s", "30s", "5m", "4h")
+
+
+@dataclass(frozen=True)
+class StackTarget:
+    """Where and how one stack runs Prometheus and Alertmanager.
+
+    ``None`` means "left to the target's own mechanism": the chart fills the service targets
+    (Kubernetes discovery or its Service), the Alertmanager address, the webhook URL and the
+    retention from its values.
+    """
+
+    name: str
+    job: str
+    timing: Timing
+    environment: str | None
+    rule_files: tuple[str, ...]
+    service_targets: tuple[str, ...] | None
+    prometheus_address: str  # host:port Prometheus scrapes itself at
+    alertmanager_address: str | None
+    webhook_url: str | None
+    prometheus_config_file: str
+    prometheus_storage: str
+    alertmanager_config_file: str
+    alertmanager_storage: str
+    retention_time: str | None
+    prometheus_listen: str | None = None  # --web.listen-address; None: the default :9090
+    alertmanager_listen: str | None = None
+
+
+COMPOSE = StackTarget(
+    name="compose",
+    job="plexichat",
+    timing=SHIPPED_TIMING,
+    environment="compose",
+    rule_files=("rules/*.yaml",),
+    service_targets=("plexichat:8000",),
+    prometheus_address="localhost:9090",
+    alertmanager_address="alertmanager:9093",
+    webhook_url="http://receiver:9095/alerts",
+    prometheus_config_file="/etc/prometheus/prometheus.yml",
+    prometheus_storage="/prometheus",
+    alertmanager_config_file="/etc/alertmanager/alertmanager.yml",
+    alertmanager_storage="/alertmanager",
+    retention_time=RETENTION_TIME,
+)
+
+HELM = StackTarget(
+    name="helm",
+    job="plexichat",
+    timing=SHIPPED_TIMING,
+    environment=None,
+    rule_files=("rules/*.yaml",),
+    service_targets=None,
+    prometheus_address="localhost:9090",
+    alertmanager_address=None,
+    webhook_url=None,
+    prometheus_config_file="/etc/prometheus/prometheus.yml",
+    prometheus_storage="/prometheus",
+    alertmanager_config_file="/etc/alertmanager/alertmanager.yml",
+    alertmanager_storage="/alertmanager",
+    retention_time=None,
+)
+
+
+def _clamp(duration: str, scale: float, low_s: float, high_s: float) -> str:
+    return promql.duration(min(max(promql.seconds(duration) * scale, low_s), high_s))
+
+
+def up_timing(time_scale: float) -> Timing:
+    """``up``'s timing: a scrape every 5 s (1 s when time is compressed), notifications within
+    seconds rather than minutes, everything scaled by ``time_scale`` within sane bounds."""
+    scrape = _clamp(SHIPPED_TIMING.scrape_interval, time_scale, 1, 5)
+    return Timing(
+        scrape_interval=scrape,
+        evaluation_interval=scrape,
+        group_wait=_clamp(SHIPPED_TIMING.group_wait, time_scale, 1, 10),
+        group_interval=_clamp(SHIPPED_TIMING.group_interval, time_scale, 2, 60),
+        repeat_interval=_clamp(SHIPPED_TIMING.repeat_interval, time_scale, 60, 4 * 3600),
+    )
+
+
+def up_target(root: Path, ports: dict[str, int], time_scale: float = 1.0) -> StackTarget:
+    """``plexichat-obs up``'s target: everything on 127.0.0.1, state under ``root``."""
+    host = "127.0.0.1"
+    return StackTarget(
+        name="up",
+        job="plexichat",
+        timing=up_timing(time_scale),
+        environment="up",
+        rule_files=(str(root / "prometheus" / "rules" / "*.yaml"),),
+        service_targets=(f"{host}:{ports['service']}",),
+        prometheus_address=f"{host}:{ports['prometheus']}",
+        alertmanager_address=f"{host}:{ports['alertmanager']}",
+        webhook_url=f"http://{host}:{ports['receiver']}/alerts",
+        prometheus_config_file=str(root / "prometheus" / "prometheus.yml"),
+        prometheus_storage=str(root / "prometheus" / "data"),
+        alertmanager_config_file=str(root / "alertmanager" / "alertmanager.yml"),
+        alertmanager_storage=str(root / "alertmanager" / "data"),
+        retention_time=RETENTION_TIME,
+        prometheus_listen=f"{host}:{ports['prometheus']}",
+        alertmanager_listen=f"{host}:{ports['alertmanager']}",
+    )
