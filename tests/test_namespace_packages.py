@@ -124,6 +124,7 @@ def test_the_wheel_marks_every_package_typed_and_no_namespace(target: Path) -> N
         "loadgen",
         "observability",
         "service",
+        "stack",
     }
     for package in top_level:
         assert (package / "py.typed").is_file(), package

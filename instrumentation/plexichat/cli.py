@@ -5,6 +5,10 @@ Subcommands, each a thin front for a module that holds its logic:
 - ``serve``   run the chat API (``plexichat.service.server``)
 - ``loadgen`` drive a running service with open-loop load (``plexichat.loadgen``)
 - ``generate`` dashboards, rules, runbooks and the README table (``plexichat.generate``)
+- ``up``      the whole stack as child processes on this machine (``plexichat.stack``)
+- ``fault``   change the faults of the service ``up`` runs, while it runs
+- ``status``  the guide's metric table, live from Prometheus (``plexichat.stack.status``)
+- ``snapshot`` every dashboard as a PNG with live data (``plexichat.stack.snapshot``)
 - ``receive`` an Alertmanager webhook receiver that logs notifications (``plexichat.stack``)
 
 Exit codes: 0 success, 1 failure, 2 bad usage or configuration (the message names the key).
@@ -195,6 +199,193 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+PROFILES = ("development", "production", "none")
+
+
+def _profile(name: str) -> str | None:
+    return None if name == "none" else name
+
+
+def _add_up(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "up",
+        help="run the whole stack here: Redis, service, Prometheus, Alertmanager, receiver",
+        description="Run Redis, the service, Prometheus, Alertmanager, the webhook receiver "
+        "and optionally load as child processes on 127.0.0.1, with the shipped configuration "
+        "(needs Debian's redis-server, prometheus and prometheus-alertmanager). Ctrl-C stops "
+        "everything.",
+    )
+    p.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="development",
+        help="service profile and the thresholds of its rules (default development; none: "
+        "the guide's table, as the bundles ship)",
+    )
+    p.add_argument(
+        "--traffic", type=_positive_float, metavar="RPS", help="run the load generator at RPS"
+    )
+    p.add_argument(
+        "--identities",
+        type=_positive_int,
+        help="client identities the load is spread over (default: 3 per req/s, at least 256)",
+    )
+    p.add_argument(
+        "--fault", metavar="SPEC", help="start with faults, e.g. error_rate=0.2 (see serve)"
+    )
+    p.add_argument(
+        "--time-scale",
+        type=_positive_float,
+        default=1.0,
+        metavar="F",
+        help="multiply every for: and rule window by F (e.g. 0.02) so alerts fire and resolve "
+        "in minutes; demos and tests only",
+    )
+    p.add_argument("--dir", type=Path, default=Path(".stack"), help="state directory")
+    p.add_argument(
+        "--ports",
+        metavar="SPEC",
+        help="auto (free ports) or NAME=PORT,... for service, prometheus, alertmanager, "
+        "receiver, redis (default 8000, 9090, 9093, 9095, 6380)",
+    )
+    p.set_defaults(handler=_up)
+
+
+def _up(args: argparse.Namespace) -> int:
+    from plexichat.stack.supervisor import UpOptions, up
+
+    options = UpOptions(
+        directory=args.dir,
+        profile=_profile(args.profile),
+        traffic_rps=args.traffic,
+        identities=args.identities,
+        fault=args.fault,
+        time_scale=args.time_scale,
+        ports=args.ports,
+    )
+    return up(options)
+
+
+def _add_fault(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "fault",
+        help="change the faults of the service `up` runs, while it runs",
+        description="Write the fault switch of a running `plexichat-obs up` (DIR/fault): the "
+        "service injects these faults within a second. SPEC as for serve --fault, or off.",
+    )
+    p.add_argument("spec", metavar="SPEC", help="e.g. error_rate=0.2,latency_ms=300, or off")
+    p.add_argument("--dir", type=Path, default=Path(".stack"), help="the stack's directory")
+    p.set_defaults(handler=_fault)
+
+
+def _fault(args: argparse.Namespace) -> int:
+    from plexichat.config import ConfigError
+    from plexichat.stack.faults import set_faults
+
+    try:
+        print(set_faults(args.dir, args.spec))
+    except ConfigError as exc:
+        print(f"plexichat-obs fault: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except FileNotFoundError as exc:
+        print(f"plexichat-obs fault: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _add_status(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "status",
+        help="the guide's metric table, live from Prometheus; exit 3 while a critical fires",
+        description="Each catalog metric's current value (from the catalog's own PromQL), its "
+        "target, alert threshold and state, the SLO error budgets left and the firing alerts. "
+        "Exit status: 0, 3 while a critical alert fires, 1 when Prometheus cannot be asked.",
+    )
+    p.add_argument(
+        "--prometheus",
+        metavar="URL",
+        help="default: the running `plexichat-obs up` of --dir, else http://127.0.0.1:9090",
+    )
+    p.add_argument("--dir", type=Path, default=Path(".stack"), help="an `up` state directory")
+    p.add_argument(
+        "--profile",
+        choices=PROFILES,
+        help="thresholds to compare with (default: the running up's, else none)",
+    )
+    p.add_argument("--job", default="plexichat", help="Prometheus job of the service")
+    p.add_argument("--watch", type=_positive_float, metavar="S", help="refresh every S seconds")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(handler=_status)
+
+
+def _status(args: argparse.Namespace) -> int:
+    from plexichat.stack.status_command import StatusOptions, run_status
+
+    options = StatusOptions(
+        prometheus=args.prometheus,
+        directory=args.dir,
+        profile=args.profile,
+        job=args.job,
+        watch_s=args.watch,
+        json_output=args.format == "json",
+    )
+    return run_status(options)
+
+
+def _duration(text: str) -> float:
+    from plexichat.generate.promql import seconds
+
+    try:
+        value = seconds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _add_snapshot(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "snapshot",
+        help="draw every dashboard as a PNG with live data (a preview, no Grafana needed)",
+        description="One PNG per dashboard JSON, laid out on the dashboard's grid, each panel "
+        "drawn from Prometheus range queries of its own PromQL.",
+    )
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="where PNGs go")
+    p.add_argument(
+        "--prometheus",
+        metavar="URL",
+        help="default: the running `plexichat-obs up` of --dir, else http://127.0.0.1:9090",
+    )
+    p.add_argument("--dir", type=Path, default=Path(".stack"), help="an `up` state directory")
+    p.add_argument("--range", type=_duration, default=900.0, metavar="DURATION", help="default 15m")
+    p.add_argument(
+        "--dashboards",
+        type=Path,
+        default=Path("dashboards"),
+        metavar="DIR",
+        help="dashboard JSON files (default: dashboards/, as generated)",
+    )
+    p.add_argument("--job", default="plexichat", help="the $job variable")
+    p.set_defaults(handler=_snapshot)
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    from plexichat.stack.prometheus_api import PrometheusAPI, PrometheusError
+    from plexichat.stack.snapshot import NoDashboardsError, snapshot
+    from plexichat.stack.status_command import StatusOptions, generation_options
+
+    url, _ = generation_options(StatusOptions(prometheus=args.prometheus, directory=args.dir))
+    try:
+        with PrometheusAPI(url) as api:
+            for path in snapshot(api, args.dashboards, args.out, args.range, args.job):
+                print(f"wrote {path}")
+    except (PrometheusError, NoDashboardsError) as exc:
+        print(f"plexichat-obs snapshot: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _add_receive(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "receive",
@@ -230,6 +421,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(subparsers)
     _add_loadgen(subparsers)
     _add_generate(subparsers)
+    _add_up(subparsers)
+    _add_fault(subparsers)
+    _add_status(subparsers)
+    _add_snapshot(subparsers)
     _add_receive(subparsers)
     return parser
 

@@ -1,0 +1,54 @@
+"""The real programs ``plexichat-obs up`` runs, and the Debian package each comes from.
+
+A missing one is a single line naming the package and ``scripts/system-packages`` (which
+installs them all), not a traceback from deep inside the start-up.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Binary:
+    component: str
+    names: tuple[str, ...]  # tried in order on PATH
+    package: str  # Debian package
+
+
+BINARIES: dict[str, Binary] = {
+    "redis": Binary("redis", ("redis-server",), "redis-server"),
+    # Debian names the binary after the package; an upstream tarball calls it alertmanager.
+    "alertmanager": Binary(
+        "alertmanager", ("prometheus-alertmanager", "alertmanager"), "prometheus-alertmanager"
+    ),
+    "prometheus": Binary("prometheus", ("prometheus",), "prometheus"),
+}
+
+
+class MissingBinaryError(RuntimeError):
+    """A program ``up`` needs is not on PATH."""
+
+    def __init__(self, binary: Binary) -> None:
+        super().__init__(
+            f"{binary.names[0]} not found on PATH: install the Debian package {binary.package} "
+            f"(sudo apt-get install -y --no-install-recommends {binary.package}), or run "
+            "scripts/system-packages, which installs everything the stack needs"
+        )
+        self.binary = binary
+
+
+def locate(component: str) -> str:
+    """The path of ``component``'s program; ``MissingBinaryError`` when it is not installed."""
+    binary = BINARIES[component]
+    for name in binary.names:
+        path = shutil.which(name)
+        if path is not None:
+            return path
+    raise MissingBinaryError(binary)
+
+
+def locate_all() -> dict[str, str]:
+    """Every program, checked before anything starts (the first missing one raises)."""
+    return {component: locate(component) for component in BINARIES}

@@ -1,0 +1,198 @@
+"""What each child of ``plexichat-obs up`` is: its command, its readiness check, its URL.
+
+Start order (stop is the reverse): Redis, the service (with the Redis tier on), the webhook
+receiver, Alertmanager (notifying the receiver), Prometheus (scraping the service, sending to
+Alertmanager), and with ``--traffic`` the load generator. Prometheus and Alertmanager get the
+configuration ``plexichat.generate.stack`` builds for the ``up`` target, written under the
+state directory together with the rules generated for the chosen profile and time scale.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from plexichat.stack.layout import StackDir
+from plexichat.stack.ports import HOST
+from plexichat.stack.process import Child
+
+LOADGEN_SEGMENT_S = 3600
+"""The load generator runs in hour-long segments (each prints its summary to its log); ``up``
+starts the next one when a segment ends."""
+IDENTITIES_PER_RPS = 3
+"""Client identities per request/second: at 100 requests a minute per client (the guide's
+limit), 3 per req/s keeps every identity at 20 a minute, well inside its budget."""
+MIN_IDENTITIES = 256
+
+
+@dataclass
+class Component:
+    """A child and how to tell that it is ready."""
+
+    name: str
+    child: Child
+    ready: Callable[[], bool]
+    ready_what: str
+    url: str | None = None
+    data: Path | None = None
+    timeout_s: float = 30.0
+    restart_on_success: bool = False  # the load generator's segments
+    notes: list[str] = field(default_factory=list)
+
+
+def _http_ok(url: str) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            return httpx.get(url, timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    return check
+
+
+def _redis_pong(port: int) -> Callable[[], bool]:
+    def check() -> bool:
+        with socket.create_connection((HOST, port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+
+    return check
+
+
+def _rules_loaded(url: str) -> Callable[[], bool]:
+    ready = _http_ok(f"{url}/-/ready")
+
+    def check() -> bool:
+        if not ready():
+            return False
+        groups = httpx.get(f"{url}/api/v1/rules", timeout=1).json()["data"]["groups"]
+        return bool(groups)
+
+    return check
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "plexichat.cli", *args]
+
+
+def redis(binary: str, stack: StackDir, port: int) -> Component:
+    directory = stack.component("redis")
+    argv = [binary, "--bind", HOST, "--port", str(port), "--save", "", "--appendonly", "no"]
+    argv += ["--dir", str(directory)]
+    return Component(
+        "redis",
+        Child("redis", argv, stack.log("redis")),
+        _redis_pong(port),
+        "answering PING",
+        url=f"redis://{HOST}:{port}",
+        data=directory,
+    )
+
+
+def service_environment(
+    stack: StackDir, ports: Mapping[str, int], *, profile: str | None, traffic: bool
+) -> dict[str, str]:
+    """The service's environment: the caller's, then up's settings (which win over it)."""
+    env = {k: v for k, v in os.environ.items() if k != "PLEXICHAT_PROFILE"}
+    prefix = "PLEXICHAT_PERFORMANCE__"
+    env.update(
+        {
+            "PLEXICHAT_SERVICE__DATA_DIR": str(stack.component("service") / "data"),
+            f"{prefix}PERFORMANCE_LOG_FILE": str(stack.log("performance")),
+            f"{prefix}OBSERVABILITY__ENVIRONMENT": "up",
+            f"{prefix}CACHING__REDIS_CACHE__ENABLED": "true",
+            f"{prefix}CACHING__REDIS_CACHE__HOST": HOST,
+            f"{prefix}CACHING__REDIS_CACHE__PORT": str(ports["redis"]),
+        }
+    )
+    if profile != "production":  # fault injection is refused there, the switch too
+        env["PLEXICHAT_CHAOS__CONTROL_FILE"] = str(stack.fault)
+    if traffic:
+        # The load generator claims many client identities in X-Forwarded-For; the service
+        # believes the header from loopback only, so the per-client rate limit stays real.
+        env[f"{prefix}API__RATE_LIMITING__CLIENT_HEADER"] = "X-Forwarded-For"
+        env[f"{prefix}API__RATE_LIMITING__TRUSTED_PROXIES"] = f"[{HOST}/32]"
+    return env
+
+
+def service(
+    stack: StackDir,
+    ports: Mapping[str, int],
+    *,
+    profile: str | None,
+    traffic: bool,
+) -> Component:
+    argv = _cli("serve", "--port", str(ports["service"]), "--log-level", "warning")
+    if profile is not None:
+        argv += ["--profile", profile]
+    url = f"http://{HOST}:{ports['service']}"
+    env = service_environment(stack, ports, profile=profile, traffic=traffic)
+    return Component(
+        "service",
+        Child("service", argv, stack.log("service"), env=env),
+        _http_ok(f"{url}/readyz"),
+        "ready (/readyz)",
+        url=url,
+        data=stack.component("service") / "data",
+    )
+
+
+def receiver(stack: StackDir, port: int) -> Component:
+    argv = _cli("receive", "--port", str(port), "--out", str(stack.notifications))
+    url = f"http://{HOST}:{port}"
+    return Component(
+        "receiver",
+        Child("receiver", argv, stack.log("receiver")),
+        _http_ok(f"{url}/-/ready"),
+        "ready",
+        url=f"{url}/alerts",
+        data=stack.notifications,
+    )
+
+
+def alertmanager(binary: str, stack: StackDir, port: int, flags: list[str]) -> Component:
+    url = f"http://{HOST}:{port}"
+    return Component(
+        "alertmanager",
+        Child("alertmanager", [binary, *flags], stack.log("alertmanager")),
+        _http_ok(f"{url}/-/ready"),
+        "ready",
+        url=url,
+        data=stack.component("alertmanager") / "data",
+    )
+
+
+def prometheus(binary: str, stack: StackDir, port: int, flags: list[str]) -> Component:
+    url = f"http://{HOST}:{port}"
+    return Component(
+        "prometheus",
+        Child("prometheus", [binary, *flags], stack.log("prometheus")),
+        _rules_loaded(url),
+        "ready with its rules loaded",
+        url=url,
+        data=stack.component("prometheus") / "data",
+    )
+
+
+def identities_for(rps: float) -> int:
+    return max(MIN_IDENTITIES, math.ceil(rps * IDENTITIES_PER_RPS))
+
+
+def loadgen(stack: StackDir, service_url: str, rps: float, identities: int) -> Component:
+    argv = _cli("loadgen", "--url", service_url, "--duration", str(LOADGEN_SEGMENT_S))
+    argv += ["--rps", f"{rps:g}", "--identities", str(identities)]
+    return Component(
+        "loadgen",
+        Child("loadgen", argv, stack.log("loadgen")),
+        lambda: True,
+        "started",
+        url=f"{rps:g} req/s over {identities} client identities",
+        restart_on_success=True,
+    )

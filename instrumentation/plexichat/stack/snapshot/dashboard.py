@@ -1,0 +1,117 @@
+"""A Grafana dashboard JSON read back as what a preview needs: panels on the 24-column grid,
+each with its type, title, unit, thresholds and queries, the dashboard's variables filled in
+(``$job`` with the job, ``$instance`` with every instance)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+GRID_COLUMNS = 24
+_LEGEND = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+
+
+@dataclass(frozen=True)
+class Query:
+    expr: str
+    legend: str  # Grafana's legendFormat; "" names a series by its labels
+
+    def name(self, labels: dict[str, str]) -> str:
+        if self.legend:
+            return _LEGEND.sub(lambda m: labels.get(m.group(1), ""), self.legend).strip()
+        shown = {k: v for k, v in labels.items() if k != "__name__"}
+        return ", ".join(f"{k}={v}" for k, v in sorted(shown.items())) or "value"
+
+
+@dataclass(frozen=True)
+class Step:
+    color: str
+    value: float | None  # None: the base step, below every other
+
+
+@dataclass(frozen=True)
+class Panel:
+    type: str
+    title: str
+    x: int
+    y: int
+    w: int
+    h: int
+    unit: str | None
+    steps: tuple[Step, ...]
+    queries: tuple[Query, ...]
+    minimum: float | None = None
+    maximum: float | None = None
+    threshold_lines: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def color_of(self, value: float) -> str:
+        """The colour of the threshold step ``value`` falls in (Grafana's absolute mode)."""
+        chosen = self.steps[0].color if self.steps else "green"
+        for step in self.steps:
+            if step.value is None or value >= step.value:
+                chosen = step.color
+        return chosen
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    name: str
+    title: str
+    panels: tuple[Panel, ...]
+
+    @property
+    def rows(self) -> int:
+        return max((p.y + p.h for p in self.panels), default=1)
+
+
+def _steps(defaults: dict[str, Any]) -> tuple[Step, ...]:
+    steps = []
+    for step in defaults.get("thresholds", {}).get("steps", []):
+        value = step.get("value")
+        # grafanalib writes the base step's value as the string "null"
+        number = None if value in (None, "null") else float(value)
+        steps.append(Step(str(step.get("color", "green")), number))
+    return tuple(steps)
+
+
+def fill(expr: str, job: str) -> str:
+    return expr.replace("$job", job).replace("$instance", ".+")
+
+
+def panel(data: dict[str, Any], job: str) -> Panel:
+    defaults = data.get("fieldConfig", {}).get("defaults", {})
+    grid = data.get("gridPos", {})
+    style = defaults.get("custom", {}).get("thresholdsStyle", {}).get("mode", "off")
+    return Panel(
+        type=str(data.get("type", "")),
+        title=str(data.get("title", "")),
+        x=int(grid.get("x", 0)),
+        y=int(grid.get("y", 0)),
+        w=int(grid.get("w", GRID_COLUMNS)),
+        h=int(grid.get("h", 8)),
+        unit=defaults.get("unit"),
+        steps=_steps(defaults),
+        queries=tuple(
+            Query(fill(str(t["expr"]), job), str(t.get("legendFormat", "")))
+            for t in data.get("targets", [])
+            if t.get("expr") and not t.get("hide")
+        ),
+        minimum=defaults.get("min"),
+        maximum=defaults.get("max"),
+        threshold_lines=style in ("line", "dashed", "line+area"),
+        options=data.get("options", {}),
+    )
+
+
+def load(path: Path, job: str) -> Dashboard:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    panels: list[Panel] = []
+    for item in data.get("panels", []):
+        panels.append(panel(item, job))
+        for inner in item.get("panels", []):  # panels of a collapsed row
+            panels.append(panel(inner, job))
+    return Dashboard(path.stem, str(data.get("title", path.stem)), tuple(panels))

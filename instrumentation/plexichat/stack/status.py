@@ -1,0 +1,173 @@
+"""``plexichat-obs status``: the guide's Core Performance Metrics table, live from Prometheus.
+
+For each catalog entry, its current value comes from the entry's own PromQL (the expression the
+Overview dashboard's stat and the alert rule read, over the rules' window for the stack's time
+scale), shown in the entry's display unit beside the profile's target and alert threshold.
+Its state is, most serious first: ``firing`` or ``pending`` (an alert labelled with the entry's
+``metric`` is, in Prometheus), ``misses target``, ``meets target``, or ``no data`` (no sample:
+no traffic in the window, see the catalog's empty-data policy). Where an entry has a sample
+per instance (CPU, memory), the worst one counts.
+
+Also: how much of each SLO's error budget is left over the SLO window (the recorded
+``…:ratio_rate<window>`` over the budget), and every firing alert with its runbook link.
+``Status.critical_firing`` is what the exit status reports, so a pipeline can gate on it.
+"""
+
+from __future__ import annotations
+
+import operator
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from plexichat.catalog import MetricEntry
+from plexichat.generate import Options, promql, slo
+from plexichat.stack.prometheus_api import PrometheusAPI, Sample
+
+SEVERITY_ORDER = {"critical": 0, "warning": 1}
+_OPS = {"<": operator.lt, ">": operator.gt}
+
+
+@dataclass(frozen=True)
+class MetricStatus:
+    id: str
+    name: str
+    value: float | None  # in the PromQL's unit (value_unit); None: no data
+    display: str  # in the display unit
+    instances: int
+    target: str
+    alert: str
+    state: str  # firing | pending | misses target | meets target | no data
+
+
+@dataclass(frozen=True)
+class BudgetStatus:
+    slo: str
+    objective: str
+    window: str
+    left: float | None  # share of the error budget left; negative: overspent; None: no data
+
+
+@dataclass(frozen=True)
+class AlertStatus:
+    alertname: str
+    severity: str
+    state: str
+    summary: str
+    runbook_url: str
+    active_since: str
+
+
+@dataclass(frozen=True)
+class Status:
+    prometheus: str
+    profile: str | None
+    time_scale: float
+    evaluated_at: float
+    metrics: list[MetricStatus]
+    budgets: list[BudgetStatus]
+    alerts: list[AlertStatus]
+
+    @property
+    def critical_firing(self) -> bool:
+        return any(a.state == "firing" and a.severity == "critical" for a in self.alerts)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["critical_firing"] = self.critical_firing
+        return data
+
+
+def _display(entry: MetricEntry, value: float) -> str:
+    return f"{value * entry.scale:.3g} {entry.display_unit}"
+
+
+def _worst(samples: list[Sample], op: str) -> float | None:
+    values = [s.value for s in samples if s.value == s.value]  # NaN is no data
+    if not values:
+        return None
+    return max(values) if op == ">" else min(values)
+
+
+def metric_status(
+    entry: MetricEntry, options: Options, samples: list[Sample], alert_states: set[str]
+) -> MetricStatus:
+    thresholds = options.thresholds(entry)
+    target, alert = thresholds.target, thresholds.alert
+    value = _worst(samples, alert.op if alert is not None else ("<" if target.op == ">" else ">"))
+    if "firing" in alert_states:
+        state = "firing"
+    elif "pending" in alert_states:
+        state = "pending"
+    elif value is None:
+        state = "no data"
+    elif _OPS[target.op](value, target.value):
+        state = "meets target"
+    else:
+        state = "misses target"
+    alert_text = "off in this profile"
+    if alert is not None:
+        alert_text = (
+            f"{alert.op} {promql.display(entry, alert.value)} for {options.hold(alert.for_)}"
+        )
+    return MetricStatus(
+        id=entry.id,
+        name=entry.guide_name,
+        value=value,
+        display=_display(entry, value) if value is not None else "no data",
+        instances=len(samples),
+        target=f"{target.op} {promql.display(entry, target.value)}",
+        alert=alert_text,
+        state=state,
+    )
+
+
+def collect(api: PrometheusAPI, options: Options) -> Status:
+    """One look at Prometheus: every catalog entry, both SLO budgets, the active alerts."""
+    active = api.alerts()
+    by_metric: dict[str, set[str]] = {}
+    for alert in active:
+        metric = alert["labels"].get("metric")
+        if metric is not None:
+            by_metric.setdefault(metric, set()).add(alert["state"])
+    metrics = []
+    for entry in options.catalog:
+        window = options.window(entry.window) if entry.window is not None else None
+        samples = api.query(entry.query(window, selector=options.selector))
+        metrics.append(metric_status(entry, options, samples, by_metric.get(entry.id, set())))
+    budgets = []
+    for objective in slo.slos(options):
+        bad = api.query(f"{objective.sli(options.slo_window)}{{{options.selector}}}")
+        worst = _worst(bad, ">")
+        budgets.append(
+            BudgetStatus(
+                slo=objective.name,
+                objective=objective.description,
+                window=options.slo_window,
+                left=None if worst is None else 1 - worst / objective.budget,
+            )
+        )
+    alerts = sorted(
+        (
+            AlertStatus(
+                alertname=a["labels"].get("alertname", ""),
+                severity=a["labels"].get("severity", ""),
+                state=a["state"],
+                summary=a.get("annotations", {}).get("summary", ""),
+                runbook_url=a.get("annotations", {}).get("runbook_url", ""),
+                active_since=a.get("activeAt", ""),
+            )
+            for a in active
+            if a["state"] == "firing"
+        ),
+        key=lambda a: (SEVERITY_ORDER.get(a.severity, 9), a.alertname),
+    )
+    return Status(
+        prometheus=api.url,
+        profile=options.profile,
+        time_scale=options.time_scale,
+        evaluated_at=time.time(),
+        metrics=metrics,
+        budgets=budgets,
+        alerts=alerts,
+    )

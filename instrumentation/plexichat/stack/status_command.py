@@ -1,0 +1,105 @@
+"""``plexichat-obs status``: find Prometheus and the thresholds, look, show, set the exit status.
+
+Without ``--prometheus``, the Prometheus of the ``up`` running from ``--dir`` is asked (and its
+profile and time scale apply), else ``http://127.0.0.1:9090`` with the guide's table. Exit
+status: 0; ``EXIT_CRITICAL`` (3) while a critical alert fires; 1 when Prometheus cannot be
+asked. With ``--watch S`` it looks again every S seconds until Ctrl-C, and exits with the
+status of the last look.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.live import Live
+
+from plexichat.generate import Options, promql
+from plexichat.stack import state as stack_state
+from plexichat.stack import status_view, view
+from plexichat.stack.prometheus_api import PrometheusAPI, PrometheusError
+from plexichat.stack.status import Status, collect
+
+DEFAULT_PROMETHEUS = "http://127.0.0.1:9090"
+EXIT_CRITICAL = 3
+EXIT_UNREACHABLE = 1
+
+
+@dataclass(frozen=True)
+class StatusOptions:
+    prometheus: str | None = None
+    directory: Path = Path(".stack")
+    profile: str | None = None  # development | production | none; None: the stack's
+    job: str = "plexichat"
+    watch_s: float | None = None
+    json_output: bool = False
+
+
+def generation_options(options: StatusOptions) -> tuple[str, Options]:
+    """Prometheus' URL and the catalog options (profile, time scale) to read it with."""
+    running = stack_state.locate(options.directory)
+    url = options.prometheus or (running.prometheus_url if running else DEFAULT_PROMETHEUS)
+    same_stack = running is not None and url.rstrip("/") == running.prometheus_url
+    if options.profile is not None:
+        profile = None if options.profile == "none" else options.profile
+    else:
+        profile = running.profile if running is not None and same_stack else None
+    generated = Options.for_profile(profile, job=options.job)
+    if running is not None and same_stack and running.time_scale != 1:
+        min_window = 4 * promql.seconds(running.scrape_interval)
+        generated = generated.scaled(running.time_scale, min_window_s=min_window)
+    return url, generated
+
+
+def exit_status(status: Status) -> int:
+    return EXIT_CRITICAL if status.critical_firing else 0
+
+
+def run_status(options: StatusOptions) -> int:
+    url, generated = generation_options(options)
+    console = view.console()
+    with PrometheusAPI(url) as api:
+        if options.watch_s is None:
+            try:
+                status = collect(api, generated)
+            except PrometheusError as exc:
+                print(f"plexichat-obs status: {exc}", file=sys.stderr)
+                return EXIT_UNREACHABLE
+            if options.json_output:
+                print(status_view.as_json(status))
+            else:
+                status_view.show(console, status)
+            return exit_status(status)
+        return _watch(api, generated, options, console.is_terminal and not options.json_output)
+
+
+def _watch(api: PrometheusAPI, generated: Options, options: StatusOptions, live: bool) -> int:
+    assert options.watch_s is not None
+    code = 0
+    console = view.console()
+    display = Live(console=console, auto_refresh=False) if live else None
+    try:
+        if display is not None:
+            display.start()
+        while True:
+            try:
+                status = collect(api, generated)
+                code = exit_status(status)
+                if display is not None:
+                    display.update(status_view.render(status, plain=False), refresh=True)
+                elif options.json_output:
+                    print(status_view.as_json(status).replace("\n", ""), flush=True)
+                else:
+                    status_view.show(console, status)
+                    console.print()
+            except PrometheusError as exc:
+                code = EXIT_UNREACHABLE
+                print(f"plexichat-obs status: {exc}", file=sys.stderr, flush=True)
+            time.sleep(options.watch_s)
+    except KeyboardInterrupt:
+        return code
+    finally:
+        if display is not None:
+            display.stop()

@@ -1,0 +1,79 @@
+"""How ``plexichat-obs status`` shows a ``Status``: a coloured table on a terminal, plain aligned
+text when piped, JSON for scripts (``--format json``)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from plexichat.stack.status import Status
+
+STATE_STYLES = {
+    "firing": "bold red",
+    "pending": "yellow",
+    "misses target": "yellow",
+    "meets target": "green",
+    "no data": "dim",
+}
+
+
+def as_json(status: Status) -> str:
+    return json.dumps(status.to_dict(), indent=2, sort_keys=True)
+
+
+def _budget(left: float | None) -> Text:
+    if left is None:
+        return Text("no data", style="dim")
+    if left < 0:
+        return Text(f"exhausted ({left * 100:.1f} %)", style="bold red")
+    style = "green" if left >= 0.5 else "yellow" if left >= 0.25 else "red"
+    return Text(f"{left * 100:.1f} % left", style=style)
+
+
+def render(status: Status, plain: bool) -> RenderableType:
+    when = datetime.fromtimestamp(status.evaluated_at, UTC).strftime("%H:%M:%S UTC")
+    profile = status.profile or "none (the guide's table)"
+    heading = f"Core Performance Metrics at {when}: {status.prometheus}, profile {profile}"
+    if status.time_scale != 1:
+        heading += f", time scale {status.time_scale:g}"
+    table = Table(box=None if plain else box.SIMPLE_HEAD, pad_edge=False, show_edge=not plain)
+    for column in ("metric", "value", "target", "alert", "state"):
+        table.add_column(column, no_wrap=True, justify="right" if column == "value" else "left")
+    for metric in status.metrics:
+        value = metric.display
+        if metric.instances > 1:
+            value += f" (worst of {metric.instances})"
+        table.add_row(
+            metric.name,
+            value,
+            metric.target,
+            metric.alert,
+            Text(metric.state, style=STATE_STYLES.get(metric.state, "")),
+        )
+    parts: list[RenderableType] = [Text(heading, style="bold"), table]
+    for budget in status.budgets:
+        line = Text(f"SLO {budget.slo} ({budget.objective}), {budget.window} error budget: ")
+        line.append_text(_budget(budget.left))
+        parts.append(line)
+    if status.alerts:
+        parts.append(Text("Firing alerts:", style="bold"))
+        for alert in status.alerts:
+            style = "bold red" if alert.severity == "critical" else "yellow"
+            line = Text("  ")
+            line.append(f"{alert.alertname} ({alert.severity})", style=style)
+            line.append(f": {alert.summary}")
+            if alert.runbook_url:
+                line.append(f"\n    runbook: {alert.runbook_url}")
+            parts.append(line)
+    else:
+        parts.append(Text("No alert is firing.", style="green"))
+    return Group(*parts)
+
+
+def show(console: Console, status: Status) -> None:
+    console.print(render(status, plain=not console.is_terminal))

@@ -1,0 +1,310 @@
+"""``plexichat-obs up``: the whole stack as child processes, from the shipped configuration.
+
+``Supervisor.run`` checks the programs and ports first (a missing one is one line naming its
+Debian package), takes the state directory's lock (a second ``up`` is refused), writes the
+Prometheus and Alertmanager configuration of the ``up`` target and the rules of the profile,
+starts each component in order and waits until it is healthy, prints what runs where, then
+streams the webhook receiver's notifications. Ctrl-C or SIGTERM (or a child that dies) stops
+everything in reverse order: SIGTERM, SIGKILL after 10 s, then checks that no port is left
+bound.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+import yaml
+from rich.console import Console
+
+from plexichat.config import ConfigError
+from plexichat.config.chaos import ChaosConfig
+from plexichat.generate import Options
+from plexichat.generate import promql as promql_text
+from plexichat.generate.stack import alertmanager as alertmanager_config
+from plexichat.generate.stack import prometheus as prometheus_config
+from plexichat.generate.stack.targets import StackTarget, up_target
+from plexichat.generate.writer import rule_texts
+from plexichat.stack import components, ports, view
+from plexichat.stack.binaries import MissingBinaryError, locate_all
+from plexichat.stack.components import Component
+from plexichat.stack.layout import DEFAULT_DIR, StackDir
+from plexichat.stack.notifications import Notification
+from plexichat.stack.process import StartError
+from plexichat.stack.state import AlreadyRunningError, ComponentState, StackLock, StackState
+from plexichat.stack.state import write as write_state
+
+POLL_S = 0.25
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+WRITTEN_BY = "# Written by `plexichat-obs up` from plexichat.generate.stack (the compose and helm\n"
+WRITTEN_BY += "# bundles' files come from the same code); rewritten at every start.\n"
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    directory: Path = DEFAULT_DIR
+    profile: str | None = "development"
+    traffic_rps: float | None = None
+    identities: int | None = None
+    fault: str | None = None
+    time_scale: float = 1.0
+    ports: str | None = None
+
+
+class _Stop(Exception):  # noqa: N818 (a signal, not an error)
+    """Raised from the signal handler: stop the stack."""
+
+
+def _dump(document: dict[str, Any]) -> str:
+    return WRITTEN_BY + yaml.safe_dump(document, sort_keys=False, width=1000)
+
+
+class Supervisor:
+    def __init__(self, options: UpOptions, out: TextIO | None = None) -> None:
+        self.options = options
+        self.stack = StackDir(options.directory)
+        self.console: Console = view.console(out)
+        self.started: list[Component] = []
+        self.ports: dict[str, int] = {}
+        self.stopping = False
+
+    def say(self, message: str, style: str = "") -> None:
+        self.console.print(message, style=style or None, markup=False)
+
+    def error(self, message: str) -> None:
+        self.console.print(f"plexichat-obs up: {message}", style="bold red", markup=False)
+
+    # --- preparation -------------------------------------------------------------------
+
+    def _check_fault(self) -> None:
+        if self.options.fault is None:
+            return
+        if self.options.profile == "production":
+            raise ConfigError(
+                "--fault", "fault injection is refused under the 'production' profile"
+            )
+        ChaosConfig().with_spec(self.options.fault, "--fault")
+
+    def _rules(self, target: StackTarget) -> Options:
+        scrape_s = promql_text.seconds(target.timing.scrape_interval)
+        options = Options.for_profile(self.options.profile)
+        return options.scaled(self.options.time_scale, min_window_s=4 * scrape_s)
+
+    def _write_configuration(self, target: StackTarget) -> None:
+        prometheus_dir = self.stack.component("prometheus")
+        (prometheus_dir / "prometheus.yml").write_text(_dump(prometheus_config.config(target)))
+        rules_dir = prometheus_dir / "rules"
+        texts = rule_texts(self._rules(target))
+        for stale in rules_dir.glob("*.yaml"):
+            if stale.name not in texts:
+                stale.unlink()
+        for name, text in texts.items():
+            (rules_dir / name).write_text(text, encoding="utf-8")
+        (self.stack.component("alertmanager") / "alertmanager.yml").write_text(
+            _dump(alertmanager_config.config(target))
+        )
+        self.stack.fault.write_text((self.options.fault or "off") + "\n", encoding="utf-8")
+        self.stack.notifications.touch()
+
+    def _components(self, binaries: dict[str, str], target: StackTarget) -> list[Component]:
+        p, s = self.ports, self.stack
+        traffic = self.options.traffic_rps is not None
+        chosen = [
+            components.redis(binaries["redis"], s, p["redis"]),
+            components.service(s, p, profile=self.options.profile, traffic=traffic),
+            components.receiver(s, p["receiver"]),
+            components.alertmanager(
+                binaries["alertmanager"], s, p["alertmanager"], alertmanager_config.flags(target)
+            ),
+            components.prometheus(
+                binaries["prometheus"], s, p["prometheus"], prometheus_config.flags(target)
+            ),
+        ]
+        if self.options.traffic_rps is not None:
+            rps = self.options.traffic_rps
+            identities = self.options.identities or components.identities_for(rps)
+            url = f"http://{ports.HOST}:{p['service']}"
+            chosen.append(components.loadgen(s, url, rps, identities))
+        return chosen
+
+    # --- life cycle ----------------------------------------------------------------------
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        raise _Stop
+
+    def run(self) -> int:
+        try:
+            binaries = locate_all()
+            self._check_fault()
+            requested = ports.parse(self.options.ports)
+        except MissingBinaryError as exc:
+            self.error(str(exc))
+            return EXIT_FAILURE
+        except (ConfigError, ports.PortError) as exc:
+            self.error(str(exc))
+            return EXIT_USAGE
+        lock = StackLock(self.stack)
+        try:
+            lock.acquire()
+        except AlreadyRunningError as exc:
+            self.error(str(exc))
+            return EXIT_FAILURE
+        previous = {
+            sig: signal.signal(sig, self._on_signal)
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+        }
+        try:
+            return self._run(binaries, requested)
+        except _Stop:
+            return 0
+        finally:
+            self.stopping = True
+            self._stop_all()
+            lock.release()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _run(self, binaries: dict[str, str], requested: dict[str, int]) -> int:
+        try:
+            self.ports = ports.resolve(requested)
+        except ports.PortError as exc:
+            self.error(str(exc))
+            return EXIT_USAGE
+        self.stack.create()
+        target = up_target(self.stack.root.resolve(), self.ports, self.options.time_scale)
+        self._write_configuration(target)
+        chosen = self._components(binaries, target)
+        try:
+            for component in chosen:
+                self.say(f"starting {component.name} ...")
+                component.child.start()
+                self.started.append(component)
+                took = component.child.wait_ready(
+                    component.ready, component.timeout_s, component.ready_what
+                )
+                self.say(f"  {component.name} {component.ready_what} in {took:.1f} s")
+        except StartError as exc:
+            self.error(str(exc))
+            return EXIT_FAILURE
+        state = self._state(target)
+        write_state(self.stack, state)
+        self._print_started(state)
+        return self._stream()
+
+    def _state(self, target: StackTarget) -> StackState:
+        def url(name: str) -> str:
+            return f"http://{ports.HOST}:{self.ports[name]}"
+
+        return StackState(
+            pid=os.getpid(),
+            started=datetime.now(UTC).isoformat(timespec="seconds"),
+            directory=str(self.stack.root.resolve()),
+            profile=self.options.profile,
+            time_scale=self.options.time_scale,
+            scrape_interval=target.timing.scrape_interval,
+            prometheus_url=url("prometheus"),
+            alertmanager_url=url("alertmanager"),
+            service_url=url("service"),
+            components={
+                c.name: ComponentState(
+                    pid=c.child.pid,
+                    url=c.url,
+                    log=str(c.child.log),
+                    data=str(c.data) if c.data is not None else None,
+                )
+                for c in self.started
+            },
+        )
+
+    def _print_started(self, state: StackState) -> None:
+        plain = not self.console.is_terminal
+        profile = state.profile or "none (the guide's table)"
+        self.say("")
+        self.say(f"PlexiChat stack is up: profile {profile}; Ctrl-C stops it.", "bold")
+        self.console.print(view.startup_table(state, plain))
+        if state.time_scale != 1:
+            self.say(
+                f"Time scale {state.time_scale:g}: every for: and rule window is multiplied by "
+                f"{state.time_scale:g} (rules in {self.stack.component('prometheus')}/rules; "
+                "shipped rules never are), scrapes every "
+                f"{state.scrape_interval}.",
+                "yellow",
+            )
+        if self.options.traffic_rps is None:
+            self.say("Traffic: none (--traffic RPS runs the load generator).")
+        if self.options.profile != "production":
+            fault = self.options.fault or "none"
+            self.say(
+                f"Faults: {fault}; change them while it runs with `plexichat-obs fault SPEC` "
+                f"(or `plexichat-obs fault off`), which writes {self.stack.fault}."
+            )
+        self.say(
+            "Grafana is not packaged for Debian, so the dashboards need "
+            "`docker compose -f compose/docker-compose.yml up`. Here: `plexichat-obs status` "
+            "shows the guide's table live, `plexichat-obs snapshot --out DIR` draws every "
+            "dashboard as a PNG."
+        )
+        self.say(f"Notifications (also in {self.stack.notifications}):", "bold")
+
+    def _stream(self) -> int:
+        with self.stack.notifications.open("r", encoding="utf-8") as feed:
+            feed.seek(0, 2)
+            pending = ""
+            while True:
+                pending += feed.read()
+                *lines, pending = pending.split("\n")
+                for line in lines:
+                    if line.strip():
+                        self.console.print(view.notification(Notification.from_json(line)))
+                failed = self._check_children()
+                if failed is not None:
+                    return failed
+                time.sleep(POLL_S)
+
+    def _check_children(self) -> int | None:
+        for component in self.started:
+            status = component.child.poll()
+            if status is None:
+                continue
+            if component.restart_on_success and status == 0:
+                self.say(f"{component.name}: segment finished, starting the next one")
+                component.child.start()
+                continue
+            self.error(
+                f"{component.name} exited with status {status} (log {component.child.log}); "
+                "stopping the stack"
+            )
+            return EXIT_FAILURE
+        return None
+
+    def _stop_all(self) -> None:
+        if not self.started:
+            return
+        self.say("stopping ...")
+        for component in reversed(self.started):
+            how = component.child.stop()
+            self.say(f"  {component.name} (PID {component.child.pid}) {how}")
+        self.started.clear()
+        deadline = time.monotonic() + 5
+        left = [name for name, port in self.ports.items() if ports.bound(port)]
+        while left and time.monotonic() < deadline:
+            time.sleep(0.1)
+            left = [name for name, port in self.ports.items() if ports.bound(port)]
+        for name in left:
+            self.error(f"port {self.ports[name]} ({name}) is still bound after the stop")
+        if not left:
+            self.say("stopped; no process of the stack is left and its ports are free")
+
+
+def up(options: UpOptions, out: TextIO | None = None) -> int:
+    return Supervisor(options, out).run()

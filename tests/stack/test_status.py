@@ -1,0 +1,85 @@
+"""``status``'s judgement of one catalog entry, and its rendering; the live half (values from a
+real Prometheus, exit codes while alerts fire) is in tests/e2e/test_up_stack.py."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+
+from plexichat.generate import Options
+from plexichat.stack.prometheus_api import Sample
+from plexichat.stack.status import AlertStatus, BudgetStatus, Status, metric_status
+from plexichat.stack.status_command import EXIT_CRITICAL, exit_status
+from plexichat.stack.status_view import as_json, render
+
+OPTIONS = Options.for_profile("development")
+
+
+def _status(entry_id: str, values: list[float], alerts: set[str] | None = None) -> str:
+    samples = [Sample({"instance": f"i{n}"}, v) for n, v in enumerate(values)]
+    return metric_status(OPTIONS.catalog[entry_id], OPTIONS, samples, alerts or set()).state
+
+
+def test_states_follow_the_profiles_thresholds_and_the_alerts() -> None:
+    # development: response time target 200 ms, alert 2 s
+    assert _status("response_time", [0.15]) == "meets target"
+    assert _status("response_time", [0.3]) == "misses target"
+    assert _status("response_time", []) == "no data"
+    assert _status("response_time", [0.3], {"pending"}) == "pending"
+    assert _status("response_time", [0.3], {"pending", "firing"}) == "firing"
+    # higher is better: the worst instance is the lowest
+    assert _status("cache_hit_ratio", [0.95, 0.85]) == "misses target"
+
+
+def test_the_worst_instance_counts_and_units_are_the_display_units() -> None:
+    entry = OPTIONS.catalog["cpu_usage"]
+    samples = [Sample({"instance": "a"}, 0.2), Sample({"instance": "b"}, 0.75)]
+    status = metric_status(entry, OPTIONS, samples, set())
+    assert (status.value, status.display, status.instances) == (0.75, "75 %", 2)
+    assert status.target == "< 70 %"
+    assert status.alert == "> 85 % for 10m"
+
+
+def test_an_alert_switched_off_in_the_profile_says_so() -> None:
+    status = metric_status(OPTIONS.catalog["throughput"], OPTIONS, [Sample({}, 20.0)], set())
+    assert status.alert == "off in this profile"
+    assert status.state == "misses target"  # target > 1000 req/s
+
+
+def _report(severity: str) -> Status:
+    entry = OPTIONS.catalog["error_rate"]
+    metric = metric_status(entry, OPTIONS, [Sample({}, 0.2)], {"firing"})
+    alert = AlertStatus("PlexichatErrorRateHigh", severity, "firing", "Error Rate is 20%", "u", "")
+    return Status(
+        prometheus="http://p",
+        profile="development",
+        time_scale=1,
+        evaluated_at=0,
+        metrics=[metric],
+        budgets=[BudgetStatus("availability", "99.9 %", "30d", -0.5)],
+        alerts=[alert],
+    )
+
+
+def test_exit_status_and_json_report_a_firing_critical() -> None:
+    critical = _report("critical")
+    assert exit_status(critical) == EXIT_CRITICAL
+    assert exit_status(_report("warning")) == 0
+    data = json.loads(as_json(critical))
+    assert data["critical_firing"] is True
+    assert data["metrics"][0]["display"] == "20 %"
+
+
+def test_the_plain_table_has_every_column_and_the_runbook() -> None:
+    console = Console(width=200, no_color=True)
+    with console.capture() as captured:
+        console.print(render(_report("critical"), plain=True))
+    text = captured.get()
+    assert "Error Rate" in text
+    assert "20 %" in text
+    assert "firing" in text
+    assert "exhausted (-50.0 %)" in text
+    assert "runbook: u" in text
+    assert "┏" not in text
+    assert "━" not in text

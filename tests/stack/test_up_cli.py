@@ -1,0 +1,77 @@
+"""``plexichat-obs up`` before anything starts: the checks that must fail in one line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from plexichat.stack import ports
+from plexichat.stack.components import identities_for
+
+
+def _up(tmp_path: Path, *args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if path is not None:
+        env["PATH"] = path
+    return subprocess.run(
+        [sys.executable, "-m", "plexichat.cli", "up", "--dir", str(tmp_path / "s"), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_missing_program_is_one_line_naming_its_debian_package(tmp_path: Path) -> None:
+    result = _up(tmp_path, path=str(tmp_path))  # nothing on PATH
+    assert result.returncode == 1
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "redis-server not found on PATH" in lines[0]
+    assert "Debian package redis-server" in lines[0]
+    assert "scripts/system-packages" in lines[0]
+    assert not (tmp_path / "s").exists()  # nothing created, nothing started
+
+
+def test_faults_are_refused_under_production_and_bad_specs_named(tmp_path: Path) -> None:
+    refused = _up(tmp_path, "--profile", "production", "--fault", "error_rate=0.5")
+    assert refused.returncode == 2
+    assert "refused under the 'production' profile" in refused.stdout
+    typo = _up(tmp_path, "--fault", "error_rat=0.5")
+    assert typo.returncode == 2
+    assert "--fault: 'error_rat=0.5' is not KEY=VALUE" in typo.stdout
+
+
+def test_ports_parse_and_refuse_what_cannot_work() -> None:
+    assert ports.parse(None) == dict(ports.DEFAULT_PORTS)
+    assert set(ports.parse("auto").values()) == {0}
+    assert ports.parse("prometheus=19090,service=0")["prometheus"] == 19090
+    with pytest.raises(ports.PortError, match="NAME=PORT"):
+        ports.parse("grafana=3000")
+    with pytest.raises(ports.PortError, match="outside"):
+        ports.parse("service=70000")
+    with pytest.raises(ports.PortError, match="both ask for port"):
+        ports.resolve({"service": 0, "prometheus": 19999, "redis": 19999})
+
+
+def test_a_taken_port_is_named_with_the_flag_to_change_it() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind((ports.HOST, 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ports.PortError, match="--ports service=PORT") as error:
+            ports.resolve({"service": port})
+        assert f"port {port} for service" in str(error.value)
+
+
+def test_identities_keep_every_client_inside_the_guides_rate_limit() -> None:
+    for rps in (1, 50, 600):
+        per_client_per_minute = rps * 60 / identities_for(rps)
+        assert per_client_per_minute <= 100 / 4
