@@ -50,9 +50,23 @@ def interpolated(node: Any, environ: dict[str, str]) -> Any:
     return node
 
 
+def resolve_extends(services: dict[str, Any], environ: dict[str, str]) -> None:
+    """Compose's ``extends: {file, service}``: the extended service's keys, then the service's
+    own (the generated command lines come in this way; no nested extends here)."""
+    for name, service in services.items():
+        extends = service.pop("extends", None)
+        if extends is None:
+            continue
+        path = COMPOSE_DIR / extends["file"]
+        base = interpolated(yaml.safe_load(path.read_text()), environ)["services"]
+        services[name] = {**base[extends["service"]], **service}
+
+
 def document() -> dict[str, Any]:
     """The Compose file as `docker compose` sees it with compose/.env and no other variables."""
-    result: dict[str, Any] = interpolated(yaml.safe_load(COMPOSE_FILE.read_text()), dotenv())
+    environ = dotenv()
+    result: dict[str, Any] = interpolated(yaml.safe_load(COMPOSE_FILE.read_text()), environ)
+    resolve_extends(result["services"], environ)
     return result
 
 

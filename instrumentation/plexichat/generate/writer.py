@@ -15,6 +15,7 @@ from pathlib import Path
 from plexichat.generate import banner, readme, recording, rules, ruleyaml, runbooks, slo
 from plexichat.generate.dashboards import DASHBOARDS
 from plexichat.generate.options import Options
+from plexichat.generate.stack import files as stack_files
 
 HELM_FILES = Path("helm/plexichat-observability/files")
 RULE_FILES = {
@@ -23,7 +24,13 @@ RULE_FILES = {
     "slo": slo.groups,
 }
 """``alerts/<name>.yaml`` -> the function making its groups."""
-GENERATED_DIRS = ("dashboards", "alerts", HELM_FILES / "dashboards", HELM_FILES / "rules")
+GENERATED_DIRS = (
+    "dashboards",
+    "alerts",
+    HELM_FILES / "dashboards",
+    HELM_FILES / "rules",
+    *stack_files.DIRECTORIES,
+)
 
 
 def rule_texts(options: Options) -> dict[str, str]:
@@ -43,6 +50,7 @@ def render(options: Options, root: Path) -> dict[str, str]:
     for name, text in rule_texts(options).items():
         files[f"alerts/{name}"] = text
         files[(HELM_FILES / "rules" / name).as_posix()] = text
+    files.update(stack_files.render())
     files["docs/runbooks.md"] = runbooks.render(options)
     current = root / "README.md"
     if current.is_file():

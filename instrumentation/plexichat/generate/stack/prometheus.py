@@ -4,7 +4,9 @@ The scrape job of the service is the rules' job (``plexichat``), with a ``servic
 relabelling (the same for static targets and the chart's Kubernetes discovery, which prepends
 its own relabelling); Prometheus scrapes itself and Alertmanager too, so their health is in the
 same TSDB. Flags: where the configuration and the TSDB are, the retention (the guide's
-``metrics.retention_period``), and ``--web.enable-lifecycle`` so a changed configuration or rule
+``metrics.retention_period``, or a size cap, whichever comes first: a full disk crash-loops
+Prometheus), exemplar storage (the trace ids the service puts on latency buckets), and where
+nothing else restarts Prometheus, ``--web.enable-lifecycle`` so a changed configuration or rule
 file is picked up with ``POST /-/reload``.
 """
 
@@ -60,7 +62,12 @@ def flags(target: StackTarget) -> list[str]:
     ]
     if target.retention_time is not None:
         args.append(f"--storage.tsdb.retention.time={target.retention_time}")
+    if target.retention_size is not None:  # whichever of time and size comes first
+        args.append(f"--storage.tsdb.retention.size={target.retention_size}")
     if target.prometheus_listen is not None:
         args.append(f"--web.listen-address={target.prometheus_listen}")
-    args.append("--web.enable-lifecycle")
+    if target.enable_lifecycle:
+        args.append("--web.enable-lifecycle")
+    # Keep the exemplars (trace ids on latency buckets) the service exposes in OpenMetrics.
+    args.append("--enable-feature=exemplar-storage")
     return args

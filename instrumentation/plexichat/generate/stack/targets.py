@@ -16,6 +16,8 @@ from plexichat.generate import promql
 
 RETENTION_TIME = "30d"
 """The guide's ``metrics.retention_period``."""
+UP_RETENTION_SIZE = "1GB"
+"""``up`` keeps its TSDB under ``.stack/`` on a workstation: a demo needs far less."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class StackTarget:
 
     ``None`` means "left to the target's own mechanism": the chart fills the service targets
     (Kubernetes discovery or its Service), the Alertmanager address, the webhook URL and the
-    retention from its values.
+    retention from its values (``templates/prometheus/configmap.yaml`` and friends).
     """
 
     name: str
@@ -53,6 +55,8 @@ class StackTarget:
     alertmanager_config_file: str
     alertmanager_storage: str
     retention_time: str | None
+    retention_size: str | None
+    enable_lifecycle: bool  # POST /-/reload (and /-/quit): on where nothing restarts Prometheus
     prometheus_listen: str | None = None  # --web.listen-address; None: the default :9090
     alertmanager_listen: str | None = None
 
@@ -72,6 +76,9 @@ COMPOSE = StackTarget(
     alertmanager_config_file="/etc/alertmanager/alertmanager.yml",
     alertmanager_storage="/alertmanager",
     retention_time=RETENTION_TIME,
+    # The size cap is a deployment's choice: compose/.env holds it.
+    retention_size="${PROMETHEUS_RETENTION_SIZE:?set in compose/.env}",
+    enable_lifecycle=True,
 )
 
 HELM = StackTarget(
@@ -89,6 +96,9 @@ HELM = StackTarget(
     alertmanager_config_file="/etc/alertmanager/alertmanager.yml",
     alertmanager_storage="/alertmanager",
     retention_time=None,
+    retention_size=None,
+    # Config changes roll the pod (checksum/config): no unauthenticated /-/quit in a cluster.
+    enable_lifecycle=False,
 )
 
 
@@ -127,6 +137,8 @@ def up_target(root: Path, ports: dict[str, int], time_scale: float = 1.0) -> Sta
         alertmanager_config_file=str(root / "alertmanager" / "alertmanager.yml"),
         alertmanager_storage=str(root / "alertmanager" / "data"),
         retention_time=RETENTION_TIME,
+        retention_size=UP_RETENTION_SIZE,
+        enable_lifecycle=True,
         prometheus_listen=f"{host}:{ports['prometheus']}",
         alertmanager_listen=f"{host}:{ports['alertmanager']}",
     )

@@ -1,0 +1,68 @@
+{{/*
+Prometheus' configuration is generated (files/prometheus/prometheus.yml, by `plexichat-obs
+generate`, from the same source as Compose's and `plexichat-obs up`'s). These helpers are the
+blocks that depend on the values; templates/prometheus/configmap.yaml merges them in.
+*/}}
+
+{{/* Intervals, Alertmanager and remote write: merged over the generated file's keys. */}}
+{{- define "plexichat-obs.prometheus.valueBlocks" -}}
+{{- $v := .Values.prometheus }}
+global:
+  scrape_interval: {{ $v.scrapeInterval }}
+  evaluation_interval: {{ $v.evaluationInterval }}
+{{- if .Values.alertmanager.enabled }}
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: [{{ include "plexichat-obs.alertmanagerAddress" . | quote }}]
+{{- end }}
+{{- with $v.remoteWrite }}
+remote_write:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+How Prometheus finds the service, for the generated job that has no targets: this release's
+pods in its namespace (kubernetes; the relabelling goes before the job's own) or the Service.
+*/}}
+{{- define "plexichat-obs.prometheus.discovery" -}}
+{{- if eq .Values.prometheus.discovery "kubernetes" }}
+kubernetes_sd_configs:
+  - role: pod
+    namespaces:
+      names: [{{ .Release.Namespace | quote }}]
+    selectors:
+      - role: pod
+        label: "app.kubernetes.io/instance={{ .Release.Name }},app.kubernetes.io/component=plexichat"
+relabel_configs:
+  - source_labels: [__meta_kubernetes_pod_container_port_name]
+    regex: http
+    action: keep
+  - source_labels: [__meta_kubernetes_pod_phase]
+    regex: Running
+    action: keep
+  - source_labels: [__meta_kubernetes_namespace]
+    target_label: namespace
+  - source_labels: [__meta_kubernetes_pod_name]
+    target_label: pod
+{{- else }}
+static_configs:
+  - targets: ["{{ include "plexichat-obs.componentName" (dict "ctx" . "component" "plexichat") }}:{{ .Values.plexichat.service.port }}"]
+{{- end }}
+{{- end }}
+
+{{/* Prometheus scrapes Alertmanager too when the release runs one. */}}
+{{- define "plexichat-obs.prometheus.alertmanagerJobs" -}}
+{{- if .Values.alertmanager.enabled }}
+- job_name: alertmanager
+  static_configs:
+    - targets: [{{ include "plexichat-obs.alertmanagerAddress" . | quote }}]
+{{- else }}
+[]
+{{- end }}
+{{- end }}
+
+{{- define "plexichat-obs.alertmanagerAddress" -}}
+{{ include "plexichat-obs.componentName" (dict "ctx" . "component" "alertmanager") }}:9093
+{{- end }}

@@ -1,0 +1,86 @@
+"""The stack configuration files ``plexichat-obs generate`` writes for the bundles.
+
+Compose mounts ``compose/prometheus/prometheus.yml`` and ``compose/alertmanager/alertmanager.yml``
+and takes each program's command line from ``command.yml`` beside it (``extends`` in
+``docker-compose.yml``). The chart reads ``files/prometheus/`` and ``files/alertmanager/`` with
+``.Files.Get`` and merges in its templates only what depends on its values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from plexichat.generate import banner
+from plexichat.generate.stack import alertmanager, prometheus
+from plexichat.generate.stack.targets import COMPOSE, HELM, StackTarget
+
+HELM_FILES = Path("helm/plexichat-observability/files")
+DIRECTORIES = (
+    Path("compose/prometheus"),
+    Path("compose/alertmanager"),
+    HELM_FILES / "prometheus",
+    HELM_FILES / "alertmanager",
+)
+"""Where these files go (the writer looks there for leftovers)."""
+
+
+def _yaml(data: Any, target: StackTarget, about: str) -> str:
+    header = f"# {banner.stack_text(target.name)}\n"
+    header += "".join(f"# {line}\n" for line in about.splitlines())
+    return header + yaml.safe_dump(data, sort_keys=False, width=1000)
+
+
+def _command(service: str, args: list[str]) -> dict[str, Any]:
+    return {"services": {service: {"command": args}}}
+
+
+def render() -> dict[str, str]:
+    """``{path relative to the repository: text}`` of every stack configuration file."""
+    compose, helm = Path("compose"), HELM_FILES
+    return {
+        (compose / "prometheus" / "prometheus.yml").as_posix(): _yaml(
+            prometheus.config(COMPOSE),
+            COMPOSE,
+            "Prometheus of the Compose stack: scrapes the service, itself and Alertmanager every\n"
+            "15 s and evaluates the generated rules (../../alerts, mounted at rules/).",
+        ),
+        (compose / "prometheus" / "command.yml").as_posix(): _yaml(
+            _command("prometheus", prometheus.flags(COMPOSE)),
+            COMPOSE,
+            "Prometheus' command line; docker-compose.yml's prometheus service extends this one.",
+        ),
+        (compose / "alertmanager" / "alertmanager.yml").as_posix(): _yaml(
+            alertmanager.config(COMPOSE),
+            COMPOSE,
+            "Alertmanager of the Compose stack: every alert goes to the `receiver` service\n"
+            "(`docker compose logs -f receiver`). To notify your own system, mount your own\n"
+            "alertmanager.yml in a docker-compose.override.yml.",
+        ),
+        (compose / "alertmanager" / "command.yml").as_posix(): _yaml(
+            _command("alertmanager", alertmanager.flags(COMPOSE)),
+            COMPOSE,
+            "Alertmanager's command line; docker-compose.yml's alertmanager service extends it.",
+        ),
+        (helm / "prometheus" / "prometheus.yml").as_posix(): _yaml(
+            prometheus.config(HELM),
+            HELM,
+            "templates/prometheus/configmap.yaml adds what depends on the values: the intervals,\n"
+            "the service's discovery, Alertmanager, remote write.",
+        ),
+        (helm / "prometheus" / "args.yaml").as_posix(): _yaml(
+            prometheus.flags(HELM),
+            HELM,
+            "templates/prometheus/deployment.yaml adds the retention flags from the values.",
+        ),
+        (helm / "alertmanager" / "alertmanager.yml").as_posix(): _yaml(
+            alertmanager.config(HELM),
+            HELM,
+            "templates/alertmanager/configmap.yaml adds the webhook of alertmanager.webhookUrl.",
+        ),
+        (helm / "alertmanager" / "args.yaml").as_posix(): _yaml(
+            alertmanager.flags(HELM), HELM, "templates/alertmanager/deployment.yaml uses these."
+        ),
+    }

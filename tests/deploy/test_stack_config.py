@@ -1,0 +1,152 @@
+"""One source for the stack's Prometheus and Alertmanager configuration: what Compose mounts,
+what the chart renders and what ``plexichat-obs up`` writes are ``plexichat.generate.stack``'s
+data for each target's parameters. The chart's merged blocks are checked here against the data
+the same parameters give in Python, so the template cannot drift from the source."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from plexichat.generate.stack import alertmanager, prometheus
+from plexichat.generate.stack.targets import COMPOSE, HELM, up_target
+from tests.deploy.chart import objects, one, render
+from tests.deploy.compose import COMPOSE_DIR, document, dotenv, interpolate
+from tests.support.tools import promtool, require_tool
+
+SERVICE = "obs-plexichat-observability-plexichat:8000"
+ALERTMANAGER = "obs-plexichat-observability-alertmanager:9093"
+
+
+def _container(rendered: list[dict[str, Any]], component: str) -> dict[str, Any]:
+    deployment = one(rendered, "Deployment", component)
+    container: dict[str, Any] = deployment["spec"]["template"]["spec"]["containers"][0]
+    return container
+
+
+def _config(rendered: list[dict[str, Any]], component: str, key: str) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(one(rendered, "ConfigMap", component)["data"][key])
+    return data
+
+
+def test_compose_mounts_and_runs_the_compose_targets_data() -> None:
+    services = document()["services"]
+    mounted = yaml.safe_load((COMPOSE_DIR / "prometheus" / "prometheus.yml").read_text())
+    assert mounted == prometheus.config(COMPOSE)
+    routed = yaml.safe_load((COMPOSE_DIR / "alertmanager" / "alertmanager.yml").read_text())
+    assert routed == alertmanager.config(COMPOSE)
+    expected = [interpolate(arg, dotenv()) for arg in prometheus.flags(COMPOSE)]
+    assert services["prometheus"]["command"] == expected
+    assert services["alertmanager"]["command"] == alertmanager.flags(COMPOSE)
+    # Alertmanager's webhook reaches a service of the stack.
+    assert "receiver" in services
+    assert "--port=9095" in services["receiver"]["entrypoint"]
+
+
+@pytest.mark.parametrize("discovery", ["static", "kubernetes"])
+def test_the_charts_prometheus_is_the_helm_targets_data_with_its_values(discovery: str) -> None:
+    rendered = objects(render({"prometheus": {"discovery": discovery}}))
+    config = _config(rendered, "prometheus", "prometheus.yml")
+    target = dataclasses.replace(
+        HELM,
+        service_targets=(SERVICE,) if discovery == "static" else None,
+        alertmanager_address=ALERTMANAGER,
+    )
+    expected = prometheus.config(target)
+    if discovery == "kubernetes":
+        job = config["scrape_configs"][0]
+        assert job.pop("kubernetes_sd_configs")[0]["role"] == "pod"
+        generated = expected["scrape_configs"][0]["relabel_configs"]
+        assert job["relabel_configs"][-len(generated) :] == generated  # the chart's go first
+        job["relabel_configs"] = generated
+    assert config == expected
+
+
+def test_the_charts_value_blocks_switch_with_the_values() -> None:
+    rendered = objects(
+        render(
+            {
+                "alertmanager": {"enabled": False},
+                "prometheus": {"scrapeInterval": "30s", "remoteWrite": [{"url": "http://m/"}]},
+            }
+        )
+    )
+    config = _config(rendered, "prometheus", "prometheus.yml")
+    assert "alerting" not in config
+    assert [job["job_name"] for job in config["scrape_configs"]] == ["plexichat", "prometheus"]
+    assert config["global"]["scrape_interval"] == "30s"
+    assert config["remote_write"] == [{"url": "http://m/"}]
+
+
+@pytest.mark.parametrize("webhook", [None, "http://hook.example:9000/alerts"])
+def test_the_charts_alertmanager_is_the_helm_targets_data(webhook: str | None) -> None:
+    rendered = objects(render({"alertmanager": {"webhookUrl": webhook or ""}}))
+    config = _config(rendered, "alertmanager", "alertmanager.yml")
+    assert config == alertmanager.config(dataclasses.replace(HELM, webhook_url=webhook))
+
+
+def test_the_charts_command_lines_are_the_generated_flags_and_its_retention() -> None:
+    rendered = objects(render())
+    args = _container(rendered, "prometheus")["args"]
+    assert args[: len(prometheus.flags(HELM))] == prometheus.flags(HELM)
+    assert [a.split("=")[0] for a in args[len(prometheus.flags(HELM)) :]] == [
+        "--storage.tsdb.retention.time",
+        "--storage.tsdb.retention.size",
+    ]
+    assert _container(rendered, "alertmanager")["args"] == alertmanager.flags(HELM)
+
+
+def test_every_target_routes_and_inhibits_alike() -> None:
+    configs = [
+        alertmanager.config(target)
+        for target in (
+            COMPOSE,
+            HELM,
+            up_target(
+                Path("/s"),
+                dict.fromkeys(("service", "prometheus", "alertmanager", "receiver", "redis"), 1),
+                0.01,
+            ),
+        )
+    ]
+    shapes = [
+        (
+            {k: v for k, v in c["route"].items() if not k.endswith(("_wait", "_interval"))},
+            c["inhibit_rules"],
+            [r["name"] for r in c["receivers"]],
+        )
+        for c in configs
+    ]
+    assert shapes[0] == shapes[1] == shapes[2]
+    assert "routes" not in configs[0]["route"]  # no notify="webhook" sub-route: every alert
+
+
+def test_the_up_targets_files_pass_promtool_and_amtool(tmp_path: Path) -> None:
+    target = up_target(
+        tmp_path,
+        {
+            "service": 8000,
+            "prometheus": 9090,
+            "alertmanager": 9093,
+            "receiver": 9095,
+            "redis": 6380,
+        },
+        0.01,
+    )
+    (tmp_path / "prometheus" / "rules").mkdir(parents=True)
+    path = tmp_path / "prometheus.yml"
+    path.write_text(yaml.safe_dump(prometheus.config(target)))
+    code, output = promtool("check", "config", str(path))
+    assert code == 0, output
+    amtool = require_tool("amtool")
+    routes = tmp_path / "alertmanager.yml"
+    routes.write_text(yaml.safe_dump(alertmanager.config(target)))
+    checked = subprocess.run(
+        [amtool, "check-config", str(routes)], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
