@@ -79,7 +79,22 @@ def build(options: Options) -> dict[str, Any]:
                     )
                 ],
             ),
-            24,
+            18,
+            6,
+        ),
+        panels.Cell(
+            panels.timeseries(
+                "Workers per instance",
+                "Worker processes alive in each instance (plexichat.process.workers; 1 for a "
+                "single process). CPU and memory above are the sums over them.",
+                [
+                    panels.target(
+                        f"plexichat_process_workers{{{panels.SELECTOR}}}",
+                        "{{instance}}",
+                    )
+                ],
+            ),
+            6,
             6,
         ),
     ]
