@@ -25,7 +25,7 @@ from plexichat.core.logging_unified import get_performance_logger
 from plexichat.core.performance import CacheManager, LatencyOptimizer
 from plexichat.core.performance.db_monitoring import SlowQueryLog, track_connections
 from plexichat.observability import Telemetry, __version__, instrument_app, instrument_engine
-from plexichat.service.activity import ActiveUsers, publish_active_users
+from plexichat.service.activity import ActiveUsers, SharedActiveUsers, publish_active_users
 from plexichat.service.caching import ServiceCache, warm_cache
 from plexichat.service.db_engine import Database, PoolSettings, create_engine, parse_url
 from plexichat.service.faults import FaultInjection
@@ -81,7 +81,9 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(create_engine(settings.service.effective_database_url, pool))
-        active_users = ActiveUsers()
+        active_users: ActiveUsers | SharedActiveUsers = (
+            ActiveUsers() if cache.redis is None else SharedActiveUsers(cache.redis)
+        )
         publisher: asyncio.Task[None] | None = None
         writer = Writer(database.engine, batch_size)
         service_cache: ServiceCache | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from plexichat.service.activity import ActiveUsers
+from plexichat.service.activity import ActiveUsers, SharedActiveUsers
 from plexichat.service.caching import ServiceCache
 from plexichat.service.db_engine import Database
 from plexichat.service.metrics import MetricsRecorder
@@ -15,7 +15,7 @@ from plexichat.service.writer import Writer
 class ServiceState:
     database: Database
     metrics: MetricsRecorder
-    active_users: ActiveUsers
+    active_users: ActiveUsers | SharedActiveUsers
     cache: ServiceCache
     writer: Writer
 

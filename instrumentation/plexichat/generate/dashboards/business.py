@@ -25,8 +25,10 @@ def build(options: Options) -> dict[str, Any]:
         panels.Cell(
             panels.stat(
                 "Active users",
-                "Users active recently (performance logger gauge active_users).",
-                f"sum(plexichat_active_users{{{panels.SELECTOR}}})",
+                "Distinct users who wrote in the last 15 minutes (gauge active_users). With "
+                "Redis every instance reports the same fleet-wide count, so this is the max "
+                "over instances, not their sum (a user who wrote to two is one user).",
+                f"max(plexichat_active_users{{{panels.SELECTOR}}})",
                 "short",
             ),
             6,

@@ -17,6 +17,7 @@ Every key is built here, all under ``key_prefix``:
                                 deletes and ``clear_cache`` reach only these)
 ``<prefix>__hot__``             the fleet's hot keys (sorted set, score: when they became hot)
 ``<prefix>__ratelimit__:<id>``  one client's rate-limit bucket (hash)
+``<prefix>__active_users__``    who wrote lately (sorted set: user id, score: last write time)
 ``<prefix>__invalidate__``      the invalidation pub/sub channel (not a key)
 ==============================  ===============================================================
 
@@ -54,6 +55,7 @@ OWN = "__"
 """Names after the prefix that start with this are the tier's own keys, not cache entries."""
 HOT_SET = "__hot__"
 RATE_LIMIT = "__ratelimit__:"
+ACTIVE_USERS = "__active_users__"
 CHANNEL = "__invalidate__"
 
 
@@ -277,6 +279,21 @@ class RedisTier:
         self.entry(key)  # a cache key: the tier's own names are refused
         hot = self.prefix + HOT_SET
         await self.call("ZADD", lambda: self.client.zadd(hot, {key: time.time()}))
+
+    async def active_users(self, writes: dict[int, float], since: float) -> int:
+        """Record ``writes`` (user id -> Unix time of their last write), forget writes before
+        ``since``, and return how many users wrote since then, across every process."""
+        key = self.prefix + ACTIVE_USERS
+
+        async def run() -> int:
+            pipe = self.client.pipeline(transaction=True)
+            if writes:
+                pipe.zadd(key, {str(user): at for user, at in writes.items()})
+            pipe.zremrangebyscore(key, "-inf", f"({since}")
+            pipe.zcard(key)
+            return int((await pipe.execute())[-1])
+
+        return await self.call("ZCARD", run)
 
     async def hot_keys(self, start: int, count: int) -> list[str]:
         """Cache keys of the hot set, the newest first, from rank ``start``."""
