@@ -7,7 +7,11 @@ switched off in every variant, so each one measures exactly one instrumentation.
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -16,11 +20,15 @@ BASELINE = "baseline"
 PLEXICHAT = "plexichat"
 TRACED_10 = "plexichat-traced-10"
 TRACED_100 = "plexichat-traced-100"
+WORKERS = "plexichat-workers"
+TRACED_10_NO_EXEMPLARS = "plexichat-traced-10-noex"
+TRACED_100_NO_EXEMPLARS = "plexichat-traced-100-noex"
 INSTRUMENTATOR = "instrumentator"
 STARLETTE_EXPORTER = "starlette-exporter"
 OTEL_METRICS = "otel-metrics"
 OTEL_TRACED = "otel-traced"
 
+_SHM = Path("/dev/shm")
 # FastAPI(telemetry=...) options that keep the framework's native telemetry off.
 NO_NATIVE_TELEMETRY: dict[str, Any] = {"tracing": False, "metrics": False, "logs": False}
 
@@ -40,7 +48,14 @@ def _base() -> FastAPI:
     return app
 
 
-def _plexichat(sink: str | None, sampler: str, interval: int) -> FastAPI:
+def _plexichat(
+    sink: str | None,
+    sampler: str,
+    interval: int,
+    *,
+    exemplars: bool = True,
+    multiprocess: bool = False,
+) -> FastAPI:
     from plexichat.config import load_settings
     from plexichat.observability import instrument_app
 
@@ -48,8 +63,17 @@ def _plexichat(sink: str | None, sampler: str, interval: int) -> FastAPI:
     if sink is not None:
         observability = {
             "otlp": {"endpoint": sink, "protocol": "http/protobuf"},
-            "tracing": {"enabled": True, "sampler": sampler, "sampler_arg": 0.1},
+            "tracing": {
+                "enabled": True,
+                "sampler": sampler,
+                "sampler_arg": 0.1,
+                "exemplars": exemplars,
+            },
         }
+    if multiprocess:  # multi-worker mode, this process its only worker: the per-request cost
+        directory = tempfile.mkdtemp(prefix="plexichat-bench-", dir=_SHM if _SHM.is_dir() else None)
+        atexit.register(shutil.rmtree, directory, True)
+        observability["multiprocess_dir"] = directory
     overrides = {
         "performance": {"observability": observability, "metrics_collection_interval": interval}
     }
@@ -119,13 +143,24 @@ FACTORIES: dict[str, Factory] = {
     PLEXICHAT: lambda sink, interval: _plexichat(None, "parentbased_traceidratio", interval),
     TRACED_10: lambda sink, interval: _plexichat(sink, "parentbased_traceidratio", interval),
     TRACED_100: lambda sink, interval: _plexichat(sink, "parentbased_always_on", interval),
+    WORKERS: lambda sink, interval: _plexichat(
+        None, "parentbased_traceidratio", interval, multiprocess=True
+    ),
+    TRACED_10_NO_EXEMPLARS: lambda sink, interval: _plexichat(
+        sink, "parentbased_traceidratio", interval, exemplars=False
+    ),
+    TRACED_100_NO_EXEMPLARS: lambda sink, interval: _plexichat(
+        sink, "parentbased_always_on", interval, exemplars=False
+    ),
     INSTRUMENTATOR: lambda sink, interval: _instrumentator(),
     STARLETTE_EXPORTER: lambda sink, interval: _starlette_exporter(),
     OTEL_METRICS: lambda sink, interval: _otel(None, interval),
     OTEL_TRACED: lambda sink, interval: _otel(sink, interval),
 }
 VARIANTS = tuple(FACTORIES)
-NEEDS_SINK = frozenset({TRACED_10, TRACED_100, OTEL_TRACED})
+NEEDS_SINK = frozenset(
+    {TRACED_10, TRACED_100, TRACED_10_NO_EXEMPLARS, TRACED_100_NO_EXEMPLARS, OTEL_TRACED}
+)
 
 
 def build(variant: str, sink: str | None = None, metrics_interval: int = 5) -> FastAPI:

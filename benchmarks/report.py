@@ -10,7 +10,17 @@ from collections.abc import Callable, Sequence
 from importlib import metadata
 from typing import Any
 
-from benchmarks.apps import BASELINE, INSTRUMENTATOR, OTEL_METRICS, PLEXICHAT, TRACED_10, TRACED_100
+from benchmarks.apps import (
+    BASELINE,
+    INSTRUMENTATOR,
+    OTEL_METRICS,
+    PLEXICHAT,
+    TRACED_10,
+    TRACED_10_NO_EXEMPLARS,
+    TRACED_100,
+    TRACED_100_NO_EXEMPLARS,
+    WORKERS,
+)
 
 Round = dict[str, Any]  # one measurement: variant, round, requests, cpu_s, rps, p50, p99, ...
 PACKAGES = (
@@ -26,6 +36,19 @@ VERDICTS = (
     ("P2b", "traced 100 %, CPU-normalised vs baseline", TRACED_100, BASELINE, "norm", 0.80, True),
     ("P6", "p99 traced 10 % / p99 untraced", TRACED_10, PLEXICHAT, "p99", 1.5, False),
     ("P6'", "p99 traced 100 % / p99 untraced (info)", TRACED_100, PLEXICHAT, "p99", None, False),
+)
+# (name, what, variant, reference, target): CPU µs per request of variant minus reference,
+# paired per round; lower is better.
+COSTS = (
+    ("MW", "multi-worker mode, CPU µs/request over one process", WORKERS, PLEXICHAT, 0.5),
+    ("EX10", "exemplars at 10 % sampling, CPU µs/request", TRACED_10, TRACED_10_NO_EXEMPLARS, None),
+    (
+        "EX100",
+        "exemplars at 100 % sampling, CPU µs/request",
+        TRACED_100,
+        TRACED_100_NO_EXEMPLARS,
+        None,
+    ),
 )
 
 
@@ -67,6 +90,16 @@ def _paired(
         for _, pair in sorted(by_round.items())
         if a in pair and b in pair and value(pair[b]) > 0
     ]
+
+
+def _paired_difference(
+    rounds: Sequence[Round], a: str, b: str, value: Callable[[Round], float]
+) -> list[float]:
+    """value(a) - value(b) for every round where both ran."""
+    by_round: dict[int, dict[str, Round]] = {}
+    for r in rounds:
+        by_round.setdefault(r["round"], {})[r["variant"]] = r
+    return [value(p[a]) - value(p[b]) for _, p in sorted(by_round.items()) if a in p and b in p]
 
 
 def _norm(r: Round) -> float:
@@ -120,6 +153,13 @@ def verdicts(rounds: Sequence[Round]) -> list[dict[str, Any]]:
         elif s is not None:
             status = "info"
         out.append({"name": name, "what": what, "target": target, "higher_is_better": higher,
+                    "ratio": s, "status": status})  # fmt: skip
+    for name, what, a, b, budget in COSTS:
+        s = spread(_paired_difference(rounds, a, b, METRICS["cpu_us"]))
+        status = "n/a (not run)" if s is None else "info"
+        if s is not None and budget is not None:
+            status = "PASS" if s["median"] <= budget else "MISS"
+        out.append({"name": name, "what": what, "target": budget, "higher_is_better": False,
                     "ratio": s, "status": status})  # fmt: skip
     return out
 

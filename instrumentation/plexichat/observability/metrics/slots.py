@@ -44,6 +44,8 @@ EXEMPLAR_BYTES = 40
 _HEADER = struct.Struct("<8sQQQ")
 _RECORD = struct.Struct("<IIII")
 _EXEMPLAR = struct.Struct("<dQQQQ")
+_pack_exemplar = _EXEMPLAR.pack_into
+_LOW = (1 << 64) - 1
 _END = 8  # byte offset of ``end`` in the header
 _END_CELL = _END // 8
 
@@ -191,10 +193,9 @@ class SlotFile:
         return decoded
 
     def write_exemplar(self, at: int, exemplar: Exemplar) -> None:
+        """Store an exemplar at byte ``at`` (field by field: readers retry a torn read)."""
         value, time_ns, trace_id, span_id = exemplar
-        self._map[at : at + EXEMPLAR_BYTES] = _EXEMPLAR.pack(
-            value, time_ns, trace_id >> 64, trace_id & 0xFFFF_FFFF_FFFF_FFFF, span_id
-        )
+        _pack_exemplar(self._map, at, value, time_ns, trace_id >> 64, trace_id & _LOW, span_id)
 
     def zero(self, record: Record) -> None:
         self._map[record.cells_at : record.exemplars_at] = bytes(8 * record.cells)
