@@ -31,6 +31,7 @@ import fcntl
 import json
 import os
 import re
+import threading
 import time
 import weakref
 from collections.abc import Iterator
@@ -76,14 +77,18 @@ class MultiprocessDirectory:
         self._others: dict[str, SlotFile] = {}
         self.own: SlotFile | None = None
         self.created_ns = 0
+        # flock is per open file: two threads of this process on one descriptor would convert
+        # and release each other's lock, so they take turns first.
+        self._threads = threading.Lock()
 
     @contextlib.contextmanager
     def locked(self, *, shared: bool = False) -> Iterator[None]:
-        fcntl.flock(self._lock_fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        with self._threads:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def _slot_names(self) -> list[str]:
         found = [
@@ -177,6 +182,7 @@ class MultiprocessDirectory:
             slot.close()
         self._others.clear()
         self.own = None
+        self._threads = threading.Lock()  # another parent thread may have held it at the fork
         os.close(self._lock_fd)
         self._lock_fd = os.open(self.path / "directory.lock", os.O_RDWR | os.O_CREAT, 0o600)
 

@@ -30,6 +30,7 @@ import json
 import mmap
 import os
 import struct
+import threading
 from collections.abc import MutableSequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -97,6 +98,7 @@ class SlotFile:
         self._words = memoryview(self._map).cast("Q")
         self._allocated = 0
         self._decoded: dict[int, tuple[bytes, list[Exemplar | None]]] = {}
+        self._lock = threading.Lock()  # the event loop appends while a scrape thread parses
         self.records: list[Record] = []
         self._parsed = HEADER_BYTES
         if writable:
@@ -119,6 +121,10 @@ class SlotFile:
 
     def refresh(self) -> list[Record]:
         """Parse the records published since the last call; return them."""
+        with self._lock:
+            return self._refresh()
+
+    def _refresh(self) -> list[Record]:
         end, start = self.end, self._parsed
         new: list[Record] = []
         data = self._map
@@ -141,6 +147,10 @@ class SlotFile:
     def append(self, kind: int, payload: Any, cells: int = 0, exemplar_buckets: int = 0) -> Record:
         """Write a record after the last one and publish it (cells and exemplars zeroed)."""
         body = _padded(json.dumps(payload, separators=(",", ":")).encode())
+        with self._lock:
+            return self._append(kind, body, cells, exemplar_buckets)
+
+    def _append(self, kind: int, body: bytes, cells: int, exemplar_buckets: int) -> Record:
         at = self.end
         cells_at = at + _RECORD.size + len(body)
         exemplars_at = cells_at + 8 * cells
@@ -151,7 +161,7 @@ class SlotFile:
         )
         self._map[cells_at:stop] = bytes(stop - cells_at)
         self._words[_END_CELL] = stop  # publish
-        self.refresh()
+        self._refresh()
         return self.records[-1]
 
     def _allocate(self, stop: int) -> None:
