@@ -30,6 +30,7 @@ import yaml
 
 from tests.generate import support
 from tests.generate.test_promql import NOT_YET_EMITTED, read_series
+from tests.support.redis_server import RedisServer
 from tests.support.scrape import samples
 from tests.support.service import service_environment
 from tests.support.tools import free_port, require_tool
@@ -103,7 +104,7 @@ def _drive(url: str, stop: threading.Event, path: str, rps: float) -> None:
             time.sleep(1 / rps)
 
 
-def test_live_prometheus_with_generated_rules(tmp_path: Path) -> None:
+def test_live_prometheus_with_generated_rules(tmp_path: Path, redis_server: RedisServer) -> None:
     prometheus_bin = require_tool("prometheus")
     service_port, prometheus_port = free_port(), free_port()
     service_url = f"http://127.0.0.1:{service_port}"
@@ -111,6 +112,12 @@ def test_live_prometheus_with_generated_rules(tmp_path: Path) -> None:
         tmp_path,
         {
             "PLEXICHAT_PERFORMANCE__METRICS_COLLECTION_INTERVAL": "1",
+            # The Redis tier, as the production profile runs it (its breaker is on a dashboard).
+            "PLEXICHAT_PERFORMANCE__CACHING__REDIS_CACHE__ENABLED": "true",
+            "PLEXICHAT_PERFORMANCE__CACHING__REDIS_CACHE__HOST": "127.0.0.1",
+            "PLEXICHAT_PERFORMANCE__CACHING__REDIS_CACHE__PORT": str(redis_server.port),
+            # The demo data's listings are under the default 1 KiB: compress smaller ones.
+            "PLEXICHAT_PERFORMANCE__LATENCY_OPTIMIZER__COMPRESSION__MIN_SIZE": "256B",
             # One client sends everything here; per-client rate limiting would answer 429.
             "PLEXICHAT_PERFORMANCE__API__RATE_LIMITING__ENABLED": "false",
         },
@@ -197,6 +204,13 @@ def _exercise(prom: Prometheus, service_url: str) -> None:
         burst.join()
     _wait(lambda: prom.alert_states(ALERT) == set(), 30, "the alert to resolve")
 
+    # A client that accepts gzip (httpx does, as browsers do) gets listings compressed.
+    with httpx.Client(base_url=service_url) as client:
+        for _ in range(5):
+            listing = client.get("/api/users/1/posts?limit=50")
+            assert listing.headers.get("content-encoding") == "gzip", listing.headers
+    _wait(lambda: prom.query(GZIP_RATIO), 10, "compressed responses")
+
     # Every dashboard query returns data.
     empty = [
         (path.stem, title)
@@ -206,6 +220,9 @@ def _exercise(prom: Prometheus, service_url: str) -> None:
         and not prom.query(expr)
     ]
     assert empty == []
+
+
+GZIP_RATIO = "sum(rate(plexichat_http_server_compression_input_bytes_total[1m])) > 0"
 
 
 def _base(name: str) -> str:

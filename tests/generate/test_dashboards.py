@@ -13,6 +13,7 @@ from grafana_foundation_sdk.cog import plugins
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
+from plexichat.catalog import load_catalog
 from tests.generate import support
 
 MODERN = {"timeseries", "stat", "gauge", "bargauge", "table"}
@@ -113,3 +114,19 @@ def test_latency_panels_show_exemplars_once_per_panel() -> None:
                 found += 1
                 assert [t.get("exemplar", False) for t in exprs].count(True) == 1, panel["title"]
     assert found == 3  # response time, time to first byte, query time per operation
+
+
+def test_every_instrument_is_on_the_dashboard_its_catalog_entry_names() -> None:
+    """Each emitted family (every one is a catalog instrument, see test_catalog_conformance)
+    is read by a query of its dashboard, the Overview's table aside."""
+    shown: dict[str, set[str]] = {}
+    for path in support.DASHBOARD_FILES:
+        queries = support.dashboard_queries(support.dashboard(path))
+        names = {name for _, expr in queries for name in support.series_names(expr)}
+        shown[path.stem] = {name.removesuffix("_total") for name in names}
+    missing = {
+        instrument.name: instrument.dashboard
+        for instrument in load_catalog().instruments
+        if instrument.prometheus_name not in shown[instrument.dashboard]
+    }
+    assert missing == {}

@@ -1,4 +1,5 @@
-"""*Business*: registrations, messages, API calls and active users."""
+"""*Business*: registrations, messages, API calls and active users; operations timed with the
+performance logger."""
 
 from __future__ import annotations
 
@@ -60,6 +61,25 @@ def build(options: Options) -> dict[str, Any]:
                 [panels.target(f"plexichat_active_users{{{panels.SELECTOR}}}", "{{instance}}")],
             ),
             8,
+            8,
+        ),
+        panels.Cell(
+            panels.timeseries(
+                "Timed operations p95",
+                "95th percentile duration of the operations timed with the performance logger "
+                "(timer(), record_timer(), @time_function, @performance_profile), by operation "
+                "(plexichat.operation.duration).",
+                [
+                    panels.target(
+                        "histogram_quantile(0.95, sum by (le, operation) "
+                        f"(rate(plexichat_operation_duration_seconds_bucket{{{panels.SELECTOR}}}"
+                        f"[{WINDOW}])))",
+                        "{{operation}}",
+                    )
+                ],
+                "s",
+            ),
+            24,
             8,
         ),
     ]

@@ -1,4 +1,4 @@
-"""*Cache*: hit ratio overall and per tier, evictions, memory."""
+"""*Cache*: hit ratio overall and per tier, evictions, memory, the Redis tier's breaker."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def build(options: Options) -> dict[str, Any]:
         + "."
     )
     window = hit.window or "5m"
+    state = "plexichat_cache_tier_state"
     cells = [
         panels.Cell(
             panels.stat(
@@ -74,7 +75,22 @@ def build(options: Options) -> dict[str, Any]:
                 ],
                 "ops",
             ),
-            12,
+            9,
+            8,
+        ),
+        panels.Cell(
+            panels.stat(
+                "Redis tier",
+                "State of the Redis tier's circuit breaker (plexichat.cache.tier.state): closed "
+                "is in use; open is skipped after failures (the cache serves from memory, rate "
+                "limits are local); half_open is probing. No data: no Redis tier configured.",
+                f'max by (cache_tier_state) ({state}{{cache_tier="redis", {panels.SELECTOR}}}) '
+                "== 1",
+                "short",
+                legend="{{cache_tier_state}}",
+                text_mode="name",
+            ),
+            6,
             8,
         ),
         panels.Cell(
@@ -91,7 +107,7 @@ def build(options: Options) -> dict[str, Any]:
                 ],
                 "bytes",
             ),
-            12,
+            9,
             8,
         ),
     ]

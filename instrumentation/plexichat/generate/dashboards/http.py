@@ -1,4 +1,5 @@
-"""*HTTP*: per-route rate, errors, latency percentiles and time to first byte."""
+"""*HTTP*: per-route rate, errors, latency percentiles and time to first byte; response sizes;
+what the latency optimizer refused and what gzip saved."""
 
 from __future__ import annotations
 
@@ -10,20 +11,30 @@ from plexichat.generate.options import Options
 UID = "plexichat-http"
 HTTP = "http_server_request_duration_seconds"
 TTFB = "plexichat_http_server_time_to_first_byte_seconds"
+BODY = "http_server_response_body_size_bytes"
+REJECTED = "plexichat_http_server_rejected_total"
+GZIP_IN = "plexichat_http_server_compression_input_bytes_total"
+GZIP_OUT = "plexichat_http_server_compression_output_bytes_total"
 
 
-def quantiles(series: str, window: str) -> list[Any]:
-    """p50, p95, p99 of a latency histogram; the first query also shows its exemplars (once:
-    all three read the same buckets)."""
+def quantiles(
+    series: str,
+    window: str,
+    levels: tuple[float, ...] = (0.5, 0.95, 0.99),
+    *,
+    exemplars: bool = True,
+) -> list[Any]:
+    """Quantiles of a histogram; with ``exemplars`` the first query also shows the exemplars of
+    a latency histogram (once: all of them read the same buckets)."""
     return [
         panels.target(
             f"histogram_quantile({q}, sum by (le) "
             f"(rate({series}_bucket{{{panels.SELECTOR}}}[{window}])))",
             f"p{round(q * 100)}",
             chr(ord("A") + i),
-            exemplar=i == 0,
+            exemplar=exemplars and i == 0,
         )
-        for i, q in enumerate((0.5, 0.95, 0.99))
+        for i, q in enumerate(levels)
     ]
 
 
@@ -115,6 +126,52 @@ def build(options: Options) -> dict[str, Any]:
                 panels.steps(ttfb, ttfb_t),
             ),
             12,
+            8,
+        ),
+    ]
+    cells += [
+        panels.Cell(
+            panels.timeseries(
+                "Response body size p50 / p95",
+                "Percentiles of http.server.response.body.size over all routes (before gzip).",
+                quantiles(BODY, window, (0.5, 0.95), exemplars=False),
+                "bytes",
+            ),
+            8,
+            8,
+        ),
+        panels.Cell(
+            panels.timeseries(
+                "Refused by the latency optimizer",
+                "Requests answered by the optimizer instead of the app, per second, by reason "
+                "(plexichat.http.server.rejected): rate_limited (429), body_too_large (413), "
+                "timeout (504).",
+                [
+                    panels.target(
+                        f"sum by (reason) (rate({REJECTED}{{{panels.SELECTOR}}}[{window}]))",
+                        "{{reason}}",
+                    )
+                ],
+                "reqps",
+            ),
+            8,
+            8,
+        ),
+        panels.Cell(
+            panels.timeseries(
+                "Compression ratio",
+                "Bytes after gzip over bytes before, of the responses compressed "
+                "(plexichat.http.server.compression.output / .input); lower saves more.",
+                [
+                    panels.target(
+                        f"sum(rate({GZIP_OUT}{{{panels.SELECTOR}}}[{window}]))\n"
+                        f"/ (sum(rate({GZIP_IN}{{{panels.SELECTOR}}}[{window}])) > 0)",
+                        "output / input",
+                    )
+                ],
+                "percentunit",
+            ),
+            8,
             8,
         ),
     ]

@@ -110,12 +110,16 @@ def stat(
     unit: str,
     thresholds: Sequence[core.Threshold] = (),
     decimals: int | None = None,
+    legend: str = "",
+    text_mode: str = "auto",
 ) -> core.Stat:
+    """A single value; ``text_mode="name"`` shows the series' legend instead (a state)."""
     return core.Stat(
         title=title,
         description=description,
         dataSource=DATASOURCE,
-        targets=[target(expr)],
+        targets=[target(expr, legend)],
+        textMode=text_mode,
         format=unit,
         reduceCalc="lastNotNull",
         graphMode="area",

@@ -1,4 +1,5 @@
-"""*System*: CPU and memory of each instance, against the targets and the memory limit."""
+"""*System*: CPU and memory of each instance against the targets and the memory limit; worker
+processes, requests in flight, and metrics that hit their series budget."""
 
 from __future__ import annotations
 
@@ -79,7 +80,7 @@ def build(options: Options) -> dict[str, Any]:
                     )
                 ],
             ),
-            18,
+            9,
             6,
         ),
         panels.Cell(
@@ -95,6 +96,23 @@ def build(options: Options) -> dict[str, Any]:
                 ],
             ),
             6,
+            6,
+        ),
+        panels.Cell(
+            panels.timeseries(
+                "Series budget overflow",
+                "Measurements folded into a metric's overflow series per 5 minutes, by metric "
+                "(plexichat.metric.overflow): that metric reached performance.observability."
+                "series_limit label sets, and its new ones are no longer told apart.",
+                [
+                    panels.target(
+                        "sum by (metric) (increase(plexichat_metric_overflow_total"
+                        f"{{{panels.SELECTOR}}}[5m]))",
+                        "{{metric}}",
+                    )
+                ],
+            ),
+            9,
             6,
         ),
     ]
