@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.otlp_receiver import HttpReceiver
@@ -79,14 +80,25 @@ def check_quiet_totals(server: Server, load: Load, scraper: Scraper) -> None:
     assert scraper.decreases() == []
 
 
+def second_port_count(url: str) -> float | None:
+    """The merged request count as the extra metrics port serves it (``None``: not served)."""
+    try:
+        return total(Scraper(url).scrape(), COUNT)
+    except httpx.TransportError:
+        return None
+
+
 def test_uvicorn_workers_killed_and_terminated(tmp_path: Path, receiver: HttpReceiver) -> None:
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     command = [sys.executable, "-m", "uvicorn", APP, "--workers", "4", "--port", str(port)]
     env = {
         "PLEXICHAT_PERFORMANCE__OBSERVABILITY__OTLP__ENDPOINT": receiver.endpoint,
         "PLEXICHAT_PERFORMANCE__OBSERVABILITY__OTLP__TIMEOUT_SECONDS": "1",
         "PLEXICHAT_PERFORMANCE__METRICS_COLLECTION_INTERVAL": "1",
+        # the extra port: bound by one worker (the others would fail with "address in use")
+        "PLEXICHAT_PERFORMANCE__METRICS__EXPORTERS__PROMETHEUS__PORT": str(metrics_port),
     }
+    metrics_url = f"http://127.0.0.1:{metrics_port}"
     with serving(command, tmp_path, port, 4, env) as server:
         scraper, load, exports = Scraper(server.url), Load(server.url, PATHS), Exports(receiver)
         started = time.monotonic()
@@ -94,6 +106,7 @@ def test_uvicorn_workers_killed_and_terminated(tmp_path: Path, receiver: HttpRec
         load.start()
         try:
             time.sleep(3)
+            assert (second_port_count(metrics_url) or 0) > 0  # the merged view, from the leader
             leader = server.leader()
             killed_at = time.monotonic()
             kill(leader, signal.SIGKILL)
@@ -101,6 +114,7 @@ def test_uvicorn_workers_killed_and_terminated(tmp_path: Path, receiver: HttpRec
             assert exports.between(started + 1, killed_at) <= (killed_at - started - 1) + 1
             wait_for(lambda: exports.between(killed_at + 0.1, 1e12) >= 1, 2.5, "a new exporter")
             assert server.leader() != leader
+            wait_for(lambda: second_port_count(metrics_url), 3, "the extra port served again")
             wait_for(lambda: len(server.workers()) == 4, 15, "the killed worker's successor")
             time.sleep(1)
             kill(next(w.pid for w in server.workers() if w.pid != server.leader()), signal.SIGTERM)
