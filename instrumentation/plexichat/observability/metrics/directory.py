@@ -213,13 +213,8 @@ class Leadership:
         """True when this process leads (now or already)."""
         if not self.held and _try_lock(self._fd, fcntl.LOCK_EX):
             self.held = True
-            os.pwrite(self._fd, f"{os.getpid():<20}\n".encode(), 0)
+            os.pwrite(self._fd, f"{os.getpid():<20}\n".encode(), 0)  # for operators, tests
         return self.held
-
-    def leader_pid(self) -> int | None:
-        """The pid the current leader wrote (for operators and tests)."""
-        text = self._path.read_text().strip()
-        return int(text) if text.isdigit() else None
 
     def forget(self) -> None:
         """After a fork, in the child: not the leader, and the parent keeps its lock (a lock

@@ -343,9 +343,5 @@ class Family:
             return dict(key)  # type: ignore[arg-type]
         return {n: v for n, v in zip(names, key, strict=True) if v is not None}  # type: ignore[misc]
 
-    def points(self) -> list[tuple[dict[str, str | int | bool], Series]]:
-        """A snapshot of (attributes, series) pairs, absent attributes left out."""
-        return [(self.attributes(key), series) for key, series in self.all_series()]
-
     def __len__(self) -> int:
         return len(self._series) + (self._overflow is not None)

@@ -58,10 +58,6 @@ class ExtraListener:
         if not self._stop.is_set() and self._server is None:
             self._campaign_in_background()
 
-    @property
-    def listening(self) -> bool:
-        return self._server is not None
-
     def _bind(self) -> None:
         self._server, _ = start_http_server(self.port, addr=self.host, registry=self._registry)
 
