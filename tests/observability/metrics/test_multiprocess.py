@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -264,3 +265,25 @@ def test_histograms_start_with_no_extremes(shared: Path) -> None:
     assert isinstance(point, HistogramPoint)
     assert (point.count, point.min, point.max) == (0, math.inf, -math.inf)
     a.die()
+
+
+def test_a_grandchild_does_not_keep_a_dead_workers_slot(shared: Path) -> None:
+    """A worker that forks a helper and dies frees its slot, though the helper lives on with
+    the worker's descriptors (they are closed in the helper right after the fork)."""
+    parent = Worker(shared)
+    pid = os.fork()
+    if pid == 0:  # the worker
+        try:
+            parent.registry.claim()
+            parent.requests.counter(("/x",)).add(3)
+            if os.fork() == 0:  # its helper: outlives it
+                time.sleep(3)
+                os._exit(0)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    successor = Worker(shared)  # takes the dead worker's slot, not a new one
+    assert sorted(p.name for p in shared.glob("slot-*.db")) == ["slot-0.db", "slot-1.db"]
+    assert successor.points()["t.requests"] == {("/x",): 3}
+    successor.die()
+    parent.die()
