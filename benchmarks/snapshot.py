@@ -48,8 +48,9 @@ def snapshot(source: str) -> tuple[dict[str, str], str]:
         described = f"{commit} + working tree" + (" (uncommitted changes)" if dirty else "")
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(target / "instrumentation"), str(ROOT)])
+    # plexichat is a namespace package (no __file__): ask one of its regular packages.
     where = subprocess.run(
-        [sys.executable, "-c", "import plexichat; print(plexichat.__file__)"],
+        [sys.executable, "-c", "import plexichat.observability as p; print(p.__file__)"],
         env=env, capture_output=True, text=True, timeout=30, check=True,
     ).stdout.strip()  # fmt: skip
     if not where.startswith(str(target)):
