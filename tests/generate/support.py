@@ -23,7 +23,7 @@ GRAFANA_VARIABLES = {"$job": "plexichat", "$instance": ".+"}
 
 _SELECTED = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\s*[{\[]")
 _LABEL_VALUES = re.compile(r"label_values\((.*),\s*\w+\)")
-_SUFFIXES = ("_bucket", "_sum", "_count")
+_SUFFIXES = ("_bucket", "_sum", "_count", "_total")
 
 
 def rules(path: Path) -> list[dict[str, Any]]:
@@ -60,6 +60,12 @@ def dashboard_queries(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
             yield f"variable {variable['name']}", fill(match.group(1))
 
 
+def annotation_queries(data: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """``(annotation name, PromQL)`` of every Prometheus annotation, variables filled in."""
+    for annotation in data["annotations"]["list"]:
+        yield f"annotation {annotation['name']}", fill(annotation["expr"])
+
+
 def fill(expr: str) -> str:
     for name, value in GRAFANA_VARIABLES.items():
         expr = expr.replace(name, value)
@@ -67,8 +73,8 @@ def fill(expr: str) -> str:
 
 
 def series_names(expr: str) -> set[str]:
-    """Metric names selected in ``expr`` (a name followed by ``{`` or ``[``), histogram
-    suffixes removed; label matchers and function names are not selectors."""
+    """Metric family names selected in ``expr`` (a name followed by ``{`` or ``[``), histogram
+    and counter suffixes removed; label matchers and function names are not selectors."""
     inside_braces = re.sub(r"\{[^}]*\}", "{}", expr)
     found = set()
     for name in _SELECTED.findall(inside_braces):

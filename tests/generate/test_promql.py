@@ -53,6 +53,9 @@ def every_expression() -> list[tuple[str, str]]:
         found += [
             (f"{path.stem}: {title}", expr) for title, expr in support.dashboard_queries(board)
         ]
+        found += [
+            (f"{path.stem}: {name}", expr) for name, expr in support.annotation_queries(board)
+        ]
     return found
 
 

@@ -161,11 +161,14 @@ def build(options: Options) -> dict[str, Any]:
             panels.timeseries(
                 "Compression ratio",
                 "Bytes after gzip over bytes before, of the responses compressed "
-                "(plexichat.http.server.compression.output / .input); lower saves more.",
+                "(plexichat.http.server.compression.output / .input); lower saves more, "
+                "1 when nothing was compressed (clients not accepting gzip, responses under "
+                "compression.min_size).",
                 [
                     panels.target(
                         f"sum(rate({GZIP_OUT}{{{panels.SELECTOR}}}[{window}]))\n"
-                        f"/ (sum(rate({GZIP_IN}{{{panels.SELECTOR}}}[{window}])) > 0)",
+                        f"/ (sum(rate({GZIP_IN}{{{panels.SELECTOR}}}[{window}])) > 0)\n"
+                        f"or sum(rate({GZIP_IN}{{{panels.SELECTOR}}}[{window}])) * 0 + 1",
                         "output / input",
                     )
                 ],

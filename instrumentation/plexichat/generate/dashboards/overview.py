@@ -1,5 +1,10 @@
-"""*Overview*: the guide's eight core metrics, each a stat coloured by target and alert threshold
-next to its trend (the recorded value at every aggregation interval)."""
+"""*Overview*: the guide's whole table at a glance.
+
+One strip of eight stats at the top (each coloured by its target and alert threshold, linking
+to the dashboard that explains it), the alerts that fire or are pending below it, then each
+metric's trend (the recorded value at every aggregation interval). Firing alerts mark the
+trends (the ``ALERTS`` annotation every dashboard carries).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,11 @@ from plexichat.generate.dashboards import panels
 from plexichat.generate.options import Options
 
 UID = "plexichat-overview"
+STAT_HEIGHT = 4
+TREND_WIDTH, TREND_HEIGHT = 12, 7
+ALERTS_HEIGHT = 5
+HOMES = {"http": "HTTP", "database": "Database", "cache": "Cache", "system": "System"}
+"""The dashboards the table's instruments live on, by their catalog name."""
 
 
 def describe(entry: MetricEntry, options: Options) -> str:
@@ -24,7 +34,8 @@ def describe(entry: MetricEntry, options: Options) -> str:
     return (
         f"{entry.guide_name}: {entry.description.lower()}. Target {resolved.target.op} "
         f"{promql.display(entry, resolved.target.value)}; {alert}. Green meets the target, "
-        f"yellow misses it, red is past the alert threshold."
+        f"yellow misses it, red is past the alert threshold. The link opens the "
+        f"{HOMES[entry.instrument.dashboard]} dashboard."
     )
 
 
@@ -40,23 +51,35 @@ def trend(entry: MetricEntry, options: Options) -> list[Any]:
 
 
 def build(options: Options) -> dict[str, Any]:
+    entries = list(options.catalog)
+    stat_width = panels.COLUMNS // len(entries)
     cells: list[panels.Cell] = []
-    for entry in options.catalog:
+    for entry in entries:
+        stat = panels.stat(
+            entry.guide_name,
+            describe(entry, options),
+            entry.query(selector=panels.SELECTOR),
+            panels.unit_of(entry),
+            panels.steps(entry, options.thresholds(entry)),
+        )
+        home = entry.instrument.dashboard
+        stat.links = [panels.link(f"{HOMES[home]} dashboard", f"plexichat-{home}")]
+        cells.append(panels.Cell(stat, stat_width, STAT_HEIGHT))
+    cells.append(
+        panels.Cell(
+            panels.alert_list(
+                "Alerts firing and pending",
+                "The Prometheus alerts of the selected jobs that fire or are pending (the "
+                "generated catalog, service and SLO rules); each links to its runbook through "
+                "its runbook_url annotation.",
+            ),
+            panels.COLUMNS,
+            ALERTS_HEIGHT,
+        )
+    )
+    for entry in entries:
         resolved = options.thresholds(entry)
         unit = panels.unit_of(entry)
-        cells.append(
-            panels.Cell(
-                panels.stat(
-                    entry.guide_name,
-                    describe(entry, options),
-                    entry.query(selector=panels.SELECTOR),
-                    unit,
-                    panels.steps(entry, resolved),
-                ),
-                6,
-                6,
-            )
-        )
         cells.append(
             panels.Cell(
                 panels.timeseries(
@@ -68,8 +91,8 @@ def build(options: Options) -> dict[str, Any]:
                     unit,
                     panels.steps(entry, resolved),
                 ),
-                18,
-                6,
+                TREND_WIDTH,
+                TREND_HEIGHT,
             )
         )
     return panels.dashboard(

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import attr
 from grafanalib import core  # type: ignore[import-untyped]
 from grafanalib._gen import DashboardEncoder  # type: ignore[import-untyped]
 
@@ -30,6 +31,8 @@ COLUMNS = 24
 TAGS = ["plexichat", "generated"]
 
 REDUCE_LAST = {"calcs": ["lastNotNull"], "fields": "", "values": False}
+FIRING = 'ALERTS{alertstate="firing", job=~"$job"}'
+"""Prometheus' series of the alerts that fire (the SLO and catalog alerts carry ``job``)."""
 UNITS = {"s": "s", "1": "percentunit", "{request}/s": "reqps"}
 
 
@@ -181,6 +184,82 @@ def table(title: str, description: str, expr: str, unit: str) -> core.Table:
     )
 
 
+@attr.s
+class AlertList(core.Panel):  # type: ignore[misc]
+    """Grafana's alert list, showing the data source's firing and pending alerts (Prometheus
+    rules read through the data source, filtered to the selected jobs)."""
+
+    def to_json_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.panel_json(
+            {
+                "type": "alertlist",
+                "targets": None,
+                "fieldConfig": None,
+                "options": {
+                    "viewMode": "list",
+                    "groupMode": "default",
+                    "groupBy": [],
+                    "maxItems": 20,
+                    "sortOrder": 1,
+                    "dashboardAlerts": False,
+                    "alertName": "",
+                    "alertInstanceLabelFilter": '{job=~"$job"}',
+                    "datasource": "${datasource}",
+                    "stateFilter": {
+                        "firing": True,
+                        "pending": True,
+                        "noData": False,
+                        "normal": False,
+                        "error": True,
+                    },
+                },
+            }
+        )
+        return data
+
+
+def alert_list(title: str, description: str) -> AlertList:
+    # attrs fields of an untyped base class: mypy cannot see them.
+    return AlertList(title=title, description=description, dataSource=DATASOURCE)  # type: ignore[call-arg]
+
+
+def link(title: str, uid: str) -> dict[str, Any]:
+    """A panel link to another generated dashboard, keeping the time range and variables."""
+    return {
+        "title": title,
+        "type": "link",
+        "url": f"/d/{uid}?${{__url_time_range}}&${{__all_variables}}",
+        "targetBlank": False,
+    }
+
+
+FIRING_ANNOTATION = {
+    "name": "Firing alerts",
+    "datasource": DATASOURCE,
+    "enable": True,
+    "iconColor": "red",
+    "expr": FIRING,
+    # The Prometheus data source's own annotation options (outside Grafana's core schema).
+    "step": "60s",
+    "titleFormat": "{{alertname}}",
+    "tagKeys": "severity,metric,slo",
+    "useValueForTime": False,
+}
+"""Every dashboard's time series mark when an alert of the selected jobs fired."""
+
+DASHBOARD_LINKS = [
+    core.DashboardLink(
+        title="PlexiChat",
+        type="dashboards",
+        tags=["plexichat"],
+        asDropdown=True,
+        includeVars=True,
+        keepTime=True,
+    )
+]
+"""Every dashboard links to the other six (they share the ``plexichat`` tag)."""
+
+
 def grid(cells: Iterable[Cell]) -> list[core.Panel]:
     """Place cells left to right, wrapping at 24 columns; a row is as tall as its tallest cell."""
     x = y = row_height = 0
@@ -235,6 +314,8 @@ def dashboard(
         tags=TAGS,
         panels=grid(cells),
         templating=variables(),
+        annotations=core.Annotations(list=[FIRING_ANNOTATION]),
+        links=DASHBOARD_LINKS,
         schemaVersion=SCHEMA_VERSION,
         time=core.Time("now-6h", "now"),
         timezone="browser",
