@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from plexichat.observability.metrics import directory
+from plexichat.observability.metrics import directory, slots
 from plexichat.observability.metrics.directory import MultiprocessDirectory
 from plexichat.observability.metrics.instruments import Family, SharedCounterSeries
 from plexichat.observability.metrics.points import HistogramPoint
@@ -287,3 +287,18 @@ def test_a_grandchild_does_not_keep_a_dead_workers_slot(shared: Path) -> None:
     assert successor.points()["t.requests"] == {("/x",): 3}
     successor.die()
     parent.die()
+
+
+def test_a_full_slot_folds_new_series_into_the_overflow_never_failing(
+    shared: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(slots, "RESERVED_BYTES", 128 << 10)  # a slot of 128 KiB
+    worker = Worker(shared)
+    for i in range(2000):  # ~100 bytes a record: the slot fills long before the budget
+        worker.requests.counter((f"/{i}",)).add()
+    points = worker.points()["t.requests"]
+    assert None in points  # the overflow series took what did not fit
+    assert sum(points.values()) == 2000  # and nothing was lost
+    assert "no room for another series" in caplog.text
+    assert "performance.observability.multiprocess_dir" in caplog.text
+    worker.die()

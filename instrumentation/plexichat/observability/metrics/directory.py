@@ -98,6 +98,15 @@ class MultiprocessDirectory:
 
     def claim(self) -> SlotFile:
         """Claim the lowest free slot (wiping the directory first when no slot is held)."""
+        try:
+            return self._claim()
+        except OSError as exc:
+            raise OSError(
+                f"performance.observability.multiprocess_dir: cannot claim a slot in "
+                f"{self.path}: {exc}"
+            ) from exc
+
+    def _claim(self) -> SlotFile:
         with self.locked():
             free: list[tuple[str, int]] = []
             held = False

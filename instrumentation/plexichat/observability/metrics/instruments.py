@@ -296,7 +296,7 @@ class Family:
         if self._overflow is None:
             overflow = self._new()
             if store is not None:
-                store.bind(self, None, overflow)
+                store.try_bind(self, None, overflow)  # else it stays this process's own
             self._overflow = overflow
         return self._overflow
 

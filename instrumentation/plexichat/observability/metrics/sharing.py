@@ -19,6 +19,7 @@ parent's, counted in its slot); the child claims a slot of its own when it start
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
@@ -50,6 +51,8 @@ from plexichat.observability.metrics.slots import (
 
 if TYPE_CHECKING:
     from plexichat.observability.metrics.registry import MetricRegistry
+
+log = logging.getLogger("plexichat.observability")
 
 
 def cell_count(family: Family) -> int:
@@ -146,18 +149,35 @@ class SharedStore:
                 self.bind(family, key, series, fresh=False)
 
     def admit(self, family: Family, key: AttrKey, series: Series) -> bool:
-        """Whether ``key`` gets its own series in ``family``; if so, bind ``series`` to it."""
+        """Whether ``key`` gets its own series in ``family``; if so, bind ``series`` to it.
+        A slot that cannot grow (its tmpfs is full) admits nothing more: the measurement goes
+        to the overflow series and the error is logged, the request never fails."""
         admitted = self._admitted.get(family.name)
         if (family.name, key) in self._records or (admitted is not None and key in admitted):
-            self.bind(family, key, series)
-            return True
+            return self.try_bind(family, key, series)
         with self.directory.locked():
             self._fold(self.directory.refresh())
             admitted = self._admitted.setdefault(family.name, set())
             if key not in admitted and len(admitted) >= family.limit:
                 return False
-            self.bind(family, key, series)
+            if not self.try_bind(family, key, series):
+                return False
             admitted.add(key)
+        return True
+
+    def try_bind(self, family: Family, key: SeriesKey, series: Series) -> bool:
+        """``bind``; ``False`` (logged) when the slot cannot take another record."""
+        try:
+            self.bind(family, key, series)
+        except OSError as exc:
+            log.error(
+                "metric %s: no room for another series in %s (%s); size the tmpfs of "
+                "performance.observability.multiprocess_dir for more",
+                family.name,
+                self.directory.path,
+                exc,
+            )
+            return False
         return True
 
     def _fold(self, slots: list[SlotFile]) -> None:
@@ -179,10 +199,13 @@ class SharedStore:
         record = self._records.get((family.name, key))
         if record is None or record.cells != cells:  # new, or written by another version
             if family.name not in self._families_written:
-                slot.append(FAMILY, family_payload(family))
+                slot.append(FAMILY, family_payload(family), reserve=key is not None)
                 self._families_written.add(family.name)
             buckets = len(family.boundaries) + 1 if family.exemplars else 0
-            record = slot.append(SERIES, [family.name, key], cells, buckets)
+            # the overflow series may use the headroom: it must fit when nothing else does
+            record = slot.append(
+                SERIES, [family.name, key], cells, buckets, reserve=key is not None
+            )
             if family.kind == "histogram":
                 view = slot.view(record)
                 view[-2], view[-1] = math.inf, -math.inf

@@ -21,7 +21,9 @@ ever appended: a series keeps its cells for the life of the directory.
 
 The file is created sparse at :data:`RESERVED_BYTES` (address space, not memory) and its
 pages are allocated ahead of use with ``posix_fallocate``, so a full tmpfs is an ``OSError``
-at series creation, never a ``SIGBUS`` on a write.
+at series creation, never a ``SIGBUS`` on a write. Ordinary records also keep
+:data:`HEADROOM_BYTES` allocated beyond them, which only ``reserve=False`` records (the
+overflow series) may use: when nothing else fits, the overflow series still does.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ MAGIC = b"PLXSLOT1"
 HEADER_BYTES = 64
 RESERVED_BYTES = 64 << 20
 ALLOCATE_BYTES = 64 << 10
+HEADROOM_BYTES = 64 << 10
 FAMILY, SERIES = 1, 2
 EXEMPLAR_BYTES = 40
 
@@ -144,18 +147,29 @@ class SlotFile:
         self.records.extend(new)
         return new
 
-    def append(self, kind: int, payload: Any, cells: int = 0, exemplar_buckets: int = 0) -> Record:
-        """Write a record after the last one and publish it (cells and exemplars zeroed)."""
+    def append(
+        self,
+        kind: int,
+        payload: Any,
+        cells: int = 0,
+        exemplar_buckets: int = 0,
+        *,
+        reserve: bool = True,
+    ) -> Record:
+        """Write a record after the last one and publish it (cells and exemplars zeroed);
+        ``reserve``: keep the headroom free behind it (``OSError`` when that cannot be)."""
         body = _padded(json.dumps(payload, separators=(",", ":")).encode())
         with self._lock:
-            return self._append(kind, body, cells, exemplar_buckets)
+            return self._append(kind, body, cells, exemplar_buckets, reserve)
 
-    def _append(self, kind: int, body: bytes, cells: int, exemplar_buckets: int) -> Record:
+    def _append(
+        self, kind: int, body: bytes, cells: int, exemplar_buckets: int, reserve: bool
+    ) -> Record:
         at = self.end
         cells_at = at + _RECORD.size + len(body)
         exemplars_at = cells_at + 8 * cells
         stop = exemplars_at + EXEMPLAR_BYTES * exemplar_buckets
-        self._allocate(stop)
+        self._allocate(stop + HEADROOM_BYTES if reserve else stop)
         self._map[at:cells_at] = (
             _RECORD.pack(kind, len(body.rstrip(b" ")), cells, exemplar_buckets) + body
         )
