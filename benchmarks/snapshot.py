@@ -1,8 +1,9 @@
 """Freeze the instrumentation under test, so every round measures the same code.
 
 Others commit to the tree while a run takes ten minutes; each server process imports
-``plexichat`` afresh. ``snapshot`` extracts ``instrumentation/`` of ``HEAD`` (``git archive``)
-or copies the working tree's, and servers get it first on ``PYTHONPATH``.
+``plexichat`` afresh. ``snapshot`` extracts ``instrumentation/`` of ``HEAD`` or of any other
+revision (``git archive``; a before/after comparison) or copies the working tree's, and servers
+get it first on ``PYTHONPATH``.
 """
 
 from __future__ import annotations
@@ -30,14 +31,19 @@ def snapshot(source: str) -> tuple[dict[str, str], str]:
     """(environment for the servers, description of the code measured)."""
     target = Path(tempfile.mkdtemp(prefix="plexichat-bench-src-"))
     commit = _git("rev-parse", "--short", "HEAD")
-    if source == "head":
+    if source != "worktree":
+        revision = "HEAD" if source == "head" else source
         archive = subprocess.run(
-            ["git", "archive", "--format=tar", "HEAD", "instrumentation"],
+            ["git", "archive", "--format=tar", revision, "instrumentation"],
             cwd=ROOT, capture_output=True, timeout=60, check=True,
         )  # fmt: skip
         with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
             tar.extractall(target, filter="data")
-        described = f"{commit} (HEAD, committed instrumentation only)"
+        described = (
+            f"{commit} (HEAD, committed instrumentation only)"
+            if source == "head"
+            else f"{_git('rev-parse', '--short', revision)} ({revision})"
+        )
     else:
         shutil.copytree(
             ROOT / "instrumentation",

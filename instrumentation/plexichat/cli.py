@@ -134,6 +134,11 @@ def _add_loadgen(subparsers: Any) -> None:
         action="store_false",
         help="no registrations in the mix: a fixed population (for soaks)",
     )
+    p.add_argument(
+        "--only",
+        metavar="OP[,OP]",
+        help="draw only these operations of the mix, e.g. create_post (weights kept)",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.set_defaults(handler=_loadgen)
 
@@ -151,6 +156,7 @@ def _loadgen(args: argparse.Namespace) -> int:
             identities=args.identities,
             max_in_flight=args.max_in_flight,
             register=args.register,
+            only=frozenset(args.only.split(",")) if args.only else None,
         )
     except ValueError as exc:
         print(f"plexichat-obs loadgen: {exc}", file=sys.stderr)

@@ -23,8 +23,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.support.tools import free_port
 
 DATABASE = "plexichat"
@@ -50,6 +48,8 @@ def require_postgres() -> Path:
     if importlib.util.find_spec("asyncpg") is None:
         missing.append("asyncpg")
     if missing:
+        import pytest  # here: scripts/bench capacity uses this module without pytest
+
         message = f"{' and '.join(missing)} not installed ({INSTALL})"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
@@ -100,7 +100,9 @@ class PostgresServer:
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr}")
 
-    def start(self, extra: tuple[str, ...] = ()) -> None:
+    def start(self, extra: tuple[str, ...] = (), taskset: int | None = None) -> None:
+        """initdb, start, wait until ready, create the ``plexichat`` database; ``taskset``
+        pins the server (and every backend it forks) to that core."""
         data = self.directory / "data"
         if self._as_root:
             user = pwd.getpwnam("postgres")
@@ -110,8 +112,10 @@ class PostgresServer:
         if not self.durable:
             options += ["-c", "fsync=off", "-c", "synchronous_commit=off"]
         with (self.directory / "server.log").open("wb") as log:
+            pin = ["taskset", "-c", str(taskset)] if taskset is not None else []
             self.process = subprocess.Popen(
-                self._command(
+                pin
+                + self._command(
                     str(self.bin_dir / "postgres"),
                     "-D", str(data), "-k", str(self.directory), "-p", str(self.port),
                     *options, *extra,

@@ -94,30 +94,49 @@ def _invalid_message(rng: random.Random, pop: Population) -> RequestSpec:
     return RequestSpec("invalid_message", "POST", "/api/messages", body)
 
 
-MIX: tuple[tuple[Builder, int], ...] = (
-    (_user_posts, 57),
-    (_user, 15),
-    (_popular, 10),
-    (_message, 8),
-    (_comment, 4),
-    (_post, 2),
-    (_register, 1),
-    (_unknown_user, 2),  # 404
-    (_invalid_message, 1),  # 422
+MIX: tuple[tuple[str, Builder, int], ...] = (
+    ("get_user_posts", _user_posts, 57),
+    ("get_user", _user, 15),
+    ("get_popular", _popular, 10),
+    ("send_message", _message, 8),
+    ("create_comment", _comment, 4),
+    ("create_post", _post, 2),
+    ("register", _register, 1),
+    ("unknown_user", _unknown_user, 2),  # 404
+    ("invalid_message", _invalid_message, 1),  # 422
 )
-"""Builders and their weights, in percent of requests."""
+"""Operations (as the report names them), their builders and weights, in percent of requests."""
 
-_BUILDERS = [builder for builder, _ in MIX]
-_WEIGHTS = [weight for _, weight in MIX]
+OPERATIONS = tuple(name for name, _, _ in MIX)
 
 
-def next_request(
-    operations: random.Random, ids: random.Random, population: Population
-) -> RequestSpec:
-    """Draw the next request: its operation from ``operations``, its ids from ``ids``.
+class Mix:
+    """The part of :data:`MIX` a run draws from: every operation, or only ``only`` (their
+    weights kept), less ``register`` when ``register`` is false (a fixed population)."""
 
-    Two generators, so the sequence of operations depends on the seed alone, not on how many ids
-    the population holds when a request is drawn.
-    """
-    builder = operations.choices(_BUILDERS, weights=_WEIGHTS)[0]
-    return builder(ids, population)
+    def __init__(self, only: frozenset[str] | None = None, *, register: bool = True) -> None:
+        unknown = (only or frozenset()) - set(OPERATIONS)
+        if unknown:
+            raise ValueError(
+                f"unknown operations {sorted(unknown)}; known: {', '.join(OPERATIONS)}"
+            )
+        chosen = [
+            (builder, weight)
+            for name, builder, weight in MIX
+            if (only is None or name in only) and (register or name != "register")
+        ]
+        if not chosen:
+            raise ValueError("the mix is empty: --only named nothing but register")
+        self._builders = [builder for builder, _ in chosen]
+        self._weights = [weight for _, weight in chosen]
+
+    def next_request(
+        self, operations: random.Random, ids: random.Random, population: Population
+    ) -> RequestSpec:
+        """Draw the next request: its operation from ``operations``, its ids from ``ids``.
+
+        Two generators, so the sequence of operations depends on the seed alone, not on how
+        many ids the population holds when a request is drawn.
+        """
+        builder = operations.choices(self._builders, weights=self._weights)[0]
+        return builder(ids, population)

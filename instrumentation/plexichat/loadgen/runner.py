@@ -34,7 +34,7 @@ from typing import Any, TextIO
 
 from plexichat.loadgen import identities
 from plexichat.loadgen.client import Client, ConnectError, RequestTimeoutError
-from plexichat.loadgen.mix import Population, RequestSpec, next_request
+from plexichat.loadgen.mix import Mix, Population, RequestSpec
 from plexichat.loadgen.report import Stats, Summary
 
 DEFAULT_MAX_IN_FLIGHT = 256
@@ -55,8 +55,11 @@ class LoadConfig:
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     register: bool = True
     """Whether the mix registers new users (off: draw from the users made at set-up only)."""
+    only: frozenset[str] | None = None
+    """Draw only these operations of the mix (their weights kept); ``None``: all of them."""
 
     def __post_init__(self) -> None:
+        Mix(self.only, register=self.register)  # names checked here, with the other values
         if not self.duration_s > 0:
             raise ValueError(f"duration must be > 0 seconds, got {self.duration_s}")
         if not self.rps > 0:
@@ -117,6 +120,7 @@ class _Run:
         self.clock = time.perf_counter  # uvloop's loop.time() has millisecond steps
         self.in_flight = 0
         self.tasks: set[asyncio.Task[None]] = set()
+        self.mix = Mix(config.only, register=config.register)
 
     async def send(self, spec: RequestSpec, headers: bytes, due: float) -> None:
         self.stats.send_lags_s.append(self.clock() - due)
@@ -145,9 +149,7 @@ class _Run:
         if self.in_flight >= self.config.max_in_flight:
             self.stats.dropped += 1
             return
-        spec = next_request(self.operations, self.rng, self.population)
-        while not self.config.register and spec.operation == "register":
-            spec = next_request(self.operations, self.rng, self.population)
+        spec = self.mix.next_request(self.operations, self.rng, self.population)
         headers = identities.header_line(self.rng, self.config.identities)
         self.in_flight += 1
         self.stats.sent += 1

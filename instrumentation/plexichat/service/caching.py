@@ -165,15 +165,16 @@ class ServiceCache:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    # A refresh reads on a plain connection: a Core SELECT needs no ORM session.
     async def _fresh_user_posts(self, user_id: int, limit: int) -> list[dict[str, Any]]:
-        async with self.database.sessions() as session:
+        async with self.database.engine.connect() as conn:
             return _summaries(
-                await self.cache.query.execute(session, queries.user_posts(user_id, limit))
+                await self.cache.query.execute(conn, queries.user_posts(user_id, limit))
             )
 
     async def _fresh_popular(self, limit: int) -> list[dict[str, Any]]:
-        async with self.database.sessions() as session:
-            return _summaries(await self.cache.query.execute(session, queries.popular_posts(limit)))
+        async with self.database.engine.connect() as conn:
+            return _summaries(await self.cache.query.execute(conn, queries.popular_posts(limit)))
 
 
 async def warm_cache(service_cache: ServiceCache) -> int:

@@ -26,13 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, Select, TextClause
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.util import find_tables
 
 from ..engine_events import EngineListeners
 from .stats import CURRENT_LOOKUP, CacheMetrics
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
     from plexichat.config.performance import QueryCacheConfig
 
@@ -43,6 +44,9 @@ _WRITE = re.compile(
 )
 _READ_TABLES = re.compile(r"\b(?:FROM|JOIN)\s+[\"`\[]?(\w+)", re.IGNORECASE)
 _WRITTEN_KEY = "plexichat.query_cache.written"
+_UNKNOWN: Any = object()
+_MAX_SHAPES = 1000
+"""Statement shapes whose tables are remembered (a service has a handful)."""
 
 
 def written_table(statement: str) -> str | None:
@@ -73,7 +77,8 @@ class QueryCache:
         self.exclude = frozenset(t.lower() for t in config.exclude_tables)
         self._metrics = metrics
         self._clock = clock
-        self._entries: OrderedDict[tuple[str, tuple[Any, ...]], _Entry] = OrderedDict()
+        self._entries: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
+        self._shapes: dict[Any, frozenset[str] | None] = {}
         self._generation: dict[str, int] = {}
         self._listeners = EngineListeners(
             after_cursor_execute=self._after_execute, commit=self._on_commit
@@ -99,15 +104,23 @@ class QueryCache:
         return names
 
     async def execute(
-        self, session: AsyncSession, statement: Any, params: dict[str, Any] | None = None
+        self,
+        session: AsyncSession | AsyncConnection,
+        statement: Any,
+        params: dict[str, Any] | None = None,
     ) -> Sequence[Row[Any]]:
         """The rows of ``statement``, from the cache when possible."""
-        tables = self.tables(statement) if self.enabled else None
+        if not self.enabled:
+            return (await session.execute(statement, params)).all()
+        shape, key = self._key(session, statement, params)
+        tables = self._shapes.get(shape, _UNKNOWN)
+        if tables is _UNKNOWN:
+            tables = self.tables(statement)
+            if len(self._shapes) >= _MAX_SHAPES:
+                self._shapes.clear()
+            self._shapes[shape] = tables
         if tables is None:
             return (await session.execute(statement, params)).all()
-        compiled = statement.compile(dialect=session.get_bind().dialect)
-        merged = {**compiled.params, **(params or {})}
-        key = (str(compiled), tuple(sorted((k, repr(v)) for k, v in merged.items())))
         entry = self._entries.get(key)
         now = self._clock()
         scope = CURRENT_LOOKUP.get()
@@ -130,7 +143,27 @@ class QueryCache:
             self._store(key, _Entry(rows, tables, self._clock() + self.config.ttl))
         return rows
 
-    def _store(self, key: tuple[str, tuple[Any, ...]], entry: _Entry) -> None:
+    @staticmethod
+    def _key(
+        session: AsyncSession | AsyncConnection, statement: Any, params: dict[str, Any] | None
+    ) -> tuple[Any, tuple[Any, ...]]:
+        """(the statement's shape, the entry's key). From SQLAlchemy's cache key -- the same
+        one its compiled-statement cache uses -- and the bound values: ~35 µs, where compiling
+        the statement to SQL text for every lookup cost ~450 µs here."""
+        cache_key = statement._generate_cache_key()
+        extra = tuple(sorted((k, repr(v)) for k, v in (params or {}).items()))
+        if cache_key is None:  # a construct SQLAlchemy does not cache: key by its SQL
+            bind = session.get_bind() if isinstance(session, AsyncSession) else session
+            compiled = statement.compile(dialect=bind.dialect)
+            merged = {**compiled.params, **(params or {})}
+            return str(compiled), (
+                str(compiled),
+                tuple(sorted((k, repr(v)) for k, v in merged.items())),
+            )
+        values = tuple(repr(b.effective_value) for b in cache_key.bindparams)
+        return cache_key.key, (cache_key.key, values, extra)
+
+    def _store(self, key: tuple[Any, ...], entry: _Entry) -> None:
         self._entries[key] = entry
         self._entries.move_to_end(key)
         evicted = 0
