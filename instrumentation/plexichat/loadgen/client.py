@@ -4,7 +4,8 @@ on each, responses parsed by ``httptools`` (C; it comes with ``uvicorn[standard]
 Why not httpx: its per-request cost here (~1 ms of CPU) capped the generator at a few hundred
 requests a second, so runs at the guide's 1,000 req/s measured the generator, not the server.
 This client does only what loadgen needs -- one ``http://`` origin, JSON bodies, responses with
-``Content-Length`` or chunked, a per-request timeout -- at ~60 µs of CPU per request, so one
+``Content-Length`` or chunked (gzip accepted, as browsers and httpx do, and decoded), a
+per-request timeout -- at ~60 µs of CPU per request, so one
 core drives well over 2,000 req/s (``docs/benchmarks.md``).
 
 A connection is opened when a request finds none idle (``Client.connections`` counts them); a
@@ -14,6 +15,7 @@ connection the server closes, or that errs, is dropped from the pool.
 from __future__ import annotations
 
 import asyncio
+import gzip
 from collections import deque
 from dataclasses import dataclass
 from typing import cast
@@ -48,6 +50,7 @@ class _Connection(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._body: list[bytes] = []
         self._policy: str | None = None
+        self._gzip = False
         self.closed = False
 
     # -- asyncio.Protocol ----------------------------------------------------------------
@@ -67,8 +70,11 @@ class _Connection(asyncio.Protocol):
 
     # -- httptools callbacks -------------------------------------------------------------
     def on_header(self, name: bytes, value: bytes) -> None:
-        if len(name) == 16 and name.lower() == b"ratelimit-policy":
+        lowered = name.lower()
+        if lowered == b"ratelimit-policy":
             self._policy = value.decode("latin-1")
+        elif lowered == b"content-encoding":
+            self._gzip = value.strip().lower() == b"gzip"
 
     def on_body(self, body: bytes) -> None:
         self._body.append(body)
@@ -78,9 +84,13 @@ class _Connection(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        response = Response(self._parser.get_status_code(), b"".join(self._body), self._policy)
+        body = b"".join(self._body)
+        if self._gzip:
+            body = gzip.decompress(body)
+        response = Response(self._parser.get_status_code(), body, self._policy)
         self._body = []
         self._policy = None
+        self._gzip = False
         if not self._parser.should_keep_alive():
             self.close()
         else:
@@ -129,7 +139,7 @@ class Client:
         self.port = parts.port or 80
         self.timeout_s = timeout_s
         self.loop = asyncio.get_running_loop()
-        self._host_header = f"Host: {parts.netloc}\r\n".encode()
+        self._host_header = f"Host: {parts.netloc}\r\nAccept-Encoding: gzip\r\n".encode()
         self._idle: deque[_Connection] = deque()
         self._all: set[_Connection] = set()
 
