@@ -33,12 +33,19 @@ class Server:
     log: Path
 
     def workers(self) -> list[psutil.Process]:
-        """The live worker processes (children of the master, its helpers aside)."""
+        """The live worker processes (children of the master, its helpers aside); none once
+        the master is gone."""
+        for _ in range(10):  # a child may go while being listed: look again
+            try:
+                children = psutil.Process(self.process.pid).children()
+            except psutil.NoSuchProcess:
+                return []
+            except psutil.Error:
+                continue
+            break
+        else:
+            return []
         out = []
-        try:
-            children = psutil.Process(self.process.pid).children()
-        except psutil.Error:
-            return self.workers()  # a child went while being listed: look again
         for child in children:
             try:
                 if child.status() != psutil.STATUS_ZOMBIE and "resource_tracker" not in " ".join(
