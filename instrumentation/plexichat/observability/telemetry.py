@@ -2,11 +2,14 @@
 
 One object owns everything a service exports: a ``Resource`` (``service.name``,
 ``service.version``, ``deployment.environment.name`` and configured attributes), a
-``MeterProvider`` whose readers are the Prometheus reader (a private prometheus_client
-registry rendered at ``/metrics``) and, when an OTLP endpoint is configured, a periodic OTLP
-reader; a :class:`~plexichat.observability.tracing.tracer.LeanTracer` when tracing is on; and the
-lean HTTP and database instruments on a
+``MeterProvider`` whose readers are the Prometheus reader (on a private prometheus_client
+registry rendered at ``/metrics``, beside the collector of the lean series) and, when an OTLP
+endpoint is configured, a periodic OTLP reader; a
+:class:`~plexichat.observability.tracing.tracer.LeanTracer` when tracing is on; and the lean
+HTTP and database instruments on a
 :class:`~plexichat.observability.metrics.registry.MetricRegistry`, plus the process gauges.
+With ``performance.observability.multiprocess_dir`` the registry is shared with the other
+workers of the instance (claimed at ASGI lifespan startup), and one elected worker exports.
 
 It sets no global OpenTelemetry provider: FastAPI >= 0.16x switches its own telemetry on
 when one is set, and two instrumentations would count every request twice.

@@ -2,6 +2,12 @@
 
 Laid out as the OpenTelemetry SDK's ``sdk/metrics``: :mod:`.instruments` (pre-bound series
 families), :mod:`.registry` (families converted to the SDK's data model on collection),
-:mod:`.readers` (the Prometheus reader and the OTLP exporter that merge them with the SDK's
-own instruments) and :mod:`.exporters` (the OTLP metric exporter from configuration).
+:mod:`.points` (what a collection reads out), :mod:`.exposition` (the Prometheus rendering,
+exemplars included), :mod:`.readers` (the OTLP exporter's merge with the SDK's own
+instruments) and :mod:`.exporters` (the OTLP metric exporter from configuration).
+
+Multi-worker mode: :mod:`.slots` (a worker's series in an mmap'ed file), :mod:`.directory`
+(the slots of an instance, their liveness by ``flock``, the elected leader),
+:mod:`.sharing` (a registry's series moved into its worker's slot), :mod:`.merge` (every
+slot merged at collection) and :mod:`.listener` (the extra Prometheus port, on the leader).
 """
