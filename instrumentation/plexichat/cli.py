@@ -139,6 +139,13 @@ def _add_loadgen(subparsers: Any) -> None:
         metavar="OP[,OP]",
         help="draw only these operations of the mix, e.g. create_post (weights kept)",
     )
+    p.add_argument(
+        "--random-paths",
+        type=float,
+        default=0.0,
+        metavar="PERCENT",
+        help="send this share of requests to random unknown paths (404)",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.set_defaults(handler=_loadgen)
 
@@ -157,6 +164,7 @@ def _loadgen(args: argparse.Namespace) -> int:
             max_in_flight=args.max_in_flight,
             register=args.register,
             only=frozenset(args.only.split(",")) if args.only else None,
+            random_paths=args.random_paths,
         )
     except ValueError as exc:
         print(f"plexichat-obs loadgen: {exc}", file=sys.stderr)

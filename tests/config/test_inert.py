@@ -31,7 +31,7 @@ def test_keys_set_by_a_file_and_a_variable(tmp_path: Path) -> None:
 def test_a_profile_s_inert_keys_are_listed() -> None:
     keys = inert_keys_set(load_settings(profile="production", environ={}))
     assert "performance.async_settings.max_workers" not in keys  # optimize_context()
-    assert "performance.async_settings.thread_pool_size" in keys
+    assert "performance.async_settings.thread_pool_size" not in keys  # service/resources.py
     assert "performance.caching.redis_cache.host" not in keys  # the cache tiers are live
     assert "performance.async_settings.event_loop_policy" not in keys
     assert "performance.database.connection_pool.max_size" not in keys

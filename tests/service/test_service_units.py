@@ -16,7 +16,9 @@ from plexichat.service.db_engine import (
     parse_url,
 )
 
-GUIDE_PRODUCTION_POOL = PoolSettings(min_size=10, max_size=50, max_overflow=100, pool_timeout=30)
+GUIDE_PRODUCTION_POOL = PoolSettings(
+    min_size=10, max_size=50, max_overflow=100, pool_timeout=30, prepared_statement_cache_size=1000
+)
 
 
 def test_postgres_pool_maps_max_size_overflow_and_timeout() -> None:
@@ -26,12 +28,18 @@ def test_postgres_pool_maps_max_size_overflow_and_timeout() -> None:
         "max_overflow": 100,
         "pool_timeout": 30,
         "pool_pre_ping": True,
+        "connect_args": {"prepared_statement_cache_size": 1000},
     }
 
 
 def test_sqlite_pool_has_no_overflow() -> None:
     options = engine_options(make_url("sqlite+aiosqlite:///x.db"), GUIDE_PRODUCTION_POOL)
-    assert options == {"pool_size": 50, "max_overflow": 0, "pool_timeout": 30}
+    assert options == {
+        "pool_size": 50,
+        "max_overflow": 0,
+        "pool_timeout": 30,
+        "connect_args": {"cached_statements": 1000},
+    }
 
 
 async def test_sqlite_engine_creates_the_data_dir(tmp_path: Path) -> None:

@@ -11,10 +11,9 @@ from .settings import Settings
 INERT_KEYS: frozenset[str] = frozenset(
     {
         "performance.latency_optimizer.optimization_level",
-        "performance.latency_optimizer.query_optimization",
-        "performance.async_settings.thread_pool_size",
+        # database.connection_pool sizes the one pool (service/db_engine.py says why)
+        "performance.latency_optimizer.query_optimization.connection_pool_size",
         "performance.resource_limits.max_cpu_usage",
-        "performance.resource_limits.max_open_files",
         "performance.background_tasks",
         # performance.metrics_collection_interval is the interval that takes effect.
         "performance.metrics.collection_interval",

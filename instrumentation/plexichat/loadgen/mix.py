@@ -94,6 +94,12 @@ def _invalid_message(rng: random.Random, pop: Population) -> RequestSpec:
     return RequestSpec("invalid_message", "POST", "/api/messages", body)
 
 
+def _random_path(rng: random.Random, pop: Population) -> RequestSpec:
+    """A path no route matches (404): exercises what unmatched requests cost and must not
+    create (series, cache entries) -- the soak's probe for unbounded growth."""
+    return RequestSpec("random_path", "GET", f"/{rng.getrandbits(64):016x}/{rng.randrange(10**6)}")
+
+
 MIX: tuple[tuple[str, Builder, int], ...] = (
     ("get_user_posts", _user_posts, 57),
     ("get_user", _user, 15),
@@ -112,21 +118,29 @@ OPERATIONS = tuple(name for name, _, _ in MIX)
 
 class Mix:
     """The part of :data:`MIX` a run draws from: every operation, or only ``only`` (their
-    weights kept), less ``register`` when ``register`` is false (a fixed population)."""
+    weights kept), less ``register`` when ``register`` is false (a fixed population), plus
+    ``random_paths`` percent of requests to paths no route matches."""
 
-    def __init__(self, only: frozenset[str] | None = None, *, register: bool = True) -> None:
+    def __init__(
+        self, only: frozenset[str] | None = None, *, register: bool = True, random_paths: float = 0
+    ) -> None:
         unknown = (only or frozenset()) - set(OPERATIONS)
         if unknown:
             raise ValueError(
                 f"unknown operations {sorted(unknown)}; known: {', '.join(OPERATIONS)}"
             )
-        chosen = [
+        chosen: list[tuple[Builder, float]] = [
             (builder, weight)
             for name, builder, weight in MIX
             if (only is None or name in only) and (register or name != "register")
         ]
         if not chosen:
             raise ValueError("the mix is empty: --only named nothing but register")
+        if not 0 <= random_paths < 100:
+            raise ValueError(f"random_paths must be a percentage in [0, 100), got {random_paths}")
+        if random_paths:  # that share of all requests, the mix's weights kept among the rest
+            total = sum(weight for _, weight in chosen)
+            chosen.append((_random_path, total * random_paths / (100 - random_paths)))
         self._builders = [builder for builder, _ in chosen]
         self._weights = [weight for _, weight in chosen]
 

@@ -57,9 +57,11 @@ class LoadConfig:
     """Whether the mix registers new users (off: draw from the users made at set-up only)."""
     only: frozenset[str] | None = None
     """Draw only these operations of the mix (their weights kept); ``None``: all of them."""
+    random_paths: float = 0.0
+    """Percent of requests sent to random paths no route matches (404)."""
 
     def __post_init__(self) -> None:
-        Mix(self.only, register=self.register)  # names checked here, with the other values
+        Mix(self.only, register=self.register, random_paths=self.random_paths)  # checked here
         if not self.duration_s > 0:
             raise ValueError(f"duration must be > 0 seconds, got {self.duration_s}")
         if not self.rps > 0:
@@ -120,7 +122,7 @@ class _Run:
         self.clock = time.perf_counter  # uvloop's loop.time() has millisecond steps
         self.in_flight = 0
         self.tasks: set[asyncio.Task[None]] = set()
-        self.mix = Mix(config.only, register=config.register)
+        self.mix = Mix(config.only, register=config.register, random_paths=config.random_paths)
 
     async def send(self, spec: RequestSpec, headers: bytes, due: float) -> None:
         self.stats.send_lags_s.append(self.clock() - due)

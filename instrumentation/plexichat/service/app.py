@@ -25,12 +25,14 @@ from plexichat.core.logging_unified import get_performance_logger
 from plexichat.core.performance import CacheManager, LatencyOptimizer
 from plexichat.core.performance.db_monitoring import SlowQueryLog, track_connections
 from plexichat.observability import Telemetry, __version__, instrument_app, instrument_engine
+from plexichat.service import openapi
 from plexichat.service.activity import ActiveUsers, SharedActiveUsers, publish_active_users
 from plexichat.service.caching import ServiceCache, warm_cache
 from plexichat.service.db_engine import Database, PoolSettings, create_engine, parse_url
 from plexichat.service.faults import FaultInjection
 from plexichat.service.health import router as health_router
 from plexichat.service.metrics import MetricsRecorder, performance_logger
+from plexichat.service.resources import size_thread_pools
 from plexichat.service.routes import api_router
 from plexichat.service.seed import seed_demo_data
 from plexichat.service.state import STATE_KEY, ServiceState
@@ -87,6 +89,7 @@ def create_app(
         publisher: asyncio.Task[None] | None = None
         writer = Writer(database.engine, batch_size)
         service_cache: ServiceCache | None = None
+        executor = size_thread_pools(settings)
         try:
             _observe_engine(database, telemetry)
             if prepare:
@@ -128,6 +131,7 @@ def create_app(
             if telemetry is not None:
                 telemetry.shutdown()
             await database.dispose()
+            executor.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(
         title="PlexiChat",
@@ -138,6 +142,7 @@ def create_app(
     )
     app.include_router(api_router)
     app.include_router(health_router)
+    openapi.install(app)
     if settings.chaos.switchable:  # settings are frozen: off means no layer on any request
         app.add_middleware(FaultInjection, chaos=settings.chaos)  # inside the telemetry middleware
     telemetry = instrument_app(app, settings)  # None when monitoring is off

@@ -22,6 +22,12 @@ min_size      connections opened at       connections opened at start-up (warm-u
               pool keeps no floor
 ============  ==========================  =================================================
 
+``latency_optimizer.query_optimization.prepared_statement_cache_size`` is each connection's
+statement cache: asyncpg's ``prepared_statement_cache_size``, sqlite3's ``cached_statements``.
+Its ``batch_size`` bounds the writer's transactions (``writer.py``); its
+``connection_pool_size`` stays inert -- the pool is sized by ``database.connection_pool``, the
+guide's fuller block, and two keys sizing one pool would contradict each other.
+
 PostgreSQL connections are pre-pinged on checkout. Every SQLite connection runs in WAL mode
 (readers do not block the writer), with a busy timeout of ``SQLITE_BUSY_TIMEOUT_MS`` (a writer
 waits for the lock instead of failing at once) and foreign keys enforced.
@@ -64,15 +70,20 @@ class PoolSettings:
     max_size: int
     max_overflow: int
     pool_timeout: float
+    prepared_statement_cache_size: int = 100
+    """Per connection: asyncpg's ``prepared_statement_cache_size``, sqlite3's
+    ``cached_statements`` (``latency_optimizer.query_optimization``; 0 turns it off)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PoolSettings:
         pool = settings.performance.database.connection_pool
+        queries = settings.performance.latency_optimizer.query_optimization
         return cls(
             min_size=int(pool.min_size),
             max_size=int(pool.max_size),
             max_overflow=int(pool.max_overflow),
             pool_timeout=float(pool.pool_timeout),
+            prepared_statement_cache_size=int(queries.prepared_statement_cache_size),
         )
 
 
@@ -111,12 +122,14 @@ def engine_options(url: URL, pool: PoolSettings) -> dict[str, Any]:
             "pool_size": pool.max_size,
             "max_overflow": 0,
             "pool_timeout": pool.pool_timeout,
+            "connect_args": {"cached_statements": pool.prepared_statement_cache_size},
         }
     return {
         "pool_size": pool.max_size,
         "max_overflow": pool.max_overflow,
         "pool_timeout": pool.pool_timeout,
         "pool_pre_ping": True,
+        "connect_args": {"prepared_statement_cache_size": pool.prepared_statement_cache_size},
     }
 
 

@@ -26,6 +26,7 @@ from plexichat.config import ConfigError, Settings, log_inert_keys
 from plexichat.core.logging_unified import configure_performance_log
 from plexichat.observability.tracing.log_context import TRACE_CONTEXT_FORMAT, TraceContextFilter
 from plexichat.service.app import create_app
+from plexichat.service.resources import apply_open_files_limit
 from plexichat.service.workers import Sources, check_workers, serve_workers
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -93,6 +94,7 @@ def serve(
     fails). ``sources`` (where ``settings`` came from) lets workers rebuild them: needed with
     ``service.workers`` above 1."""
     log_inert_keys(settings, logging.getLogger("plexichat.service"))
+    apply_open_files_limit(settings)  # before workers fork: they inherit it
     if settings.service.workers > 1:
         check_workers(settings)
         options = server_options(settings, log_level=log_level, access_log=access_log)

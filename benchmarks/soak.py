@@ -1,0 +1,184 @@
+"""``scripts/bench soak``: the service under steady load for a long time -- does anything grow?
+
+The service runs (pinned to ``--server-core``, rate limiter off, SQLite) while ``loadgen`` (its
+own process, ``--load-core``) sends loadgen's mix at ``--rate`` (default: 70 % of the knee
+measured in ``docs/benchmarks.md``) from a fixed population (its set-up users, ``--no-register``)
+plus 5 % random unknown paths, in one run. Every ``--segment`` seconds: the server's RSS, the
+number of series on ``/metrics``, the L1 cache's bytes; at the end, the run's errors.
+
+Warm-up ends at the first segment after which the cache stopped growing (its bytes within 1 %
+of the previous sample). After it, the soak holds when: RSS grew < 5 %, the series count did
+not grow, there were no errors (5xx, connection errors, timeouts, drops), and the cache stayed
+within ``memory_cache.max_size``. ``tests/e2e/test_soak.py`` runs the same check for 2 minutes at
+200 req/s; memory and series bounds only, no timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+KNEE_RPS = 1200.0
+"""The knee on SQLite, docs/benchmarks.md (scripts/bench capacity); the soak runs at 70 %."""
+RSS_GROWTH_LIMIT = 0.05
+CACHE_SETTLED = 0.01
+RANDOM_PATHS_PERCENT = 5.0
+_CACHE_BYTES = re.compile(r"^plexichat_cache_memory_usage_bytes(?:\{[^}]*\})? (\S+)", re.M)
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    rss_bytes: int
+    series: int
+    cache_bytes: float
+    errors: int
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def scrape(url: str) -> tuple[int, float]:
+    """(series on /metrics, L1 cache bytes)."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=30) as resp:
+        text = resp.read().decode()
+    series = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
+    cache = sum(float(v) for v in _CACHE_BYTES.findall(text))
+    return series, cache
+
+
+def soak(
+    url: str,
+    pid: int,
+    rps: float,
+    total_s: float,
+    segment_s: float,
+    load_core: int | None = None,
+    report: Any = None,
+) -> tuple[list[Sample], dict[str, Any]]:
+    """One loadgen run of ``total_s`` (one population: its set-up users, no registrations;
+    random paths), a sample before it and every ``segment_s`` while it runs; (samples, the
+    loadgen summary). A sample's ``errors`` is 0 until the end, then the run's errors."""
+    cmd = [sys.executable, "-m", "plexichat.cli", "loadgen", "--url", url, "--json"]
+    cmd += ["--duration", str(total_s), "--rps", str(rps), "--no-register"]
+    cmd += ["--random-paths", str(RANDOM_PATHS_PERCENT)]
+    if load_core is not None:
+        cmd = ["taskset", "-c", str(load_core), *cmd]
+    series, cache = scrape(url)
+    samples = [Sample(0.0, rss_bytes(pid), series, cache, 0)]
+    started = time.monotonic()
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as lg:
+        while lg.poll() is None:
+            time.sleep(min(segment_s, 1.0))
+            now = time.monotonic() - started
+            if now - samples[-1].seconds >= segment_s and lg.poll() is None:
+                series, cache = scrape(url)
+                samples.append(Sample(now, rss_bytes(pid), series, cache, 0))
+                if report is not None:
+                    report(samples[-1])
+        out = lg.stdout.read() if lg.stdout is not None else ""
+    if lg.returncode != 0:
+        raise RuntimeError(f"loadgen exited {lg.returncode}")
+    summary: dict[str, Any] = json.loads(out)
+    errors = summary["status_classes"].get("5xx", 0) + summary["connection_errors"]
+    errors += summary["timeouts"] + summary["unfinished"] + summary["dropped"]
+    series, cache = scrape(url)
+    samples.append(Sample(time.monotonic() - started, rss_bytes(pid), series, cache, errors))
+    return samples, summary
+
+
+def verdict(samples: list[Sample], max_cache_bytes: float) -> dict[str, Any]:
+    """Where warm-up ended and whether the soak held (see the module docstring)."""
+    warm = next(
+        (
+            i
+            for i in range(2, len(samples))
+            if samples[i].cache_bytes <= samples[i - 1].cache_bytes * (1 + CACHE_SETTLED)
+        ),
+        None,
+    )
+    if warm is None:
+        return {"ok": False, "why": "the caches never stopped growing", "warm_up_sample": None}
+    base, last = samples[warm], samples[-1]
+    rss_growth = (last.rss_bytes - base.rss_bytes) / base.rss_bytes
+    series_growth = max(s.series for s in samples[warm:]) - base.series
+    cache_peak = max(s.cache_bytes for s in samples)
+    errors = last.errors
+    problems = []
+    if rss_growth >= RSS_GROWTH_LIMIT:
+        problems.append(f"RSS grew {rss_growth:.1%} after warm-up")
+    if series_growth > 0:
+        problems.append(f"/metrics gained {series_growth} series after warm-up")
+    if errors:
+        problems.append(f"{errors} errors")
+    if cache_peak > max_cache_bytes:
+        problems.append(f"cache reached {cache_peak:.0f} bytes > max_size {max_cache_bytes:.0f}")
+    return {
+        "ok": not problems,
+        "why": "; ".join(problems) or "held",
+        "warm_up_sample": warm,
+        "warm_up_s": base.seconds,
+        "rss_growth": rss_growth,
+        "series_growth": series_growth,
+        "cache_peak_bytes": cache_peak,
+        "errors": errors,
+    }
+
+
+def _line(s: Sample) -> str:
+    return (
+        f"[{s.seconds:7.0f} s] RSS {s.rss_bytes / 2**20:6.1f} MiB  series {s.series:5d}  "
+        f"cache {s.cache_bytes / 2**20:6.2f} MiB  errors {s.errors}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    from benchmarks.capacity import Served
+    from benchmarks.snapshot import snapshot
+    from plexichat.config import load_settings
+
+    p = argparse.ArgumentParser(prog="scripts/bench soak", description=__doc__.split("\n")[0])
+    p.add_argument("--minutes", type=float, default=30.0)
+    p.add_argument("--rate", type=float, default=0.7 * KNEE_RPS, help="req/s (70%% of the knee)")
+    p.add_argument("--segment", type=float, default=30.0, help="seconds between samples")
+    p.add_argument("--server-core", type=int, default=0)
+    p.add_argument("--load-core", type=int, default=1)
+    p.add_argument("--source", default="head", help="head, worktree or a git revision")
+    p.add_argument("--json", type=Path, default=None)
+    args = p.parse_args(argv)
+    os.sched_setaffinity(0, {args.load_core})
+    env, measured = snapshot(args.source)
+    print(f"# scripts/bench soak {' '.join(sys.argv[1:] if argv is None else argv)}")
+    print(f"# {measured}; {args.rate:.0f} req/s for {args.minutes:g} min; load {os.getloadavg()}")
+    served = Served(argparse.Namespace(server_core=args.server_core), env, None)
+    try:
+        samples, _ = soak(served.url, served.proc.pid, args.rate, args.minutes * 60,
+                          args.segment, args.load_core,
+                          report=lambda s: print(_line(s), flush=True))  # fmt: skip
+    finally:
+        served.stop()
+    max_size = float(load_settings(environ={}).performance.caching.memory_cache.max_size)
+    result = verdict(samples, max_size)
+    print(json.dumps(result, indent=2))
+    if args.json is not None:
+        args.json.write_text(
+            json.dumps({"samples": [asdict(s) for s in samples], "verdict": result}, indent=2)
+        )
+    return 0 if result["ok"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
