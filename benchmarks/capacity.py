@@ -246,6 +246,37 @@ def write_cost(args: argparse.Namespace, source: str) -> list[dict[str, Any]]:
     return results
 
 
+def generator_ceiling(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """loadgen against ``benchmarks.stub`` (pinned to the server core): its CPU and send lag
+    as the rate rises -- where the generator itself runs out."""
+    port = _free_port()
+    home = Path(tempfile.mkdtemp(prefix="plexichat-stub-"))
+    proc = load.start(
+        [sys.executable, "-m", "benchmarks.stub", str(port)], args.server_core,
+        str(home / "stub.log"),
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    results: list[dict[str, Any]] = []
+    try:
+        load.wait_ready(url, proc)
+        for rps in args.generator_rates:
+            s = _loadgen(url, args, rps, args.duration)
+            result = {
+                "rate": rps,
+                "achieved": s["achieved_rps"],
+                "p99_ms": s["latency_ms"]["p99"],
+                "generator_cpu": s["generator_cpu"],
+                "send_lag_p99_ms": s["send_lag_ms"]["p99"],
+                "dropped": s["dropped"],
+                "limited": s["generator_cpu"] >= 0.9 or s["send_lag_ms"]["p99"] > 5.0,
+            }
+            results.append(result)
+            print(capacity_report.generator_line(result), flush=True)
+    finally:
+        load.stop(proc)
+    return results
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="scripts/bench capacity", description=__doc__.split("\n")[0])
     p.add_argument("--backends", default="sqlite,postgresql", help="sqlite,postgresql")
@@ -257,6 +288,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, default=5.0, help="discarded seconds first")
     p.add_argument("--write-cost", action="store_true", help="also the write cost curve (SQLite)")
     p.add_argument("--write-rate", type=float, default=100.0, help="writes per second (curve)")
+    p.add_argument("--generator", action="store_true",
+                   help="also loadgen's own ceiling, against a trivial server")  # fmt: skip
+    p.add_argument("--generator-rates", default="1000,2000,3000,4000")
+    p.add_argument("--no-knee", dest="knee", action="store_false", help="skip the knee")
+    p.add_argument("--from-json", default=None, metavar="FILE[,FILE]",
+                   help="measure nothing: tables and plot from earlier --json files")  # fmt: skip
     p.add_argument("--server-core", type=int, default=0)
     p.add_argument("--load-core", type=int, default=1)
     p.add_argument("--json", type=Path, default=None, help="write every step here")
@@ -268,6 +305,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         p.error(f"unknown backends {sorted(unknown)}")
     args.sources = [s.strip() for s in args.sources.split(",") if s.strip()]
     args.rates = [float(r) for r in args.rates.split(",")]
+    args.generator_rates = [float(r) for r in args.generator_rates.split(",")]
     return args
 
 
@@ -279,12 +317,25 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# {command}\n{capacity_report.machine_line()}\n", flush=True)
     steps: list[dict[str, Any]] = []
     costs: list[dict[str, Any]] = []
+    ceiling: list[dict[str, Any]] = []
+    if args.from_json:
+        for name in args.from_json.split(","):
+            earlier = json.loads(Path(name).read_text())
+            steps += earlier["steps"]
+            costs += earlier["write_cost"]
+            ceiling += earlier.get("generator", [])
+        args.sources = []
+    elif args.generator:
+        ceiling = generator_ceiling(args)
     for source in args.sources:
-        for backend in args.backends:
+        for backend in args.backends if args.knee else []:
             steps += knee(args, source, backend)
         if args.write_cost:
             costs += write_cost(args, source)
     print()
+    if ceiling:
+        print(capacity_report.generator_table(ceiling))
+        print()
     print(capacity_report.knee_table(steps))
     if costs:
         print()
@@ -292,7 +343,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(
-            json.dumps({"command": command, "steps": steps, "write_cost": costs}, indent=2)
+            json.dumps(
+                {"command": command, "steps": steps, "write_cost": costs, "generator": ceiling},
+                indent=2,
+            )
         )
     if args.plot is not None:
         capacity_report.plot(steps, costs, args.plot)

@@ -58,6 +58,27 @@ def knee_table(steps: Sequence[Step]) -> str:
     return "\n".join(lines)
 
 
+def generator_line(r: Step) -> str:
+    verdict = "LIMITED" if r["limited"] else "not the bottleneck"
+    return (
+        f"generator {r['rate']:6.0f}/s achieved {r['achieved']:7.1f}  CPU "
+        f"{_pct(r['generator_cpu'])}  send lag p99 {r['send_lag_p99_ms']:.1f} ms  "
+        f"dropped {r['dropped']}  {verdict}"
+    )
+
+
+def generator_table(rows: Sequence[Step]) -> str:
+    lines = ["| rate (req/s) | achieved | generator CPU | send lag p99 ms | dropped | verdict |"]
+    lines.append("|---|---|---|---|---|---|")
+    for r in rows:
+        lines.append(
+            f"| {r['rate']:.0f} | {r['achieved']:.1f} | {_pct(r['generator_cpu'])} | "
+            f"{r['send_lag_p99_ms']:.1f} | {r['dropped']} | "
+            f"{'limited' if r['limited'] else 'not the bottleneck'} |"
+        )
+    return "\n".join(lines)
+
+
 def write_cost_line(r: Step) -> str:
     return (
         f"write cost {r['operation']:15} at {r['posts']:7d} posts: "
