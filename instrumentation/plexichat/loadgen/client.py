@@ -1,12 +1,13 @@
 """A lean HTTP/1.1 client for the load generator: keep-alive connections, one request at a time
 on each, responses parsed by ``httptools`` (C; it comes with ``uvicorn[standard]``).
 
-Why not httpx: its per-request cost here (~1 ms of CPU) capped the generator at a few hundred
-requests a second, so runs at the guide's 1,000 req/s measured the generator, not the server.
+Why not httpx: with it the generator used ~65 % of its core for ~270 req/s (issue 11), so runs
+at the guide's 1,000 req/s measured the generator, not the server.
 This client does only what loadgen needs -- one ``http://`` origin, JSON bodies, responses with
 ``Content-Length`` or chunked (gzip accepted, as browsers and httpx do, and decoded), a
-per-request timeout -- at ~60 µs of CPU per request, so one
-core drives well over 2,000 req/s (``docs/benchmarks.md``).
+per-request timeout -- at ~0.2 ms of CPU per request all told (JSON bodies and the
+latency bookkeeping included: 23-26 % of one core at 1,400 req/s of the mix), so one core
+drives well over 2,000 req/s (``docs/benchmarks.md``).
 
 A connection is opened when a request finds none idle (``Client.connections`` counts them); a
 connection the server closes, or that errs, is dropped from the pool.
