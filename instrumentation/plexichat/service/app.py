@@ -23,7 +23,7 @@ from fastapi.telemetry import TelemetryConfig
 from plexichat.config import Settings
 from plexichat.core.logging_unified import get_performance_logger
 from plexichat.core.performance import CacheManager, LatencyOptimizer
-from plexichat.core.performance.db_monitoring import SlowQueryLog, track_connections
+from plexichat.core.performance.db_monitoring import ConnectionGauge, SlowQueryLog
 from plexichat.observability import Telemetry, __version__, instrument_app, instrument_engine
 from plexichat.service import openapi
 from plexichat.service.activity import ActiveUsers, SharedActiveUsers, publish_active_users
@@ -90,6 +90,7 @@ def create_app(
         writer = Writer(database.engine, batch_size)
         service_cache: ServiceCache | None = None
         executor = size_thread_pools(settings)
+        connections: ConnectionGauge | None = None
         try:
             _observe_engine(database, telemetry)
             if prepare:
@@ -97,7 +98,7 @@ def create_app(
             await database.warm_up(pool.min_size)
             cache.query.attach(database.engine)
             slow_queries.attach(database.engine)
-            track_connections(database.engine, get_performance_logger())
+            connections = ConnectionGauge(database.engine, get_performance_logger())
             service_cache = ServiceCache(cache, database)
             await cache.start()
             await warm_cache(service_cache)
@@ -128,6 +129,8 @@ def create_app(
                 await service_cache.close()
             await cache.close()
             slow_queries.detach()
+            if connections is not None:
+                connections.detach()
             if telemetry is not None:
                 telemetry.shutdown()
             await database.dispose()

@@ -12,9 +12,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from plexichat.config import load_settings
 from plexichat.core.logging_unified import PerformanceLogger
 from plexichat.core.performance import MemoryProfiler, Profiler, performance_profile
-from plexichat.core.performance.db_monitoring import SlowQueryLog, track_connections
+from plexichat.core.performance.db_monitoring import ConnectionGauge, SlowQueryLog
+from plexichat.observability import Telemetry, instrument_engine
 from plexichat.observability.metrics.registry import MetricRegistry
 
 
@@ -100,7 +102,7 @@ async def test_slow_query_logged_with_its_plan(
     slow_log = SlowQueryLog(threshold_ms=1, explain=True)
     slow_log.attach(engine)
     perf = PerformanceLogger(MetricRegistry())
-    track_connections(engine, perf)
+    connections = ConnectionGauge(engine, perf)
     try:
         async with engine.connect() as conn:
             await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)"))
@@ -117,6 +119,7 @@ async def test_slow_query_logged_with_its_plan(
             assert gauge.value == 1  # type: ignore[union-attr]
     finally:
         slow_log.detach()
+        connections.detach()
         await engine.dispose()
     lines = [r.getMessage() for r in caplog.records if "slow_query" in r.getMessage()]
     assert any("WITH RECURSIVE" in line for line in lines)
@@ -124,3 +127,44 @@ async def test_slow_query_logged_with_its_plan(
     assert "duration_ms=" in line
     assert "plan=" in line
     assert "ix_t_v" in line  # SQLite's plan names the index it uses
+
+
+async def test_one_listener_times_each_statement_for_metrics_and_the_slow_query_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The engine's statements are timed once (one listener per cursor event) for both
+    db.client.operation.duration and the slow-query log; detaching both, and the connection
+    gauge, leaves the engine without any listener of ours."""
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'one.db'}")
+    sync = engine.sync_engine
+    registry = MetricRegistry()
+    telemetry = Telemetry(load_settings(environ={}), registry=registry)
+    instrument_engine(engine, telemetry)
+    slow_log = SlowQueryLog(threshold_ms=0, explain=False)
+    slow_log.attach(engine)
+    connections = ConnectionGauge(engine, PerformanceLogger(registry))
+    try:
+        assert len(sync.dispatch.before_cursor_execute) == 1
+        assert len(sync.dispatch.after_cursor_execute) == 1
+        with caplog.at_level(logging.WARNING, logger="plexichat.performance"):
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 42"))
+        [line] = [r.getMessage() for r in caplog.records if "SELECT 42" in r.getMessage()]
+        logged_ms = float(line.split("duration_ms=")[1].split()[0])
+        [metric] = [m for m in registry.collect() if m.name == "db.client.operation.duration"]
+        [point] = [
+            p
+            for p in metric.data.data_points  # type: ignore[union-attr]
+            if p.attributes["db.operation.name"] == "SELECT"
+        ]
+        assert point.count == 1
+        assert point.sum * 1000 == pytest.approx(logged_ms, abs=0.05)  # one measurement
+    finally:
+        slow_log.detach()
+        connections.detach()
+        telemetry.shutdown()
+    for name in ("before_cursor_execute", "after_cursor_execute"):
+        assert len(getattr(sync.dispatch, name)) == 0, name
+    for name in ("checkout", "checkin"):
+        assert len(getattr(sync.pool.dispatch, name)) == 0, name
+    await engine.dispose()

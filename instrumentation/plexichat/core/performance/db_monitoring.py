@@ -1,23 +1,27 @@
 """The toolkit's database hooks: slow queries with their plan, the connection gauge.
 
-:class:`SlowQueryLog` times every statement an engine sends; one slower than
+:class:`SlowQueryLog` observes the engine's one statement timer
+(:class:`~plexichat.observability.db_client.StatementTimer`, which also feeds
+``db.client.operation.duration``): a statement slower than
 ``database.query_optimization.slow_query_threshold`` (ms) is written to the performance log
 (``plexichat.performance``) as one WARNING line with the word ``slow_query``, its duration
 and statement, and -- with ``explain_slow_queries`` -- the database's plan for it
 (``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN`` on PostgreSQL, which plans without running).
+A failed statement is not logged here (its error is the caller's).
 
-:func:`track_connections` publishes the pool's checked-out connections as the guide's
-``database_connections`` gauge through the performance logger, on every checkout and checkin.
+:class:`ConnectionGauge` publishes the pool's checked-out connections as the guide's
+``database_connections`` gauge through the performance logger, on every checkout and checkin,
+until ``detach()``.
 """
 
 from __future__ import annotations
 
 import logging
-from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
 from sqlalchemy.engine import Connection
+
+from plexichat.observability.db_client import StatementTimer
 
 from .engine_events import EngineListeners
 
@@ -28,7 +32,6 @@ if TYPE_CHECKING:
     from plexichat.core.logging_unified import PerformanceLogger
 
 log = logging.getLogger("plexichat.performance")
-_STARTED = "plexichat.slow_query.started"
 _NOT_EXPLAINED = ("EXPLAIN", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
@@ -37,9 +40,7 @@ class SlowQueryLog:
         self.threshold_s = threshold_ms / 1000
         self.explain = explain
         self.logged = 0
-        self._listeners = EngineListeners(
-            before_cursor_execute=self._before, after_cursor_execute=self._after
-        )
+        self._timers: list[StatementTimer] = []
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SlowQueryLog:
@@ -47,29 +48,31 @@ class SlowQueryLog:
         return cls(q.slow_query_threshold, q.explain_slow_queries)
 
     def attach(self, engine: AsyncEngine) -> None:
-        """Time the statements ``engine`` sends (idempotent)."""
-        self._listeners.attach(engine)
+        """Log the slow statements ``engine`` sends (idempotent)."""
+        timer = StatementTimer.of(engine)
+        timer.add(self)
+        if timer not in self._timers:
+            self._timers.append(timer)
 
     def detach(self) -> None:
-        self._listeners.detach()
+        for timer in self._timers:
+            timer.remove(self)
+        self._timers.clear()
 
-    def _before(self, conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
-        conn.info.setdefault(_STARTED, []).append(perf_counter())
+    def started(self, statement: str) -> None:
+        return None
 
-    def _after(
+    def finished(
         self,
         conn: Connection,
-        cursor: Any,
         statement: str,
         parameters: Any,
-        context: Any,
         executemany: bool,
+        elapsed: float,
+        error_type: str | None,
+        state: Any,
     ) -> None:
-        started = conn.info.get(_STARTED)
-        if not started:
-            return
-        elapsed = perf_counter() - started.pop()
-        if elapsed < self.threshold_s:
+        if elapsed < self.threshold_s or error_type is not None:
             return
         plan = None
         if self.explain and not executemany:
@@ -101,12 +104,18 @@ class SlowQueryLog:
         return " | ".join(str(row[0]).strip() for row in rows)
 
 
-def track_connections(engine: AsyncEngine, perf: PerformanceLogger) -> None:
-    """Record ``database_connections`` (connections checked out of the pool) as it changes."""
-    pool: Any = engine.sync_engine.pool
+class ConnectionGauge:
+    """The guide's ``database_connections`` gauge for one engine's pool."""
 
-    def publish(*_: Any) -> None:
-        perf.record_gauge("database_connections", pool.checkedout())
+    def __init__(self, engine: AsyncEngine, perf: PerformanceLogger) -> None:
+        self._pool: Any = engine.sync_engine.pool
+        self._perf = perf
+        self._listeners = EngineListeners(checkout=self._publish, checkin=self._publish)
+        self._listeners.attach(engine)
 
-    event.listen(engine.sync_engine, "checkout", publish)
-    event.listen(engine.sync_engine, "checkin", publish)
+    def _publish(self, *_: Any) -> None:
+        self._perf.record_gauge("database_connections", self._pool.checkedout())
+
+    def detach(self) -> None:
+        """Stop publishing (the engine's listeners are removed)."""
+        self._listeners.detach()

@@ -1,7 +1,9 @@
 """Listeners on SQLAlchemy engines' events, attached per engine and removed together.
 
-The toolkit's database hooks (:class:`~.cache.query.QueryCache`'s invalidation,
-:class:`~.database.SlowQueryLog`) listen to the synchronous engine under an ``AsyncEngine``.
+The toolkit's engine hooks (:class:`~.cache.query.QueryCache`'s invalidation on writes,
+:class:`~.db_monitoring.ConnectionGauge` on pool checkouts) listen to the synchronous engine
+under an ``AsyncEngine``. Statement timing has one listener of its own,
+:class:`~plexichat.observability.db_client.StatementTimer`.
 """
 
 from __future__ import annotations
