@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from plexichat.catalog.model import PROFILES
+
 EXIT_USAGE = 2
 
 
@@ -53,7 +55,7 @@ def _add_serve(subparsers: Any) -> None:
     p.add_argument("--host", help="interface to listen on (default: service.host)")
     p.add_argument("--port", type=int, help="port to listen on (default: service.port)")
     p.add_argument("--config", type=Path, metavar="FILE", help="extra performance.yaml to apply")
-    p.add_argument("--profile", choices=("development", "production"), help="configuration profile")
+    p.add_argument("--profile", choices=PROFILES, help="configuration profile")
     p.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="server log level")
     p.add_argument("--access-log", action="store_true", help="log every request (off by default)")
     p.add_argument(
@@ -180,7 +182,7 @@ def _add_generate(subparsers: Any) -> None:
     )
     p.add_argument(
         "--profile",
-        choices=("development", "production"),
+        choices=PROFILES,
         help="thresholds of this profile (default: the guide's table, what the bundles ship)",
     )
     p.add_argument("--check", action="store_true", help="fail, naming files, when any is stale")
@@ -213,9 +215,6 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
-PROFILES = ("development", "production", "none")
-
-
 def _profile(name: str) -> str | None:
     return None if name == "none" else name
 
@@ -231,7 +230,7 @@ def _add_up(subparsers: Any) -> None:
     )
     p.add_argument(
         "--profile",
-        choices=PROFILES,
+        choices=(*PROFILES, "none"),
         default="development",
         help="service profile and the thresholds of its rules (default development; none: "
         "the guide's table, as the bundles ship)",
@@ -323,7 +322,7 @@ def _add_status(subparsers: Any) -> None:
     p.add_argument("--dir", type=Path, default=Path(".stack"), help="an `up` state directory")
     p.add_argument(
         "--profile",
-        choices=PROFILES,
+        choices=(*PROFILES, "none"),
         help="thresholds to compare with (default: the running up's, else none)",
     )
     p.add_argument("--job", default="plexichat", help="Prometheus job of the service")

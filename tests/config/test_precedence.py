@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from plexichat.catalog import PROFILES
 from plexichat.config import Settings, load_settings
 from plexichat.config.files import DEFAULTS_DIR, DEFAULTS_FILE
 
@@ -164,3 +165,10 @@ def test_effective_database_url_defaults_to_sqlite_in_the_data_dir() -> None:
         ).service.effective_database_url
         == url
     )
+
+
+def test_the_profiles_are_the_catalog_s_and_each_has_its_packaged_file() -> None:
+    """One list of profiles (the catalog's, whose entries override thresholds per profile);
+    the packaged configuration has a file for each and for no other."""
+    found = sorted(p.parent.name for p in DEFAULTS_DIR.glob("*/performance.yaml"))
+    assert found == sorted(PROFILES)

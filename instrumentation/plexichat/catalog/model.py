@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from plexichat.catalog import prometheus
 from plexichat.catalog import validation as v
 from plexichat.catalog.errors import CatalogError
 
@@ -28,7 +29,6 @@ ConfigKey = Annotated[
     str, AfterValidator(lambda s: v.check_pattern(s, v.CONFIG_KEY, "a dotted config key"))
 ]
 Duration = Annotated[str, AfterValidator(v.check_duration)]
-Unit = Annotated[str, AfterValidator(v.check_unit)]
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 
@@ -46,7 +46,7 @@ class Instrument(_Model):
 
     name: OtelName
     kind: Kind
-    unit: Unit
+    unit: NonEmpty
     """UCUM: ``s``, ``By``, ``1``, or an annotation such as ``{request}``."""
     description: NonEmpty
     """The Prometheus HELP text and the OTLP description, word for word."""
@@ -68,7 +68,7 @@ class Instrument(_Model):
     def prometheus_name(self) -> str:
         """The metric family name the OpenTelemetry Prometheus reader exposes, without a
         counter's ``_total`` (``http_server_request_duration_seconds``)."""
-        return v.prometheus_family(self.name, self.unit)
+        return prometheus.family_name(self.name, self.unit)
 
     @property
     def prometheus_type(self) -> str:
@@ -84,7 +84,7 @@ class Instrument(_Model):
     @property
     def prometheus_labels(self) -> tuple[str, ...]:
         """The attributes as Prometheus label names (``http.route`` -> ``http_route``)."""
-        return tuple(v.prometheus_label(a) for a in self.attributes)
+        return tuple(prometheus.label_name(a) for a in self.attributes)
 
     @field_validator("merge")
     @classmethod
@@ -175,7 +175,7 @@ class Recording(_Model):
     ``level:metric:operation`` convention names it: ``job:<metric>:<operation><window>``."""
 
     metric: Annotated[
-        str, AfterValidator(lambda s: v.check_pattern(s, v.RECORDING_PART, "a metric name"))
+        str, AfterValidator(lambda s: v.check_pattern(s, v.SNAKE_WORD, "a metric name"))
     ]
     operation: EntryId
 

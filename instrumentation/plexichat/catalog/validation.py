@@ -1,7 +1,9 @@
-"""Naming and syntax rules of the catalog, in one place.
+"""Naming and syntax rules, in one place: the catalog's, and the ones the rest of the code
+shares (metric names, Prometheus durations).
 
 Each ``check_*`` function returns its argument unchanged or raises ``ValueError`` with a
-sentence that says what is wrong; the models call them from their validators.
+sentence that says what is wrong; the models call them from their validators. This module
+imports nothing of ours, so every layer can use it.
 """
 
 import itertools
@@ -11,11 +13,13 @@ from collections.abc import Sequence
 ENTRY_ID = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 """Entry ids are snake_case: ``response_time``."""
 
-OTEL_NAME = re.compile(r"^[a-z][a-z0-9_.]*$")
-"""OTel instrument and attribute names: lowercase, dotted (``http.server.request.duration``)."""
+OTEL_NAME = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$")
+"""OTel instrument and attribute names: lowercase snake_case words joined by dots
+(``http.server.request.duration``); also every metric name the instrumentation accepts."""
 
-RECORDING_PART = re.compile(r"^[a-z][a-z0-9_]*$")
-"""The metric part of a recording rule's name (``http_server_requests``)."""
+SNAKE_WORD = re.compile(r"^[a-z][a-z0-9_]*$")
+"""One lowercase snake_case word: a performance-logger metric name (``messages_sent``, which
+becomes ``plexichat.messages_sent``), the metric part of a recording rule's name."""
 
 CONFIG_KEY = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$")
 """A dotted key below ``performance:`` (``latency_optimizer.max_latency_ms``)."""
@@ -23,21 +27,17 @@ CONFIG_KEY = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$")
 DURATION = re.compile(
     r"^(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$",
 )
-"""A Prometheus duration (``30s``, ``5m``, ``1h30m``), as Prometheus' ParseDuration reads it."""
+"""A Prometheus duration (``30s``, ``5m``, ``1h30m``), as Prometheus' ParseDuration reads it:
+units in descending order, each at most once (model/time.go)."""
+_DURATION_PART = re.compile(r"(\d+)(ms|y|w|d|h|m|s)")
+_DURATION_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION_SECONDS["y"] = 365 * 86400
 
 GRAFANA_VARIABLE = re.compile(r"^\$(?:\w+|\{\w+\})$")
 """A Grafana template variable, accepted as a query window (``$__rate_interval``)."""
 
 WINDOW = "{window}"
 SELECTOR = "{selector}"
-
-PROMETHEUS_UNIT_SUFFIXES = {"s": "seconds", "ms": "milliseconds", "By": "bytes", "1": ""}
-"""Unit suffixes of the OpenTelemetry-to-Prometheus name mapping (the specification's
-"Metric metadata" section, as opentelemetry-exporter-prometheus applies it) for the units we
-use; an annotation such as ``{request}`` adds none."""
-_UNIT_ANNOTATION = re.compile(r"^\{[^{}]+\}$")
-_NOT_NAME = re.compile(r"[^a-zA-Z0-9:]+")
-_NOT_LABEL = re.compile(r"[^a-zA-Z0-9]+")
 
 
 _ONLY_MATCHER = re.compile(r"\{\s*\{selector\}\s*\}")
@@ -61,8 +61,16 @@ def check_pattern(value: str, pattern: re.Pattern[str], what: str) -> str:
 
 def check_duration(value: str) -> str:
     if value in ("", "0") or not DURATION.fullmatch(value):
-        raise ValueError(f"{value!r} is not a Prometheus duration such as '30s', '5m' or '1h'")
+        raise ValueError(
+            f"{value!r} is not a Prometheus duration (expected e.g. 30s, 5m, 1h, 30d or 1h30m)"
+        )
     return value
+
+
+def duration_seconds(value: str) -> float:
+    """``"1h30m"`` -> 5400.0."""
+    check_duration(value)
+    return float(sum(int(n) * _DURATION_SECONDS[u] for n, u in _DURATION_PART.findall(value)))
 
 
 def check_window(value: str) -> str:
@@ -70,31 +78,6 @@ def check_window(value: str) -> str:
     if GRAFANA_VARIABLE.fullmatch(value):
         return value
     return check_duration(value)
-
-
-def check_unit(value: str) -> str:
-    """A UCUM unit the Prometheus name mapping knows, or an annotation such as ``{request}``."""
-    if value in PROMETHEUS_UNIT_SUFFIXES or _UNIT_ANNOTATION.fullmatch(value):
-        return value
-    known = ", ".join(PROMETHEUS_UNIT_SUFFIXES)
-    raise ValueError(
-        f"{value!r} is not one of {known} or an annotation such as '{{request}}' (another unit "
-        "needs its Prometheus suffix in PROMETHEUS_UNIT_SUFFIXES)"
-    )
-
-
-def prometheus_family(name: str, unit: str) -> str:
-    """``http.server.request.duration`` in ``s`` -> ``http_server_request_duration_seconds``."""
-    family = _NOT_NAME.sub("_", name)
-    suffix = PROMETHEUS_UNIT_SUFFIXES.get(unit, "")
-    if suffix and not family.endswith(f"_{suffix}"):
-        family = f"{family}_{suffix}"
-    return family
-
-
-def prometheus_label(attribute: str) -> str:
-    """``http.response.status_code`` -> ``http_response_status_code``."""
-    return _NOT_LABEL.sub("_", attribute)
 
 
 def check_strictly_increasing(values: Sequence[float]) -> Sequence[float]:

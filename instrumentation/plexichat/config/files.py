@@ -5,6 +5,8 @@ from typing import Any
 
 import yaml
 
+from plexichat.catalog.model import PROFILES
+
 from .errors import ConfigError
 from .tree import Tree
 
@@ -15,8 +17,9 @@ DEFAULTS_FILE = DEFAULTS_DIR / "performance.yaml"
 
 
 def profiles() -> list[str]:
-    """The profile names that have a packaged file, sorted: ``['development', 'production']``."""
-    return sorted(p.parent.name for p in DEFAULTS_DIR.glob("*/performance.yaml"))
+    """The profiles (``PROFILES``, defined with the catalog's per-profile thresholds), each with
+    a packaged ``<profile>/performance.yaml``: ``['development', 'production']``."""
+    return list(PROFILES)
 
 
 def profile_file(profile: str, source: str) -> Path:

@@ -9,35 +9,40 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-_RATE = re.compile(r"[1-9]\d*/(second|minute|hour)")
-# Prometheus' duration syntax: units in descending order, each at most once (model/time.go).
-_DURATION = re.compile(r"(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?")
+from plexichat.catalog.validation import check_duration
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_RATE = re.compile(r"([1-9]\d*)/(second|minute|hour)")
+_PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
+
+
+def log_level(value: str) -> str:
+    """A log level's canonical name (``warn`` -> ``WARNING``), or a ``ValueError``."""
+    level = value.strip().upper()
+    level = "WARNING" if level == "WARN" else level
+    if level not in LOG_LEVELS:
+        raise ValueError(f"{value!r} is not a log level (expected one of {', '.join(LOG_LEVELS)})")
+    return level
+
+
+def parse_rate(value: str) -> tuple[int, float]:
+    """``"100/minute"`` -> ``(100, 60.0)``: the count and the period in seconds."""
+    match = _RATE.fullmatch(value)
+    if match is None:
+        raise ValueError(
+            f"{value!r} is not a rate (expected N/second, N/minute or N/hour, e.g. 100/minute)"
+        )
+    return int(match[1]), _PERIODS[match[2]]
 
 
 def _log_level(value: object) -> object:
     if not isinstance(value, str):
         return value  # pydantic reports the wrong type
-    level = value.strip().upper()
-    level = "WARNING" if level == "WARN" else level
-    if level not in _LOG_LEVELS:
-        raise ValueError(f"{value!r} is not a log level (expected one of {', '.join(_LOG_LEVELS)})")
-    return level
+    return log_level(value)
 
 
 def _rate(value: str) -> str:
-    if not _RATE.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not a rate (expected N/second, N/minute or N/hour, e.g. 100/minute)"
-        )
-    return value
-
-
-def _duration(value: str) -> str:
-    if not value or not _DURATION.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not a Prometheus duration (expected e.g. 30s, 5m, 1h, 30d or 1h30m)"
-        )
+    parse_rate(value)
     return value
 
 
@@ -61,7 +66,7 @@ LogLevel = Annotated[str, BeforeValidator(_log_level)]
 """A logging level name, stored upper-case (``debug`` -> ``DEBUG``; ``WARN`` -> ``WARNING``)."""
 Rate = Annotated[str, AfterValidator(_rate)]
 """A request rate such as ``100/minute``."""
-PromDuration = Annotated[str, AfterValidator(_duration)]
+PromDuration = Annotated[str, AfterValidator(check_duration)]
 """A Prometheus duration such as ``30d`` or ``1h30m``."""
 UrlPath = Annotated[str, AfterValidator(_url_path)]
 """An absolute URL path such as ``/metrics``."""

@@ -8,20 +8,11 @@ the catalog's instruments).
 
 from __future__ import annotations
 
-import re
-
 from plexichat.catalog import MetricEntry
+from plexichat.catalog.validation import duration_seconds
 
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-_PART = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
-
-
-def seconds(duration: str) -> float:
-    """``"1h30m"`` -> 5400.0 (Prometheus duration syntax)."""
-    parts = _PART.findall(duration)
-    if not parts or "".join(n + u for n, u in parts) != duration:
-        raise ValueError(f"{duration!r} is not a Prometheus duration")
-    return float(sum(int(n) * _UNITS[u] for n, u in parts))
+seconds = duration_seconds
+"""``"1h30m"`` -> 5400.0 (the Prometheus duration rule lives in ``catalog.validation``)."""
 
 
 def duration(value_s: float) -> str:

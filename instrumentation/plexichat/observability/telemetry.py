@@ -43,6 +43,7 @@ from plexichat.observability.metrics.listener import ExtraListener
 from plexichat.observability.metrics.readers import LeanSource, MergingExporter
 from plexichat.observability.metrics.registry import DEFAULT_REGISTRY, MetricRegistry
 from plexichat.observability.process import ProcessMetrics
+from plexichat.observability.responses import plain_text, respond
 from plexichat.observability.tracing import spans
 from plexichat.observability.tracing.setup import lean_tracer
 from plexichat.observability.version import __version__
@@ -156,14 +157,14 @@ class Telemetry:
     async def serve_metrics(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI handler for ``/metrics``: renders on a worker thread, off the event loop."""
         if not self.settings.performance.metrics.exporters.prometheus.enabled:
-            await _respond(send, 404, b"Not Found", "text/plain; charset=utf-8")
+            await plain_text(send, 404, "Not Found")
             return
         if scope["method"] not in ("GET", "HEAD"):
-            await _respond(send, 405, b"Method Not Allowed", "text/plain; charset=utf-8")
+            await plain_text(send, 405, "Method Not Allowed")
             return
         accept = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"accept"), None)
         body, content_type = await anyio.to_thread.run_sync(self.render_metrics, accept)
-        await _respond(send, 200, b"" if scope["method"] == "HEAD" else body, content_type)
+        await respond(send, 200, b"" if scope["method"] == "HEAD" else body, content_type)
 
     def on_shutdown(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` when this telemetry shuts down (e.g. remove engine listeners)."""
@@ -190,17 +191,3 @@ class Telemetry:
             self.leadership.release()
             self.leadership = None
             self.registry.unshare()
-
-
-async def _respond(send: Send, status: int, body: bytes, content_type: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type.encode("latin-1")),
-                (b"content-length", str(len(body)).encode("latin-1")),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

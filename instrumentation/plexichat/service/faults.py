@@ -16,6 +16,7 @@ import random
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from plexichat.config.chaos import ChaosConfig
+from plexichat.observability.responses import respond
 from plexichat.service.fault_switch import FaultSwitch
 
 BODY = json.dumps({"detail": "injected fault (chaos.enabled)"}).encode()
@@ -44,6 +45,4 @@ class FaultInjection:
         if self._rng.random() >= chaos.error_rate:
             await self.app(scope, receive, send)
             return
-        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(BODY))]
-        await send({"type": "http.response.start", "status": chaos.status, "headers": headers})
-        await send({"type": "http.response.body", "body": BODY})
+        await respond(send, chaos.status, BODY, "application/json")

@@ -17,9 +17,10 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from plexichat.config import Settings
+from plexichat.config.scalars import parse_rate
 from plexichat.core.performance import CacheManager, LatencyOptimizer
 from plexichat.core.performance.client_identity import ClientIdentity
-from plexichat.core.performance.rate_limiter import LocalRateLimiter, parse_rate
+from plexichat.core.performance.rate_limiter import LocalRateLimiter
 from plexichat.observability import MetricRegistry, instrument_app
 from plexichat.observability.metrics.instruments import HistogramSeries
 from tests.support.redis_server import RedisServer

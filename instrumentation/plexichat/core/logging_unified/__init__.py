@@ -42,6 +42,8 @@ from time import perf_counter
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
+from plexichat.catalog.validation import SNAKE_WORD
+from plexichat.config.scalars import log_level
 from plexichat.observability.metrics.instruments import CounterSeries, Family, HistogramSeries
 from plexichat.observability.metrics.registry import DEFAULT_REGISTRY, MetricRegistry
 from plexichat.observability.tracing import spans
@@ -53,7 +55,6 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 OPERATION_DURATION = "plexichat.operation.duration"
 VALUE_BUCKETS = (0, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000)
 PERFORMANCE_LOG = logging.getLogger("plexichat.performance")
@@ -62,7 +63,7 @@ _HANDLER_MARK = "_plexichat_performance_log"
 
 
 def _check(name: str) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not SNAKE_WORD.match(name):
         raise ValueError(
             f"invalid metric name {name!r}: use snake_case (lowercase letters, digits and "
             "underscores, starting with a letter), e.g. 'messages_sent'"
@@ -231,15 +232,13 @@ class Timer:
 def performance_log_level(settings: Settings, environ: dict[str, str] | None = None) -> str:
     """``PLEXICHAT_LOG_LEVEL`` when set, else ``performance.performance_logging_level``."""
     env = os.environ if environ is None else environ
-    level = env.get("PLEXICHAT_LOG_LEVEL", "").strip().upper()
-    if level == "WARN":
-        level = "WARNING"
-    if level and level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-        raise ValueError(
-            f"PLEXICHAT_LOG_LEVEL={level!r} is not a log level "
-            "(expected DEBUG, INFO, WARNING, ERROR or CRITICAL)"
-        )
-    return level or settings.performance.performance_logging_level
+    given = env.get("PLEXICHAT_LOG_LEVEL", "")
+    if not given.strip():
+        return settings.performance.performance_logging_level
+    try:
+        return log_level(given)
+    except ValueError as exc:
+        raise ValueError(f"PLEXICHAT_LOG_LEVEL: {exc}") from None
 
 
 def configure_performance_log(

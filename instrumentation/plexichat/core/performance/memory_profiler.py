@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import psutil
 
-MiB = 1024 * 1024
+from plexichat.config.sizes import MiB
 
 
 @dataclass(frozen=True)

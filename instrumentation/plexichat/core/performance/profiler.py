@@ -17,7 +17,7 @@ import tracemalloc
 from dataclasses import dataclass
 from time import perf_counter
 
-MiB = 1024 * 1024
+from plexichat.config.sizes import MiB
 
 
 @dataclass(frozen=True)

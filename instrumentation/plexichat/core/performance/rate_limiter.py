@@ -13,24 +13,16 @@ falls back to the local buckets, so a Redis outage never fails or blocks a reque
 
 from __future__ import annotations
 
-import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol
 
+from plexichat.config.scalars import parse_rate
+
 from .cache.redis import RedisTier, TierUnavailableError
 
 MAX_CLIENTS = 100_000
-_PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
-
-
-def parse_rate(rate: str) -> tuple[int, float]:
-    """``"100/minute"`` -> ``(100, 60.0)``."""
-    match = re.fullmatch(r"\s*(\d+)\s*/\s*(second|minute|hour)\s*", rate)
-    if not match:
-        raise ValueError(f"{rate!r} is not a rate (expected N/second, N/minute or N/hour)")
-    return int(match.group(1)), _PERIODS[match.group(2)]
 
 
 class RateLimiter(Protocol):

@@ -21,7 +21,6 @@ timestamp in seconds.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Sequence
 
 from prometheus_client.core import (
@@ -32,81 +31,11 @@ from prometheus_client.core import (
 )
 from prometheus_client.samples import Exemplar as PromExemplar
 
+from plexichat.catalog.prometheus import label_name, metric_name, unit_suffix
 from plexichat.observability.metrics.instruments import Exemplar, Family
 from plexichat.observability.metrics.points import HistogramPoint, Value
 from plexichat.observability.metrics.registry import MetricRegistry
 from plexichat.observability.metrics.slots import SeriesKey
-
-_NAME_INVALID = re.compile(r"[^a-zA-Z0-9:]+")
-_LABEL_INVALID = re.compile(r"[^a-zA-Z0-9]+")
-_ANNOTATION = re.compile(r"{.*}")
-_UNITS = {
-    "d": "days",
-    "h": "hours",
-    "min": "minutes",
-    "s": "seconds",
-    "ms": "milliseconds",
-    "us": "microseconds",
-    "ns": "nanoseconds",
-    "By": "bytes",
-    "KiBy": "kibibytes",
-    "MiBy": "mebibytes",
-    "GiBy": "gibibytes",
-    "TiBy": "tibibytes",
-    "KBy": "kilobytes",
-    "MBy": "megabytes",
-    "GBy": "gigabytes",
-    "TBy": "terabytes",
-    "m": "meters",
-    "V": "volts",
-    "A": "amperes",
-    "J": "joules",
-    "W": "watts",
-    "g": "grams",
-    "Cel": "celsius",
-    "Hz": "hertz",
-    "1": "",
-    "%": "percent",
-}
-"""UCUM units as the specification's Prometheus compatibility section names them."""
-_PER_UNITS = {
-    "s": "second",
-    "m": "minute",
-    "h": "hour",
-    "d": "day",
-    "w": "week",
-    "mo": "month",
-    "y": "year",
-}
-
-
-def metric_name(name: str) -> str:
-    """``http.server.request.duration`` -> ``http_server_request_duration``."""
-    if name and name[0].isdigit():
-        name = "_" + name[1:]
-    return _NAME_INVALID.sub("_", name)
-
-
-def label_name(key: str) -> str:
-    """``http.route`` -> ``http_route``."""
-    if key and key[0].isdigit():
-        key = "_" + key[1:]
-    return _LABEL_INVALID.sub("_", key)
-
-
-def unit_suffix(unit: str) -> str:
-    """The unit as a Prometheus name suffix (``s`` -> ``seconds``, ``{request}`` -> ``""``)."""
-    unit = _ANNOTATION.sub("", unit)
-    if unit in _UNITS:
-        return _UNITS[unit]
-    top, slash, bottom = unit.partition("/")
-    if slash and _NAME_INVALID.sub("_", bottom):
-        bottom = _NAME_INVALID.sub("_", bottom)
-        top = _NAME_INVALID.sub("_", top)
-        top = _UNITS.get(top, top)
-        bottom = _PER_UNITS.get(bottom, bottom)
-        return f"{top}_per_{bottom}" if top else f"per_{bottom}"
-    return _NAME_INVALID.sub("_", unit).strip("_")
 
 
 def label_value(value: object) -> str:

@@ -33,11 +33,12 @@ per bucket the newest ``(value, time_ns, trace_id, span_id)`` that fell in it.
 from __future__ import annotations
 
 import math
-import re
 import time
 from bisect import bisect_left
 from collections.abc import Callable, MutableSequence, Sequence
 from typing import TYPE_CHECKING, Literal, Protocol
+
+from plexichat.catalog.validation import OTEL_NAME
 
 if TYPE_CHECKING:
     from plexichat.observability.metrics.sharing import SharedStore
@@ -59,14 +60,13 @@ class ExemplarCells(Protocol):
 
 
 OVERFLOW_ATTRIBUTE = "otel.metric.overflow"
-_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 LIVE_KINDS = frozenset({"updowncounter", "gauge"})
 """Kinds whose value describes a live process: merged over live workers only."""
 
 
 def check_instrument_name(name: str) -> str:
     """Return ``name`` or raise ``ValueError`` saying what a valid instrument name is."""
-    if not isinstance(name, str) or not _NAME.match(name) or len(name) > 255:
+    if not isinstance(name, str) or not OTEL_NAME.match(name) or len(name) > 255:
         raise ValueError(
             f"invalid metric name {name!r}: use lowercase snake_case words separated by dots, "
             "e.g. 'plexichat.messages_sent'"

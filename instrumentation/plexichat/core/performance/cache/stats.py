@@ -21,6 +21,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from plexichat.config.sizes import MiB
 from plexichat.observability.metrics.registry import MetricRegistry
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
 TIERS = ("memory", "redis", "query")
 RESULTS = ("hit", "miss", "error")
-MiB = 1024 * 1024
 
 
 @dataclass(frozen=True)

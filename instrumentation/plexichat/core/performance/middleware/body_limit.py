@@ -10,8 +10,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plexichat.observability.metrics.instruments import CounterSeries
-
-from .responses import reject
+from plexichat.observability.responses import plain_text
 
 
 class _TooLargeError(Exception):
@@ -64,4 +63,6 @@ class BodySizeLimitMiddleware:
 
     async def _refuse(self, send: Send) -> None:
         self.rejected.value += 1
-        await reject(send, 413, f"request body larger than the limit of {self.max_size} bytes\n")
+        await plain_text(
+            send, 413, f"request body larger than the limit of {self.max_size} bytes\n"
+        )

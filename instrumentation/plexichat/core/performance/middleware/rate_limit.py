@@ -13,10 +13,10 @@ import math
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plexichat.observability.metrics.instruments import CounterSeries
+from plexichat.observability.responses import plain_text
 
 from ..client_identity import ClientIdentity
 from ..rate_limiter import RateLimiter
-from .responses import reject
 
 
 class RateLimitMiddleware:
@@ -44,7 +44,7 @@ class RateLimitMiddleware:
         if wait_s > 0:
             self.rejected.value += 1
             retry = str(max(1, math.ceil(wait_s))).encode()
-            await reject(
+            await plain_text(
                 send,
                 429,
                 f"rate limit {self.limiter.policy_text} exceeded; retry in {retry.decode()} s\n",

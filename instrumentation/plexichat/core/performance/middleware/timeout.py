@@ -11,8 +11,7 @@ import asyncio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plexichat.observability.metrics.instruments import CounterSeries
-
-from .responses import reject
+from plexichat.observability.responses import plain_text
 
 
 class TimeoutMiddleware:
@@ -40,4 +39,4 @@ class TimeoutMiddleware:
             self.rejected.value += 1
             if started:
                 raise
-            await reject(send, 504, f"request took longer than {self.timeout_s:g} s\n")
+            await plain_text(send, 504, f"request took longer than {self.timeout_s:g} s\n")
