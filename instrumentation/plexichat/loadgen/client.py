@@ -5,9 +5,8 @@ Why not httpx: with it the generator used ~65 % of its core for ~270 req/s (issu
 at the guide's 1,000 req/s measured the generator, not the server.
 This client does only what loadgen needs -- one ``http://`` origin, JSON bodies, responses with
 ``Content-Length`` or chunked (gzip accepted, as browsers and httpx do, and decoded), a
-per-request timeout -- at ~0.2 ms of CPU per request all told (JSON bodies and the
-latency bookkeeping included: 23-26 % of one core at 1,400 req/s of the mix), so one core
-drives well over 2,000 req/s (``docs/benchmarks.md``).
+per-request timeout -- at ~50 µs of the generator's CPU per request all told (19 % of one
+core at 4,000 req/s of the mix against a trivial server, ``docs/benchmarks.md``).
 
 A connection is opened when a request finds none idle (``Client.connections`` counts them); a
 connection the server closes, or that errs, is dropped from the pool.
