@@ -11,9 +11,10 @@ guide's ``query_cache`` section:
 
 Invalidation: :meth:`QueryCache.attach` listens to an engine; every ``INSERT``, ``UPDATE``,
 ``DELETE`` or ``REPLACE`` drops the cached results that read its table, when the statement
-runs and again when its transaction commits (so a reader that raced the writer cannot keep a
-result from before the commit). A result computed while one of its tables was written is
-not stored.
+runs, when its transaction commits, and once more when its connection returns to the pool
+(the commit event fires before the database has committed, so a reader that raced the writer
+could otherwise keep a result from before the commit). A result computed while one of its
+tables was written is not stored.
 """
 
 from __future__ import annotations
@@ -81,7 +82,9 @@ class QueryCache:
         self._shapes: dict[Any, frozenset[str] | None] = {}
         self._generation: dict[str, int] = {}
         self._listeners = EngineListeners(
-            after_cursor_execute=self._after_execute, commit=self._on_commit
+            after_cursor_execute=self._after_execute,
+            commit=self._on_commit,
+            checkin=self._on_checkin,
         )
 
     def __len__(self) -> int:
@@ -214,6 +217,14 @@ class QueryCache:
             conn.info.setdefault(_WRITTEN_KEY, set()).add(table)
 
     def _on_commit(self, conn: Connection) -> None:
-        written = conn.info.pop(_WRITTEN_KEY, None)
+        written = conn.info.get(_WRITTEN_KEY)
+        if written:
+            self.invalidate_tables(written)
+
+    def _on_checkin(self, dbapi_connection: Any, record: Any) -> None:
+        # The commit event fires before the COMMIT reaches the database: a reader on another
+        # connection in between still sees the old rows (PostgreSQL) and could store them.
+        # Back in the pool, the transaction is over: invalidate once more.
+        written = record.info.pop(_WRITTEN_KEY, None)
         if written:
             self.invalidate_tables(written)
