@@ -21,7 +21,9 @@ class Query:
 
     def name(self, labels: dict[str, str]) -> str:
         if self.legend:
-            return _LEGEND.sub(lambda m: labels.get(m.group(1), ""), self.legend).strip()
+            named = _LEGEND.sub(lambda m: labels.get(m.group(1), ""), self.legend).strip()
+            if named:
+                return named
         shown = {k: v for k, v in labels.items() if k != "__name__"}
         return ", ".join(f"{k}={v}" for k, v in sorted(shown.items())) or "value"
 

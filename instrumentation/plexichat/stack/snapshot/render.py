@@ -15,6 +15,7 @@ from plexichat.stack.snapshot.panels import NamedSeries, draw, is_finite
 WIDTH_IN = 16.0
 ROW_IN = 0.42  # one grid row (Grafana: 30 px and a margin)
 PAD = 0.006
+AXIS_LABELS = 0.035  # of the width, left of a time series for its y-axis labels
 POINTS = 240
 
 
@@ -48,6 +49,8 @@ def draw_dashboard(
     for index, panel in enumerate(dashboard.panels):
         left = panel.x / GRID_COLUMNS + PAD
         width = panel.w / GRID_COLUMNS - 2 * PAD
+        if panel.type == "timeseries":
+            left, width = left + AXIS_LABELS, width - AXIS_LABELS
         bottom = top - (panel.y + panel.h) / rows * top + PAD * 3
         tall = panel.h / rows * top - PAD * 9
         ax = figure.add_axes((left, bottom, width, tall))
