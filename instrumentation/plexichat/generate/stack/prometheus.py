@@ -66,6 +66,8 @@ def flags(target: StackTarget) -> list[str]:
         args.append(f"--storage.tsdb.retention.size={target.retention_size}")
     if target.prometheus_listen is not None:
         args.append(f"--web.listen-address={target.prometheus_listen}")
+    if target.query_lookback is not None:
+        args.append(f"--query.lookback-delta={target.query_lookback}")
     if target.enable_lifecycle:
         args.append("--web.enable-lifecycle")
     # Keep the exemplars (trace ids on latency buckets) the service exposes in OpenMetrics.

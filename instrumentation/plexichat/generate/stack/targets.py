@@ -58,6 +58,7 @@ class StackTarget:
     retention_size: str | None
     enable_lifecycle: bool  # POST /-/reload (and /-/quit): on where nothing restarts Prometheus
     prometheus_listen: str | None = None  # --web.listen-address; None: the default :9090
+    query_lookback: str | None = None  # --query.lookback-delta; None: Prometheus' 5m
     alertmanager_listen: str | None = None
 
 
@@ -119,6 +120,19 @@ def up_timing(time_scale: float) -> Timing:
     )
 
 
+def up_lookback(time_scale: float) -> str | None:
+    """How far back an instant query looks for a series' last sample, under the time scale.
+
+    Prometheus keeps answering with a series' last sample for 5 minutes unless a staleness
+    marker ends it sooner; a target whose last scrape failed just as its job was removed is
+    such a series (``up == 0`` for 5 minutes). A stack running F times faster looks back F
+    times less, but at least four scrapes."""
+    if time_scale == 1:
+        return None
+    scrape = promql.seconds(up_timing(time_scale).scrape_interval)
+    return promql.duration(max(300 * time_scale, 4 * scrape))
+
+
 def up_target(root: Path, ports: dict[str, int], time_scale: float = 1.0) -> StackTarget:
     """``plexichat-obs up``'s target: everything on 127.0.0.1, state under ``root``."""
     host = "127.0.0.1"
@@ -140,5 +154,6 @@ def up_target(root: Path, ports: dict[str, int], time_scale: float = 1.0) -> Sta
         retention_size=UP_RETENTION_SIZE,
         enable_lifecycle=True,
         prometheus_listen=f"{host}:{ports['prometheus']}",
+        query_lookback=up_lookback(time_scale),
         alertmanager_listen=f"{host}:{ports['alertmanager']}",
     )
