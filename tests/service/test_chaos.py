@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import random
 import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -19,6 +24,8 @@ from plexichat.config import ConfigError, load_settings
 from plexichat.config.chaos import ChaosConfig, parse_fault_spec
 from plexichat.service.fault_switch import FaultSwitch
 from plexichat.service.faults import FaultInjection
+from plexichat.service.pressure import Pressure
+from plexichat.service.slow_queries import SlowQueries
 
 
 def test_off_by_default_and_routes_default_to_the_api() -> None:
@@ -60,7 +67,7 @@ def _app(chaos: ChaosConfig) -> FaultInjection:
         return PlainTextResponse("ok")
 
     inner = Starlette(routes=[Route("/api/x", ok), Route("/healthz", ok)])
-    return FaultInjection(inner, chaos, rng=random.Random(1))
+    return FaultInjection(inner, FaultSwitch(chaos), rng=random.Random(1))
 
 
 async def test_matching_routes_fail_and_wait_others_pass() -> None:
@@ -141,3 +148,63 @@ async def test_the_middleware_follows_its_control_file(tmp_path: Path) -> None:
         control.write_text("off")
         app.switch._next_check = 0.0  # skip the once-a-second wait
         assert (await client.get("/api/x")).status_code == 200
+
+
+async def test_spread_statuses_draw_each_failure_from_the_5xx_range() -> None:
+    app = _app(ChaosConfig(enabled=True, error_rate=1.0, spread_statuses=True))
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        codes = {(await client.get("/api/x")).status_code for _ in range(300)}
+    assert codes <= set(range(500, 600))
+    assert len(codes) > 50
+
+
+async def test_db_latency_waits_before_every_statement_without_blocking_the_loop(
+    tmp_path: Path,
+) -> None:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+    switch = FaultSwitch(ChaosConfig(enabled=True, db_latency_ms=100))
+    slow = SlowQueries(engine, switch)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    running = asyncio.create_task(ticker())
+    try:
+        async with engine.connect() as conn:
+            started = time.perf_counter()
+            await conn.execute(text("SELECT 1"))
+            elapsed = time.perf_counter() - started
+    finally:
+        running.cancel()
+        slow.remove()
+        await engine.dispose()
+    assert elapsed >= 0.1
+    assert ticks >= 5  # the event loop ran meanwhile
+
+
+async def test_cpu_burn_and_memory_fill_apply_and_release() -> None:
+    process = psutil.Process()
+    rss = process.memory_info().rss
+    switch = FaultSwitch(ChaosConfig(enabled=True, cpu_burn=0.5, memory_fill=0.5))
+    pressure = Pressure(switch, configured_memory_limit=2 * (rss + 64 * 2**20))
+    pressure.memory_limit = 2 * (rss + 64 * 2**20)  # whatever the cgroup says: bounded here
+    cpu_before = sum(process.cpu_times()[:2])
+    wall = time.perf_counter()
+    task = asyncio.create_task(pressure.run())
+    await asyncio.sleep(3)
+    burnt = sum(process.cpu_times()[:2]) - cpu_before
+    grown = process.memory_info().rss - rss
+    assert burnt / (time.perf_counter() - wall) > 0.25  # at least half of one CPU's share
+    assert 32 * 2**20 <= grown <= 96 * 2**20  # towards rss + 64 MiB, never past it
+    switch.current = ChaosConfig()
+    await asyncio.sleep(1)
+    assert pressure._burners == []
+    assert pressure._ballast == []
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -2,9 +2,14 @@
 
 Off by default. When ``enabled``, requests whose path matches one of ``routes`` (shell-style
 globs, ``fnmatch``) are delayed by ``latency_ms`` and answered with ``status`` instead of
-reaching the app with probability ``error_rate``, so a Compose user or a test can watch the
-error-rate and latency alerts fire and resolve. Refused under the production profile
-(``check_chaos_allowed``, called by ``load_settings``).
+reaching the app with probability ``error_rate`` (``spread_statuses``: a status drawn from
+500-599 each time, a label-cardinality fault), so a Compose user or a test can watch the alerts
+fire and resolve. The other faults each provoke one alert of the catalog: ``db_latency_ms``
+(slow queries), ``cache_miss_rate`` (lookups that find their key evicted from every tier),
+``cpu_burn`` (a share of the process' CPUs kept busy) and ``memory_fill`` (resident memory
+grown to a share of the memory limit, never beyond it, released when the fault ends); under
+``serve --workers N`` each worker applies them, so CPU and memory pressure add up. Refused
+under the production profile (``check_chaos_allowed``, called by ``load_settings``).
 
 ``plexichat-obs serve --fault error_rate=0.2,latency_ms=300`` is ``parse_fault_spec`` plus
 ``enabled: true``.
@@ -28,13 +33,19 @@ REFUSED_PROFILES = frozenset({"production"})
 
 
 class ChaosConfig(Section):
-    """Fault injection: added latency and errors on chosen routes."""
+    """Fault injection: latency and errors on chosen routes, slow queries, cache misses, CPU
+    and memory pressure."""
 
     enabled: bool = False
     error_rate: float = Field(default=0.0, ge=0.0, le=1.0)  # share of matching requests failed
     latency_ms: NonNegativeInt = 0  # added before every matching request
     status: int = Field(default=503, ge=500, le=599)  # the status of an injected failure
     routes: list[UrlPath] = Field(default_factory=lambda: ["/api/*"])  # path globs
+    spread_statuses: bool = False  # injected failures get a status drawn from 500-599
+    db_latency_ms: NonNegativeInt = 0  # added to every database statement
+    cache_miss_rate: float = Field(default=0.0, ge=0.0, le=1.0)  # lookups finding their key evicted
+    cpu_burn: float = Field(default=0.0, ge=0.0, le=1.0)  # share of the process' CPUs kept busy
+    memory_fill: float = Field(default=0.0, ge=0.0, le=0.99)  # resident memory / memory limit
     control_file: Path | None = None  # runtime switch: a fault spec or "off", read on change
 
     @property
@@ -68,7 +79,17 @@ def check_chaos_allowed(chaos: ChaosConfig, profile: str | None) -> None:
         )
 
 
-_FAULT_KEYS = ("error_rate", "latency_ms", "status", "routes")
+_FAULT_KEYS = (
+    "error_rate",
+    "latency_ms",
+    "status",
+    "routes",
+    "spread_statuses",
+    "db_latency_ms",
+    "cache_miss_rate",
+    "cpu_burn",
+    "memory_fill",
+)
 
 
 def parse_fault_spec(text: str, source: str = "--fault") -> dict[str, Any]:

@@ -29,12 +29,15 @@ from plexichat.service import openapi
 from plexichat.service.activity import ActiveUsers, SharedActiveUsers, publish_active_users
 from plexichat.service.caching import ServiceCache, warm_cache
 from plexichat.service.db_engine import Database, PoolSettings, create_engine, parse_url
+from plexichat.service.fault_switch import FaultSwitch
 from plexichat.service.faults import FaultInjection
 from plexichat.service.health import router as health_router
 from plexichat.service.metrics import MetricsRecorder, performance_logger
+from plexichat.service.pressure import Pressure
 from plexichat.service.resources import size_thread_pools
 from plexichat.service.routes import api_router
 from plexichat.service.seed import seed_demo_data
+from plexichat.service.slow_queries import SlowQueries
 from plexichat.service.state import STATE_KEY, ServiceState
 from plexichat.service.writer import Writer
 
@@ -79,6 +82,8 @@ def create_app(
     cache = CacheManager(settings)
     slow_queries = SlowQueryLog.from_settings(settings)
     batch_size = settings.performance.latency_optimizer.query_optimization.batch_size
+    # Fault injection (chaos): settings are frozen, so off means no fault code on any path.
+    faults = FaultSwitch(settings.chaos) if settings.chaos.switchable else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -91,15 +96,22 @@ def create_app(
         service_cache: ServiceCache | None = None
         executor = size_thread_pools(settings)
         connections: ConnectionGauge | None = None
+        pressure: asyncio.Task[None] | None = None
         try:
             _observe_engine(database, telemetry)
+            if faults is not None:  # after the instrumentation: the wait counts as query time
+                SlowQueries(database.engine, faults)
+                limit = settings.performance.resource_limits.max_memory_usage
+                pressure = asyncio.create_task(
+                    Pressure(faults, limit).run(), name="plexichat-chaos-pressure"
+                )
             if prepare:
                 await prepare_database(database, settings)
             await database.warm_up(pool.min_size)
             cache.query.attach(database.engine)
             slow_queries.attach(database.engine)
             connections = ConnectionGauge(database.engine, get_performance_logger())
-            service_cache = ServiceCache(cache, database)
+            service_cache = ServiceCache(cache, database, faults)
             await cache.start()
             await warm_cache(service_cache)
             writer.start()
@@ -120,10 +132,11 @@ def create_app(
         finally:
             with contextlib.suppress(AttributeError):
                 delattr(app.state, STATE_KEY)
-            if publisher is not None:
-                publisher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await publisher
+            for task in (publisher, pressure):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await writer.close()
             if service_cache is not None:
                 await service_cache.close()
@@ -146,8 +159,8 @@ def create_app(
     app.include_router(api_router)
     app.include_router(health_router)
     openapi.install(app)
-    if settings.chaos.switchable:  # settings are frozen: off means no layer on any request
-        app.add_middleware(FaultInjection, chaos=settings.chaos)  # inside the telemetry middleware
+    if faults is not None:
+        app.add_middleware(FaultInjection, switch=faults)  # inside the telemetry middleware
     telemetry = instrument_app(app, settings)  # None when monitoring is off
     LatencyOptimizer(settings, cache=cache).optimize_app(app)  # inside the telemetry middleware
     return app

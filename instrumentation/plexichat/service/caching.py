@@ -27,6 +27,7 @@ recent authors, as the guide's ``warm_cache`` does.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -38,6 +39,7 @@ from plexichat.core.performance import CacheManager
 from plexichat.core.performance.cache import uncounted
 from plexichat.service import queries
 from plexichat.service.db_engine import Database
+from plexichat.service.fault_switch import FaultSwitch
 from plexichat.service.models import Post, User
 from plexichat.service.schemas import PostSummary, UserOut
 
@@ -69,9 +71,13 @@ def cached_size(limit: int, default: int) -> int:
 class ServiceCache:
     """The service's reads through the cache tiers, and the invalidation its writes need."""
 
-    def __init__(self, cache: CacheManager, database: Database) -> None:
+    def __init__(
+        self, cache: CacheManager, database: Database, faults: FaultSwitch | None = None
+    ) -> None:
         self.cache = cache
         self.database = database
+        self.faults = faults
+        self._rng = random.Random()
         self._queued: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -82,7 +88,7 @@ class ServiceCache:
             user = await session.get(User, user_id)
             return None if user is None else UserOut.model_validate(user).model_dump(mode="json")
 
-        found: dict[str, Any] | None = await self.cache.get_or_set(
+        found: dict[str, Any] | None = await self._get_or_set(
             f"user:{user_id}", load, cache_none=False
         )
         return found
@@ -99,7 +105,7 @@ class ServiceCache:
                 return None
             return _summaries(rows)
 
-        found: list[dict[str, Any]] | None = await self.cache.get_or_set(
+        found: list[dict[str, Any]] | None = await self._get_or_set(
             f"user_posts:{user_id}:{size}", load, cache_none=False
         )
         return None if found is None else found[:limit]
@@ -110,8 +116,20 @@ class ServiceCache:
         async def load() -> list[dict[str, Any]]:
             return _summaries(await self.cache.query.execute(session, queries.popular_posts(size)))
 
-        found: list[dict[str, Any]] = await self.cache.get_or_set(f"popular_posts:{size}", load)
+        found: list[dict[str, Any]] = await self._get_or_set(f"popular_posts:{size}", load)
         return found[:limit]
+
+    async def _get_or_set(
+        self, key: str, load: Callable[[], Awaitable[Any]], *, cache_none: bool = True
+    ) -> Any:
+        """``CacheManager.get_or_set``; under the ``cache_miss_rate`` fault the key is first
+        evicted from every tier, query results included, so the lookup misses for real."""
+        if self.faults is not None:
+            faults = self.faults.faults()
+            if faults.enabled and self._rng.random() < faults.cache_miss_rate:
+                await self.cache.delete(key)
+                self.cache.query.clear()
+        return await self.cache.get_or_set(key, load, cache_none=cache_none)
 
     async def user_created(self, profile: dict[str, Any]) -> None:
         """A registration committed: its profile is cached at once (write-through)."""

@@ -1,9 +1,10 @@
 """``FaultInjection``: the ``chaos`` section as an ASGI middleware (off unless enabled).
 
 Matching requests (``chaos.routes``, globs over the request path) wait ``latency_ms``, then with
-probability ``error_rate`` get a JSON ``status`` response without reaching the app. It sits
-inside the observability middleware, so injected failures are measured like real ones. With
-``chaos.control_file`` set, the faults in force come from that file (``FaultSwitch``).
+probability ``error_rate`` get a JSON ``status`` response (with ``spread_statuses``, one drawn
+from 500-599) without reaching the app. It sits inside the observability middleware, so
+injected failures are measured like real ones. The faults in force come from a
+``FaultSwitch`` (the configured ones, or ``chaos.control_file``'s).
 """
 
 from __future__ import annotations
@@ -25,10 +26,9 @@ BODY = json.dumps({"detail": "injected fault (chaos.enabled)"}).encode()
 class FaultInjection:
     """Delay and fail requests whose path matches ``chaos.routes``."""
 
-    def __init__(self, app: ASGIApp, chaos: ChaosConfig, rng: random.Random | None = None) -> None:
+    def __init__(self, app: ASGIApp, switch: FaultSwitch, rng: random.Random | None = None) -> None:
         self.app = app
-        self.chaos = chaos
-        self.switch = FaultSwitch(chaos) if chaos.control_file is not None else None
+        self.switch = switch
         self._rng = rng or random.Random()
 
     @staticmethod
@@ -36,7 +36,7 @@ class FaultInjection:
         return any(fnmatch.fnmatchcase(path, glob) for glob in chaos.routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        chaos = self.switch.faults() if self.switch is not None else self.chaos
+        chaos = self.switch.faults()
         if not (chaos.enabled and scope["type"] == "http" and self.matches(chaos, scope["path"])):
             await self.app(scope, receive, send)
             return
@@ -45,4 +45,5 @@ class FaultInjection:
         if self._rng.random() >= chaos.error_rate:
             await self.app(scope, receive, send)
             return
-        await respond(send, chaos.status, BODY, "application/json")
+        status = self._rng.randint(500, 599) if chaos.spread_statuses else chaos.status
+        await respond(send, status, BODY, "application/json")
