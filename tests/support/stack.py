@@ -55,20 +55,21 @@ def pid_alive(pid: int) -> bool:
 class Stack:
     """A running ``plexichat-obs up``."""
 
-    def __init__(self, home: Path, args: Sequence[str]) -> None:
+    def __init__(self, home: Path, args: Sequence[str], env: dict[str, str] | None = None) -> None:
         for tool in ("redis-server", "prometheus", "prometheus-alertmanager"):
             require_tool(tool)
         self.home = home
         self.dir = StackDir(home / "stack")
         self.log = home / "up.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PLEXICHAT_", "OTEL_"))}
+        environ = {k: v for k, v in os.environ.items() if not k.startswith(("PLEXICHAT_", "OTEL_"))}
+        environ.update(env or {})
         command = [sys.executable, "-m", "plexichat.cli", "up", "--dir", str(self.dir.root)]
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 [*command, "--ports", "auto", *args],
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                env=env,
+                env=environ,
                 cwd=home,
             )
         self.state: StackState = self._wait_started()
@@ -118,6 +119,12 @@ class Stack:
             and n["status"] == status
             and all(n["labels"].get(k) == v for k, v in labels.items())
         ]
+
+    def signal_component(self, name: str, signum: int) -> None:
+        """Send ``signum`` to one child of the stack (SIGSTOP freezes it, SIGCONT resumes)."""
+        pid = self.state.components[name].pid
+        assert pid is not None
+        os.kill(pid, signum)
 
     def stop(self) -> int:
         """SIGTERM ``up``; its exit status, after checking nothing it started is left."""
