@@ -15,6 +15,7 @@ INSTALL = {
     "promtool": "apt-get install -y --no-install-recommends prometheus",
     "prometheus": "apt-get install -y --no-install-recommends prometheus",
     "amtool": "apt-get install -y --no-install-recommends prometheus-alertmanager",
+    "prometheus-alertmanager": "apt-get install -y --no-install-recommends prometheus-alertmanager",
     "redis-server": "apt-get install -y --no-install-recommends redis-server",
     "wrk": "apt-get install -y wrk",
 }
