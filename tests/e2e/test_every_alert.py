@@ -9,7 +9,7 @@ for ``resolved`` of every alert that fired. Two stacks: the development profile 
 everything but the throughput floor, which the development profile switches off; that one runs
 on the guide's table at 600 req/s and fires when the traffic stops.
 
-Marked ``every_alert``: it takes about 3 minutes (158 s on a 2-CPU machine), so
+Marked ``every_alert``: it takes 3 to 4 minutes (158-221 s on a 2-CPU machine), so
 ``scripts/test`` leaves it out of the default run; ``scripts/test -m every_alert`` runs it. The
 CPU step needs the machine's CPUs mostly to itself (``cpu_burn`` must lift the service above
 85 % of all of them).

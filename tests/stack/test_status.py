@@ -79,7 +79,7 @@ def test_the_plain_table_has_every_column_and_the_runbook() -> None:
     assert "Error Rate" in text
     assert "20 %" in text
     assert "firing" in text
-    assert "exhausted (-50.0 %)" in text
+    assert "exhausted: 1.5x the budget spent" in text
     assert "runbook: u" in text
     assert "┏" not in text
     assert "━" not in text

@@ -30,7 +30,7 @@ def _budget(left: float | None) -> Text:
     if left is None:
         return Text("no data", style="dim")
     if left < 0:
-        return Text(f"exhausted ({left * 100:.1f} %)", style="bold red")
+        return Text(f"exhausted: {1 - left:.3g}x the budget spent", style="bold red")
     style = "green" if left >= 0.5 else "yellow" if left >= 0.25 else "red"
     return Text(f"{left * 100:.1f} % left", style=style)
 
