@@ -19,6 +19,10 @@ One stack for the module (development profile, 40 req/s, ``--fault error_rate=0.
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +38,7 @@ pytestmark = pytest.mark.integration
 TIME_SCALE = "0.01"
 ERROR_RATE = "PlexichatErrorRateHigh"
 BURN = "PlexichatAvailabilityBudgetBurn"
+PLEXICHAT_OBS = [sys.executable, "-m", "plexichat.cli"]
 NOTIFIED_FIELDS = ("job", "service", "severity", "summary", "runbook_url")
 
 
@@ -140,6 +145,25 @@ def test_every_dashboard_query_recording_rule_and_status_value_has_data(
     values = {m["id"]: m["value"] for m in json.loads(status.stdout)["metrics"]}
     assert set(values) == set(load_catalog().ids)
     assert [k for k, v in values.items() if v is None] == []
+
+    # --watch: a look every second until Ctrl-C, one JSON document per line when piped.
+    watch = ["status", "--watch", "1", "--format", "json", "--dir", str(stack.dir.root)]
+    watching = subprocess.Popen(
+        [*PLEXICHAT_OBS, *watch],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert watching.stdout is not None
+    watchdog = threading.Timer(90, watching.kill)
+    watchdog.start()
+    try:
+        looks = [json.loads(watching.stdout.readline()) for _ in range(2)]
+    finally:
+        watchdog.cancel()
+    watching.send_signal(signal.SIGINT)
+    watching.communicate(timeout=30)
+    assert looks[1]["evaluated_at"] > looks[0]["evaluated_at"]
+    assert watching.returncode == 3  # the last look: the error-rate page still fires
 
     out = tmp_path / "png"
     snapshot = stack.cli(
