@@ -325,6 +325,32 @@ def _bad_severity(d: dict[str, Any]) -> None:
     _entry(d, "cpu_usage")["alert"]["severity"] = "page"
 
 
+def _alert_rule(d: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = d["alerts"][0]
+    return found
+
+
+def _alert_unknown_instrument(d: dict[str, Any]) -> None:
+    _alert_rule(d)["instruments"] = ["plexichat.tasks.failed"]
+
+
+def _alert_bad_name(d: dict[str, Any]) -> None:
+    _alert_rule(d)["name"] = "TasksFailing"
+
+
+def _alert_without_window(d: dict[str, Any]) -> None:
+    rule = _alert_rule(d)
+    rule["promql"] = rule["promql"].replace("[{window}]", "[5m]")
+
+
+def _alert_twice(d: dict[str, Any]) -> None:
+    d["alerts"].append(dict(_alert_rule(d)))
+
+
+def _alerts_not_a_list(d: dict[str, Any]) -> None:
+    d["alerts"] = {"name": "PlexichatX"}
+
+
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
@@ -358,6 +384,15 @@ def _bad_severity(d: dict[str, Any]) -> None:
         (_recorded_gauge, "entry 'cpu_usage': field 'recording': only a windowed entry"),
         (_unread_series, "series ['plexichat_process_memory_limit_bytes'] of its instruments"),
         (_bad_severity, "field 'alert.severity': 'page' is not one of 'warning', 'critical'"),
+        (
+            _alert_unknown_instrument,
+            "alert 'PlexichatBackgroundTasksFailing': field 'instruments.0': "
+            "'plexichat.tasks.failed' names no instrument",
+        ),
+        (_alert_bad_name, "alert 'TasksFailing': field 'name': 'TasksFailing' is not Plexichat"),
+        (_alert_without_window, "field 'promql': a windowed query must contain the {window}"),
+        (_alert_twice, "alert 'PlexichatBackgroundTasksFailing': field 'name': defined twice"),
+        (_alerts_not_a_list, "field 'alerts': must be a list"),
     ],
 )
 def test_bad_catalog_is_refused(

@@ -19,11 +19,11 @@ def test_nothing_is_inert_when_nothing_is_set() -> None:
 
 def test_keys_set_by_a_file_and_a_variable(tmp_path: Path) -> None:
     path = tmp_path / "x.yaml"
-    path.write_text("background_tasks: {retry_attempts: 1}\nservice: {port: 1}\n")
+    path.write_text("latency_optimizer: {optimization_level: moderate}\nservice: {port: 1}\n")
     environ = {"PLEXICHAT_PERFORMANCE__METRICS__RETENTION_PERIOD": "7d"}
     settings = load_settings(config_file=path, environ=environ)
     assert inert_keys_set(settings) == [
-        "performance.background_tasks.retry_attempts",
+        "performance.latency_optimizer.optimization_level",
         "performance.metrics.retention_period",
     ]
 
@@ -38,14 +38,14 @@ def test_a_profile_s_inert_keys_are_listed() -> None:
 
 
 def test_one_log_line_lists_them(caplog: pytest.LogCaptureFixture) -> None:
-    settings = load_settings(environ={"PLEXICHAT_BACKGROUND_TASKS__TASK_TIMEOUT": "5"})
+    settings = load_settings(environ={"PLEXICHAT_METRICS__RETENTION_PERIOD": "7d"})
     logger = logging.getLogger("test.config")
     with caplog.at_level(logging.INFO, logger="test.config"):
-        assert log_inert_keys(settings, logger) == ["performance.background_tasks.task_timeout"]
+        assert log_inert_keys(settings, logger) == ["performance.metrics.retention_period"]
     assert [r.getMessage() for r in caplog.records] == [
         "configuration keys accepted but not yet in effect: "
-        "performance.background_tasks.task_timeout "
-        "(sources: PLEXICHAT_BACKGROUND_TASKS__TASK_TIMEOUT)"
+        "performance.metrics.retention_period "
+        "(sources: PLEXICHAT_METRICS__RETENTION_PERIOD)"
     ]
 
 

@@ -1,6 +1,6 @@
 """Every alert we ship, provoked on a live ``plexichat-obs up`` stack, seen firing at the webhook
-receiver and then resolved: each catalog alert, the SLO pages, service down, service absent and
-series overflow.
+receiver and then resolved: each catalog alert (the guide's table and background tasks
+failing), the SLO pages, service down, service absent and series overflow.
 
 Time runs 100 times faster (``--time-scale 0.01``: a ``for: 5m`` is 3 s, rate windows at least
 4 s). Each step flips the service's runtime fault switch (``plexichat-obs fault``) or takes an
@@ -42,6 +42,8 @@ SERVICE_ENV = {
     "PLEXICHAT_PERFORMANCE__RESOURCE_LIMITS__MAX_MEMORY_USAGE": "320MB",
     # Normal traffic uses a few dozen label sets per metric; spread statuses overflow this.
     "PLEXICHAT_PERFORMANCE__OBSERVABILITY__SERIES_LIMIT": "80",
+    # Failing background tasks give up at once instead of after 3 retries 5 s apart.
+    "PLEXICHAT_PERFORMANCE__BACKGROUND_TASKS__RETRY_DELAY": "0",
 }
 
 
@@ -152,6 +154,7 @@ def test_every_development_alert_fires_and_resolves_at_the_receiver(development:
     steps.prove([_catalog_alert("cpu_usage", dev)], steps.fault("cpu_burn=1.0"), off)
     steps.prove([_catalog_alert("memory_usage", dev)], steps.fault("memory_fill=0.97"), off)
     steps.prove([SERIES_OVERFLOW], steps.fault("error_rate=1.0,spread_statuses=true"), off)
+    steps.prove(["PlexichatBackgroundTasksFailing"], steps.fault("task_failure_rate=1.0"), off)
     steps.prove(
         [SERVICE_DOWN],
         lambda: development.signal_component("service", signal.SIGSTOP),

@@ -1,8 +1,9 @@
 """The metric catalog: every instrument we emit, and the guide's "Core Performance Metrics" table.
 
 ``metrics.yaml`` beside this module is the single source of truth for instrument names, kinds,
-units, descriptions and attributes (its ``instruments`` section), and for the table's PromQL and
-thresholds (its ``metrics`` section); dashboards, alert and recording rules and the README
+units, descriptions and attributes (its ``instruments`` section), for the table's PromQL and
+thresholds (its ``metrics`` section) and for the alerts on our own instruments that the table
+has no row for (its ``alerts`` section); dashboards, alert and recording rules and the README
 table are generated from it, and the instrumentation creates each instrument from its entry
 (``MetricRegistry.instrument(name)``). This package imports nothing else of ``plexichat``.
 
@@ -21,6 +22,7 @@ The PromQL template scheme (``{window}``, ``{selector}``) is described in
 ``plexichat.catalog.loader``.
 """
 
+from plexichat.catalog.alert_rule import AlertRule
 from plexichat.catalog.catalog import Catalog
 from plexichat.catalog.errors import CatalogError
 from plexichat.catalog.loader import default_catalog, default_path, load_catalog
@@ -39,6 +41,7 @@ from plexichat.catalog.model import (
 __all__ = [
     "PROFILES",
     "Alert",
+    "AlertRule",
     "Breakdown",
     "Catalog",
     "CatalogError",

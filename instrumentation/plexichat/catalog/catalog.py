@@ -3,20 +3,25 @@
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from plexichat.catalog.alert_rule import AlertRule
 from plexichat.catalog.errors import CatalogError
 from plexichat.catalog.model import PROFILES, Instrument, MetricEntry
 
 
 class Catalog:
-    """The instruments and the table entries of one catalog file, in file order."""
+    """The instruments, the table entries and the alerts beyond the table of one catalog
+    file, in file order."""
 
     def __init__(
         self,
         entries: Iterable[MetricEntry],
         instruments: Iterable[Instrument] = (),
         source: Path | None = None,
+        alerts: Iterable[AlertRule] = (),
     ) -> None:
         self.entries: tuple[MetricEntry, ...] = tuple(entries)
+        self.alerts: tuple[AlertRule, ...] = tuple(alerts)
+        """Alerts on our own instruments that no row of the guide's table carries."""
         self.source = source
         self._by_id = {entry.id: entry for entry in self.entries}
         self._instruments: dict[str, Instrument] = {i.name: i for i in instruments}

@@ -11,6 +11,10 @@ File layout::
       - id: response_time
         instrument: http.server.request.duration
         ...
+    alerts:               # optional: alerts on our own instruments beyond the table
+      - name: PlexichatBackgroundTasksFailing
+        instruments: [plexichat.background_tasks.finished]
+        ...
 
 PromQL template scheme
 ----------------------
@@ -43,14 +47,15 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from plexichat.catalog import validation as v
+from plexichat.catalog.alert_rule import AlertRule
 from plexichat.catalog.catalog import Catalog
 from plexichat.catalog.errors import CatalogError
 from plexichat.catalog.model import Instrument, MetricEntry
 
 SUPPORTED_VERSION = 2
 WINDOWED_KINDS = ("histogram", "counter")
-TOP_LEVEL = ("version", "instruments", "metrics")
-M = TypeVar("M", Instrument, MetricEntry)
+TOP_LEVEL = ("version", "instruments", "metrics", "alerts")
+M = TypeVar("M", Instrument, MetricEntry, AlertRule)
 
 
 def default_path() -> Path:
@@ -70,10 +75,15 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
         raise CatalogError(f"{name}: not valid YAML: {exc}") from None
     raw_instruments = _top_level(document, name, "instruments")
     raw_entries = _top_level(document, name, "metrics")
+    raw_alerts = document.get("alerts", [])
+    if not isinstance(raw_alerts, list):
+        raise CatalogError(f"{name}: field 'alerts': must be a list")
     instruments = _instruments(raw_instruments, name)
     entries = [_entry(raw, index, name, instruments) for index, raw in enumerate(raw_entries)]
     _check_catalog(entries, name)
-    return Catalog(entries, instruments.values(), source=source)
+    alerts = [_alert(raw, index, name, instruments) for index, raw in enumerate(raw_alerts)]
+    _check_alerts(alerts, name)
+    return Catalog(entries, instruments.values(), source=source, alerts=alerts)
 
 
 @functools.cache
@@ -132,6 +142,31 @@ def _entry(
         picked = [instruments[wanted] for wanted in names]
         resolved[field] = picked[0] if field == "instrument" else picked
     return _validate(MetricEntry, resolved, name, label)
+
+
+def _alert(raw: object, index: int, name: str, instruments: Mapping[str, Instrument]) -> AlertRule:
+    label = _label(raw, index, "name", "alert")
+    if not isinstance(raw, Mapping):
+        raise CatalogError(f"{name}: {label}: must be a mapping")
+    wanted = raw.get("instruments")
+    resolved = dict(raw)
+    if isinstance(wanted, list):
+        for position, instrument in enumerate(wanted):
+            if not isinstance(instrument, str) or instrument not in instruments:
+                raise CatalogError(
+                    f"{name}: {label}: field 'instruments.{position}': {instrument!r} names no "
+                    "instrument of the 'instruments' section"
+                )
+        resolved["instruments"] = [instruments[i] for i in wanted]
+    return _validate(AlertRule, resolved, name, label)
+
+
+def _check_alerts(alerts: Sequence[AlertRule], name: str) -> None:
+    seen: set[str] = set()
+    for alert in alerts:
+        if alert.name in seen:
+            raise CatalogError(f"{name}: alert {alert.name!r}: field 'name': defined twice")
+        seen.add(alert.name)
 
 
 def _validate(model: type[M], raw: Mapping[str, Any], name: str, label: str) -> M:

@@ -7,7 +7,9 @@ reaching the app with probability ``error_rate`` (``spread_statuses``: a status 
 fire and resolve. The other faults each provoke one alert of the catalog: ``db_latency_ms``
 (slow queries), ``cache_miss_rate`` (lookups that find their key evicted from every tier),
 ``cpu_burn`` (a share of the process' CPUs kept busy) and ``memory_fill`` (resident memory
-grown to a share of the memory limit, never beyond it, released when the fault ends); under
+grown to a share of the memory limit, never beyond it, released when the fault ends) and
+``task_failure_rate`` (background refreshes and warm-ups that fail, retried as
+``background_tasks`` says); under
 ``serve --workers N`` each worker applies them, so CPU and memory pressure add up. Refused
 under the production profile (``check_chaos_allowed``, called by ``load_settings``).
 
@@ -46,6 +48,7 @@ class ChaosConfig(Section):
     cache_miss_rate: float = Field(default=0.0, ge=0.0, le=1.0)  # lookups finding their key evicted
     cpu_burn: float = Field(default=0.0, ge=0.0, le=1.0)  # share of the process' CPUs kept busy
     memory_fill: float = Field(default=0.0, ge=0.0, le=0.99)  # resident memory / memory limit
+    task_failure_rate: float = Field(default=0.0, ge=0.0, le=1.0)  # background attempts failed
     control_file: Path | None = None  # runtime switch: a fault spec or "off", read on change
 
     @property
@@ -89,6 +92,7 @@ _FAULT_KEYS = (
     "cache_miss_rate",
     "cpu_burn",
     "memory_fill",
+    "task_failure_rate",
 )
 
 

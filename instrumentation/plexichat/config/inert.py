@@ -14,7 +14,6 @@ INERT_KEYS: frozenset[str] = frozenset(
         # database.connection_pool sizes the one pool (service/db_engine.py says why)
         "performance.latency_optimizer.query_optimization.connection_pool_size",
         "performance.resource_limits.max_cpu_usage",
-        "performance.background_tasks",
         # performance.metrics_collection_interval is the interval that takes effect.
         "performance.metrics.collection_interval",
         "performance.metrics.retention_period",

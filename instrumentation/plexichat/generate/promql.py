@@ -8,7 +8,7 @@ the catalog's instruments).
 
 from __future__ import annotations
 
-from plexichat.catalog import MetricEntry
+from plexichat.catalog import AlertRule, MetricEntry
 from plexichat.catalog.validation import duration_seconds
 
 seconds = duration_seconds
@@ -40,7 +40,7 @@ def display(entry: MetricEntry, value: float) -> str:
     return f"{value * entry.scale:.10g} {entry.display_unit}"
 
 
-def humanized(entry: MetricEntry) -> str:
+def humanized(entry: MetricEntry | AlertRule) -> str:
     """An alert template that prints ``$value`` in the entry's unit."""
     if entry.value_unit == "s":
         return "{{ $value | humanizeDuration }}"

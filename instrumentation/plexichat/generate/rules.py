@@ -1,8 +1,11 @@
-"""Alerting rules: one per catalog threshold, plus service down/absent and series overflow.
+"""Alerting rules: one per catalog threshold, the catalog's alerts beyond the guide's table,
+plus service down/absent and series overflow.
 
 A catalog alert fires when the table's value (``MetricEntry.query`` at the entry's window, for
 ``Options.job``) crosses the alert threshold of the chosen profile for the catalog's ``for:``.
-An alert the catalog switches off in a profile is not written for that profile.
+An alert the catalog switches off in a profile is not written for that profile. The catalog's
+``alerts:`` (``AlertRule``: background tasks failing) compare their own query with their own
+threshold the same way, in every profile.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from plexichat.catalog import MetricEntry
+from plexichat.catalog import AlertRule, MetricEntry
 from plexichat.generate import promql
 from plexichat.generate.options import Options
 
@@ -56,6 +59,32 @@ def catalog_alerts(options: Options) -> Iterator[dict[str, Any]]:
         }
 
 
+def rule_alerts(options: Options) -> Iterator[dict[str, Any]]:
+    """The catalog's alerts beyond the guide's table."""
+    for rule in options.catalog.alerts:
+        yield rule_alert(rule, options)
+
+
+def rule_alert(rule: AlertRule, options: Options) -> dict[str, Any]:
+    alert = rule.alert
+    query = rule.query(options.window(rule.window), selector=options.selector)
+    side = "above" if alert.op == ">" else "below"
+    return {
+        "alert": rule.name,
+        "expr": promql.crossing(query, alert.op, alert.value),
+        "for": options.hold(alert.for_),
+        "labels": {"severity": alert.severity, **options.alert_labels},
+        "annotations": {
+            "summary": (
+                f"{rule.title} of {options.job} on {{{{ $labels.instance }}}} is "
+                f"{promql.humanized(rule)}, {side} the alert threshold "
+                f"{rule.display(alert.value)}."
+            ),
+            "runbook_url": options.runbook_url(anchor(rule.name)),
+        },
+    }
+
+
 def service_alerts(options: Options) -> Iterator[dict[str, Any]]:
     job = options.job
     overflow = options.catalog.instrument("plexichat.metric.overflow")
@@ -99,6 +128,9 @@ def service_alerts(options: Options) -> Iterator[dict[str, Any]]:
 
 def groups(options: Options) -> list[dict[str, Any]]:
     return [
-        {"name": "plexichat-catalog-alerts", "rules": list(catalog_alerts(options))},
+        {
+            "name": "plexichat-catalog-alerts",
+            "rules": [*catalog_alerts(options), *rule_alerts(options)],
+        },
         {"name": "plexichat-service-alerts", "rules": list(service_alerts(options))},
     ]

@@ -74,6 +74,9 @@ def render(options: Options) -> str:
             first += f" From the guide's Troubleshooting: {FIRST_LOOK[entry.id]}."
         meaning = alert["annotations"]["summary"].replace("{{", "`{{").replace("}}", "}}`")
         parts.append(_section(alert, f"{entry.description}. {meaning}", first, options.job))
+    for rule in options.catalog.alerts:
+        alert = rules.rule_alert(rule, options)
+        parts.append(_section(alert, rule.description, rule.runbook, options.job))
     for alert in rules.service_alerts(options):
         meaning, first = OTHERS[alert["alert"]]
         parts.append(_section(alert, meaning, first, options.job))

@@ -2,8 +2,10 @@
 
 The lifespan creates the engine (pool mapped from ``performance.database.connection_pool``, see
 ``db_engine.py``), creates the tables, warms ``min_size`` connections, seeds the demo data on an
-empty database, publishes the ``active_users`` gauge in the background, and on shutdown stops that
-task, shuts telemetry down and disposes the engine.
+empty database, warms the cache, publishes the ``active_users`` gauge in the background, and on
+shutdown stops that task, the writer and the background tasks, shuts telemetry down and
+disposes the engine. The app's background work (cache warming, listing refreshes, preloading)
+runs on one ``TaskRunner`` under ``performance.background_tasks``, shared with its cache.
 
 Exactly one instrumentation runs: ours (``plexichat.observability``). FastAPI's built-in
 OpenTelemetry support, which switches itself on whenever a global OTel provider is set, is turned
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -24,6 +27,7 @@ from plexichat.config import Settings
 from plexichat.core.logging_unified import get_performance_logger
 from plexichat.core.performance import CacheManager, LatencyOptimizer
 from plexichat.core.performance.db_monitoring import ConnectionGauge, SlowQueryLog
+from plexichat.core.performance.task_runner import TaskFailedError, TaskRunner
 from plexichat.observability import Telemetry, __version__, instrument_app, instrument_engine
 from plexichat.service import openapi
 from plexichat.service.activity import ActiveUsers, SharedActiveUsers, publish_active_users
@@ -49,6 +53,7 @@ FASTAPI_TELEMETRY_OFF: TelemetryConfig = {
     "auto_configure": False,
 }
 """FastAPI's own OpenTelemetry, switched off in every part: ``plexichat.observability`` does it."""
+log = logging.getLogger("plexichat.service")
 
 
 def _observe_engine(database: Database, telemetry: Telemetry | None) -> None:
@@ -62,6 +67,15 @@ async def prepare_database(database: Database, settings: Settings) -> None:
     await database.create_tables()
     if settings.service.seed_demo_data:
         await seed_demo_data(database)
+
+
+async def _warm(tasks: TaskRunner, service_cache: ServiceCache) -> None:
+    """The guide's cache warming, as a task (timeout, retries); the service starts cold when
+    it fails (the runner has counted and logged why)."""
+    try:
+        await tasks.run("cache_warm", lambda: warm_cache(service_cache))
+    except TaskFailedError as exc:
+        log.warning("%s: starting with a cold cache", exc)
 
 
 def create_app(
@@ -79,7 +93,8 @@ def create_app(
     pool = PoolSettings.from_settings(settings)
     interval_s = float(settings.performance.metrics_collection_interval)
     telemetry: Telemetry | None = None
-    cache = CacheManager(settings)
+    tasks = TaskRunner.from_settings(settings)
+    cache = CacheManager(settings, tasks=tasks)
     slow_queries = SlowQueryLog.from_settings(settings)
     batch_size = settings.performance.latency_optimizer.query_optimization.batch_size
     # Fault injection (chaos): settings are frozen, so off means no fault code on any path.
@@ -113,7 +128,7 @@ def create_app(
             connections = ConnectionGauge(database.engine, get_performance_logger())
             service_cache = ServiceCache(cache, database, faults)
             await cache.start()
-            await warm_cache(service_cache)
+            await _warm(tasks, service_cache)
             writer.start()
             publisher = asyncio.create_task(
                 publish_active_users(active_users, recorder, interval_s),
@@ -138,8 +153,7 @@ def create_app(
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
             await writer.close()
-            if service_cache is not None:
-                await service_cache.close()
+            await tasks.close()
             await cache.close()
             slow_queries.detach()
             if connections is not None:

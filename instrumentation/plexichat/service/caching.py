@@ -18,15 +18,18 @@ possible ``limit`` (it was 200 keys, on every replica, per post or comment).
 Listings are read through the query cache (L3), so a miss in L1/L2 may still be served from
 L3. After a write commits, what it changed is invalidated on every replica before the response
 goes out (read-your-writes: the writer's next read misses and reads the database), and the
-default-size entries are recomputed in the background, so later reads hit on the new data.
-Refreshes of one key coalesce: while one is queued, more writes to the key add none. At
-start-up :func:`warm_cache` loads the popular posts and the profiles and listings of the most
-recent authors, as the guide's ``warm_cache`` does.
+default-size entries are recomputed in the background (``CacheManager.refresh``, tasks of the
+service's one runner under ``performance.background_tasks``), so later reads hit on the new
+data. Refreshes of one key coalesce: while one is queued, more writes to the key add none. At
+start-up :func:`warm_cache` (a ``cache_warm`` task of the same runner) loads the popular posts
+and the profiles and listings of the most recent authors, as the guide's ``warm_cache`` does.
+
+Under the ``task_failure_rate`` fault (``chaos``) that share of refresh and warm-up attempts
+fails before reading, so the background-task alert can be watched firing.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -39,7 +42,7 @@ from plexichat.core.performance import CacheManager
 from plexichat.core.performance.cache import uncounted
 from plexichat.service import queries
 from plexichat.service.db_engine import Database
-from plexichat.service.fault_switch import FaultSwitch
+from plexichat.service.fault_switch import FaultSwitch, InjectedFaultError
 from plexichat.service.models import Post, User
 from plexichat.service.schemas import PostSummary, UserOut
 
@@ -78,8 +81,6 @@ class ServiceCache:
         self.database = database
         self.faults = faults
         self._rng = random.Random()
-        self._queued: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
 
     async def user(self, session: AsyncSession, user_id: int) -> dict[str, Any] | None:
         """The profile of ``user_id``, or ``None`` when there is no such user."""
@@ -142,57 +143,44 @@ class ServiceCache:
     # -- after writes -------------------------------------------------------------------
     async def posts_changed(self, author_id: int) -> None:
         """A post by ``author_id``, or a comment on one of their posts, was committed."""
+        user_posts = f"user_posts:{author_id}:{DEFAULT_USER_POSTS_LIMIT}"
+        popular = f"popular_posts:{DEFAULT_POPULAR_LIMIT}"
         await self.cache.delete_many(
             [
-                f"user_posts:{author_id}:{DEFAULT_USER_POSTS_LIMIT}",
+                user_posts,
                 f"user_posts:{author_id}:{MAX_LIMIT}",
-                f"popular_posts:{DEFAULT_POPULAR_LIMIT}",
+                popular,
                 f"popular_posts:{MAX_LIMIT}",
             ]
         )
-        self._refresh_soon(
-            f"user_posts:{author_id}:{DEFAULT_USER_POSTS_LIMIT}",
+        await self.cache.refresh(
+            user_posts,
             lambda: self._fresh_user_posts(author_id, DEFAULT_USER_POSTS_LIMIT),
+            delete_first=False,
         )
-        self._refresh_soon(
-            f"popular_posts:{DEFAULT_POPULAR_LIMIT}",
-            lambda: self._fresh_popular(DEFAULT_POPULAR_LIMIT),
+        await self.cache.refresh(
+            popular, lambda: self._fresh_popular(DEFAULT_POPULAR_LIMIT), delete_first=False
         )
-
-    async def close(self, grace_s: float = 2.0) -> None:
-        """Let the refreshes under way finish (a query cancelled mid-way leaves the driver's
-        thread to report to a loop that may be gone), then cancel what is left."""
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=grace_s)
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    def _refresh_soon(self, key: str, loader: Callable[[], Awaitable[Any]]) -> None:
-        """Recompute ``key`` in the background, unless a refresh of it is queued already (it
-        has not read anything yet, so it will see this write too)."""
-        if key in self._queued:
-            return
-        self._queued.add(key)
-
-        async def refresh() -> None:
-            self._queued.discard(key)
-            await self.cache.refresh(key, loader, delete_first=False)
-
-        task = asyncio.get_running_loop().create_task(refresh(), name=f"plexichat-refresh {key}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     # A refresh reads on a plain connection: a Core SELECT needs no ORM session.
     async def _fresh_user_posts(self, user_id: int, limit: int) -> list[dict[str, Any]]:
+        self._task_fault()
         async with self.database.engine.connect() as conn:
             return _summaries(
                 await self.cache.query.execute(conn, queries.user_posts(user_id, limit))
             )
 
     async def _fresh_popular(self, limit: int) -> list[dict[str, Any]]:
+        self._task_fault()
         async with self.database.engine.connect() as conn:
             return _summaries(await self.cache.query.execute(conn, queries.popular_posts(limit)))
+
+    def _task_fault(self) -> None:
+        """The ``task_failure_rate`` fault: this background attempt fails before it reads."""
+        if self.faults is not None:
+            faults = self.faults.faults()
+            if faults.enabled and self._rng.random() < faults.task_failure_rate:
+                raise InjectedFaultError("chaos.task_failure_rate")
 
 
 async def warm_cache(service_cache: ServiceCache) -> int:

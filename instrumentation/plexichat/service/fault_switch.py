@@ -22,6 +22,10 @@ CHECK_INTERVAL_S = 1.0
 logger = logging.getLogger("plexichat.service.faults")
 
 
+class InjectedFaultError(RuntimeError):
+    """A failure the ``chaos`` section asked for (the message names its key)."""
+
+
 class FaultSwitch:
     """The faults in force: the configured ones, replaced by the control file's spec."""
 

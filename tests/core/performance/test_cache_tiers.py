@@ -227,7 +227,7 @@ async def test_preloading_warms_hot_keys_into_a_new_replica(
         await a.get("hot")
     for _ in range(2):
         await a.get("cold")
-    await until(lambda: a.preloader._tasks == set())
+    await a.tasks.wait_idle()
     b = replicas(**preloading)
     await b.start()
     assert b.memory is not None
@@ -241,7 +241,7 @@ async def test_preloading_stays_within_cache_size(replicas: Callable[..., CacheM
     for key in ("k1", "k2", "k3"):
         await a.set(key, "x" * 10)  # 2 + 12 bytes each
         await a.get(key)
-    await until(lambda: a.preloader._tasks == set())
+    await a.tasks.wait_idle()
     b = replicas(**preloading)
     await b.start()
     assert b.memory is not None
@@ -264,7 +264,7 @@ async def test_clearing_the_redis_tier_keeps_the_hot_set_and_rate_limit_buckets(
     cache = replicas(latency_optimizer={"preloading": {"preload_threshold": 1}})
     await cache.set("user:1", "alice")
     await cache.get("user:1")  # hot at the first access
-    await until(lambda: cache.preloader._tasks == set())
+    await cache.tasks.wait_idle()
     tier = cache.redis
     assert tier is not None
     limiter = LatencyOptimizer(cache.settings, registry=MetricRegistry(), cache=cache)

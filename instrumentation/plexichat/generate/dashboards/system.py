@@ -1,9 +1,13 @@
 """*System*: CPU and memory of each instance against the targets and the memory limit; worker
-processes, requests in flight, and metrics that hit their series budget."""
+processes, requests in flight, metrics that hit their series budget, and the background task
+runner (``performance.background_tasks``): queued and running tasks, outcomes, retries and the
+failure ratio its catalog alert reads."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from grafanalib import core  # type: ignore[import-untyped]
 
 from plexichat.generate.dashboards import panels
 from plexichat.generate.options import Options
@@ -115,6 +119,7 @@ def build(options: Options) -> dict[str, Any]:
             9,
             6,
         ),
+        *background_tasks(options),
     ]
     return panels.dashboard(
         UID,
@@ -123,6 +128,76 @@ def build(options: Options) -> dict[str, Any]:
         cells,
         options.profile,
     )
+
+
+TASKS_ALERT = "PlexichatBackgroundTasksFailing"
+
+
+def background_tasks(options: Options) -> list[panels.Cell]:
+    """The runner's panels: what waits and runs, how tasks end, and the alert's ratio."""
+    failing = next(rule for rule in options.catalog.alerts if rule.name == TASKS_ALERT)
+    alert = failing.alert
+    return [
+        panels.Cell(
+            panels.timeseries(
+                "Background tasks queued and running",
+                "Tasks waiting for a slot or their retry delay "
+                "(plexichat.background_tasks.queued) and running "
+                "(plexichat.background_tasks.running), by task.kind. Running stays at or below "
+                "background_tasks.max_concurrent_tasks per process; a queue that keeps growing "
+                "means the work outpaces the slots.",
+                panels.targets(
+                    (
+                        "sum by (task_kind) "
+                        f"(plexichat_background_tasks_queued{{{panels.SELECTOR}}})",
+                        "queued {{task_kind}}",
+                    ),
+                    (
+                        "sum by (task_kind) "
+                        f"(plexichat_background_tasks_running{{{panels.SELECTOR}}})",
+                        "running {{task_kind}}",
+                    ),
+                ),
+            ),
+            8,
+            7,
+        ),
+        panels.Cell(
+            panels.timeseries(
+                "Background tasks finished and retried / 5m",
+                "Tasks finished per 5 minutes by outcome (plexichat.background_tasks.finished: "
+                "succeeded; failed or timed_out after background_tasks.retry_attempts retries; "
+                "dropped when too many waited; cancelled at shutdown) and attempts retried "
+                "(plexichat.background_tasks.retries).",
+                panels.targets(
+                    (
+                        "sum by (task_outcome) (increase(plexichat_background_tasks_finished_total"
+                        f"{{{panels.SELECTOR}}}[5m]))",
+                        "{{task_outcome}}",
+                    ),
+                    (
+                        "sum (increase(plexichat_background_tasks_retries_total"
+                        f"{{{panels.SELECTOR}}}[5m]))",
+                        "retried",
+                    ),
+                ),
+            ),
+            8,
+            7,
+        ),
+        panels.Cell(
+            panels.timeseries(
+                "Background task failure ratio",
+                f"{failing.description} The alert {TASKS_ALERT} fires above the red line "
+                f"({failing.display(alert.value)}) held for {alert.for_}.",
+                [panels.target(failing.query(selector=panels.SELECTOR), "{{instance}}")],
+                "percentunit",
+                [core.Threshold("green", 0, 0.0), core.Threshold("red", 1, alert.value)],
+            ),
+            8,
+            7,
+        ),
+    ]
 
 
 def memory_text(resolved: Any) -> str:

@@ -21,18 +21,22 @@ and pattern invalidations remove cache entries only.
 A value computed on a miss is not stored when the key was written or invalidated while it
 was being computed (in this process), so a slow reader cannot put back what a writer removed
 (:mod:`.fills`).
+
+Background work -- ``refresh()``'s recomputations, preloading at start, sharing hot keys --
+runs on a :class:`~plexichat.core.performance.task_runner.TaskRunner` under
+``performance.background_tasks``: the one passed as ``tasks=`` (the service passes its own,
+which it closes), else one of the cache's own, closed by ``close()``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, cast
 
+from plexichat.core.performance.task_runner import TaskFailedError, TaskRunner
 from plexichat.observability.metrics.registry import DEFAULT_REGISTRY, MetricRegistry
 
 from .decorator import cached
@@ -59,7 +63,6 @@ P = ParamSpec("P")
 R = TypeVar("R")
 CacheType = Literal["memory", "redis", "multi"]
 Tier = Literal["memory", "redis", "query", "all"]
-log = logging.getLogger("plexichat.performance")
 
 
 class CacheManager:
@@ -69,6 +72,7 @@ class CacheManager:
         *,
         registry: MetricRegistry | None = None,
         clock: Callable[[], float] = time.monotonic,
+        tasks: TaskRunner | None = None,
     ) -> None:
         if settings is None:
             from plexichat.config import load_settings
@@ -107,9 +111,14 @@ class CacheManager:
         self.query = QueryCache(
             qc.model_copy(update={"enabled": query_on}), self.metrics, clock=clock
         )
-        self.preloader = Preloader(settings.performance.latency_optimizer.preloading, self.redis)
+        self._owns_tasks = tasks is None
+        self.tasks = (
+            tasks if tasks is not None else TaskRunner.from_settings(settings, registry=registry)
+        )
+        self.preloader = Preloader(
+            settings.performance.latency_optimizer.preloading, self.redis, self.tasks
+        )
         self.fills = Fills()
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._started = False
 
     # -- life cycle ------------------------------------------------------------------------
@@ -122,16 +131,21 @@ class CacheManager:
         if self.bus is not None:
             self.bus.start()
             await self.bus.wait_live(self.redis.timeout if self.redis else 0)
-        if self.memory is not None:
-            await self.preloader.warm(self.memory, self.memory_ttl)
+        memory = self.memory
+        if memory is not None:
+            # Awaited: the first lookups find what the fleet found hot. A failure is counted
+            # and logged by the runner; the cache then starts without it.
+            with contextlib.suppress(TaskFailedError):
+                await self.tasks.run(
+                    "cache_preload", lambda: self.preloader.warm(memory, self.memory_ttl)
+                )
             self._memory_changed()
 
     async def close(self) -> None:
-        """Stop the subscriber and background refreshes, close Redis connections."""
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.preloader.close()
+        """Stop the subscriber and (when the runner is the cache's own) the background
+        tasks, close Redis connections."""
+        if self._owns_tasks:
+            await self.tasks.close()
         if self.bus is not None:
             await self.bus.stop()
         if self.redis is not None:
@@ -299,29 +313,35 @@ class CacheManager:
     ) -> None:
         """Invalidate ``key`` everywhere now (``delete_first=False``: the caller just did), and
         recompute it in the background (after a write: the next read is a hit on the new
-        value). Not counted as a lookup."""
+        value). Not counted as a lookup. Refreshes of one key coalesce: while one waits for
+        its turn, asking again adds none (it has read nothing yet, so it will see this write
+        too)."""
         if delete_first:
             await self.delete(key)
-        fill = self.fills.begin(key)
-
-        async def run() -> None:
-            try:
-                with uncounted():
-                    value = await loader()
-            finally:
-                self.fills.end(key, fill)
-            if not fill.spoiled:
-                await self._store(key, dumps(value), ttl, cache_type, notify=False)
-
-        task = asyncio.get_running_loop().create_task(run(), name=f"plexichat-cache-refresh {key}")
-        self._tasks.add(task)
-        task.add_done_callback(self._refresh_done)
+        self.tasks.submit(
+            "cache_refresh",
+            lambda: self._recompute(key, loader, ttl, cache_type),
+            key=f"cache_refresh:{key}",
+        )
 
     # -- internals ---------------------------------------------------------------------------
-    def _refresh_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("cache refresh failed: %r", task.exception())
+    async def _recompute(
+        self,
+        key: str,
+        loader: Callable[[], Awaitable[Any]],
+        ttl: float | None,
+        cache_type: CacheType,
+    ) -> None:
+        """One refresh attempt: store what ``loader`` read unless ``key`` was written or
+        invalidated meanwhile (then a newer refresh is on its way)."""
+        fill = self.fills.begin(key)
+        try:
+            with uncounted():
+                value = await loader()
+        finally:
+            self.fills.end(key, fill)
+        if not fill.spoiled:
+            await self._store(key, dumps(value), ttl, cache_type, notify=False)
 
     def _uses(self, cache_type: CacheType) -> tuple[bool, bool]:
         if cache_type not in ("memory", "redis", "multi"):

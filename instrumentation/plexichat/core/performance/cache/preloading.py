@@ -10,12 +10,14 @@ happens, warming does nothing.
 
 Access counts are kept for at most ``MAX_TRACKED`` keys; when full, every count is halved and
 the zeros dropped (old popularity fades, memory stays bounded).
+
+Both run on the cache's task runner: marking a key hot is a ``hot_key_share`` task (retried
+under ``background_tasks`` when Redis fails), warming a ``cache_preload`` task
+(``CacheManager.start``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import TYPE_CHECKING
 
 from plexichat.core.performance.cache.redis import TierUnavailableError
@@ -24,21 +26,24 @@ if TYPE_CHECKING:
     from plexichat.config.performance import PreloadingConfig
     from plexichat.core.performance.cache.memory import MemoryCache
     from plexichat.core.performance.cache.redis import RedisTier
+    from plexichat.core.performance.task_runner import TaskRunner
 
 MAX_TRACKED = 50_000
 WARM_BATCH = 200
 
 
 class Preloader:
-    def __init__(self, config: PreloadingConfig, redis: RedisTier | None) -> None:
+    def __init__(
+        self, config: PreloadingConfig, redis: RedisTier | None, tasks: TaskRunner
+    ) -> None:
         self.enabled = config.enabled
         self.threshold = config.preload_threshold
         self.cache_size = config.cache_size
         self.redis = redis
+        self.tasks = tasks
         self.counts: dict[str, int] = {}
         self.hot: set[str] = set()
         self.preloaded = 0
-        self._tasks: set[asyncio.Task[None]] = set()
 
     def touch(self, key: str) -> None:
         """Count one access of ``key``; mark it hot at the threshold."""
@@ -52,18 +57,12 @@ class Preloader:
         self.counts[key] = count
         if count == self.threshold:
             self.hot.add(key)
-            if self.redis is not None:
-                task = asyncio.get_running_loop().create_task(self._share(key))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+            redis = self.redis
+            if redis is not None:
+                self.tasks.submit("hot_key_share", lambda: redis.mark_hot(key))
 
     def _fade(self) -> None:
         self.counts = {k: v // 2 for k, v in self.counts.items() if v // 2 > 0}
-
-    async def _share(self, key: str) -> None:
-        assert self.redis is not None
-        with contextlib.suppress(TierUnavailableError):
-            await self.redis.mark_hot(key)
 
     async def warm(self, memory: MemoryCache, ttl: float) -> int:
         """Load the shared hot keys from L2 into ``memory``, within ``cache_size``; how many."""
@@ -94,8 +93,3 @@ class Preloader:
             pass
         self.preloaded += loaded
         return loaded
-
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
