@@ -1,4 +1,12 @@
-"""Fixtures shared by several test folders: real tool processes (see TOOLS.md)."""
+"""Fixtures shared by several test folders -- real components (Redis, PostgreSQL, OTLP
+receivers; see TOOLS.md) -- and the ``integration`` marker, applied at collection.
+
+A test is an integration test when it uses a fixture that starts a real component
+(``REAL_COMPONENT_FIXTURES``) or is marked with ``requires_tool(...)``; ``-m "not
+integration"`` then leaves out every one of them (the fast loop, ``scripts/check``'s tests).
+``require_tool`` refuses to run in a test that is not so marked, so the marker cannot be
+forgotten.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +14,45 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support import tools
+from tests.support.otlp_receiver import GrpcReceiver, HttpReceiver
 from tests.support.postgres_server import PostgresServer, require_postgres
 from tests.support.redis_server import RedisServer
 from tests.support.tools import require_tool
+
+REAL_COMPONENT_FIXTURES = frozenset(
+    {"redis_session", "postgres_session", "receiver", "grpc_receiver"}
+)
+"""Fixtures that start a process or a server (their dependants are integration tests too)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if REAL_COMPONENT_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(autouse=True)
+def _integration_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Lets ``require_tool`` check that the running test carries the integration marker."""
+    with tools.running(request.node.get_closest_marker("integration") is not None):
+        yield
+
+
+@pytest.fixture
+def receiver() -> Iterator[HttpReceiver]:
+    """An OTLP/HTTP receiver on a free loopback port."""
+    r = HttpReceiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def grpc_receiver() -> Iterator[GrpcReceiver]:
+    """An OTLP/gRPC receiver on a free loopback port."""
+    r = GrpcReceiver()
+    yield r
+    r.close()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from plexichat.catalog import Catalog, CatalogError, MetricEntry, default_path, load_catalog
-from tests.support.tools import promtool, require_tool
+from tests.support.tools import promtool, require_tool, requires_tool
 
 IDS = (
     "response_time",
@@ -186,6 +186,7 @@ def _expressions(catalog: Catalog) -> list[tuple[str, str]]:
     return found
 
 
+@requires_tool("promtool")
 def test_every_promql_parses(catalog: Catalog, tmp_path: Path) -> None:
     require_tool("promtool")
     for index, (label, expr) in enumerate(_expressions(catalog)):
@@ -449,6 +450,7 @@ def _expect(
     assert code == 0, output
 
 
+@requires_tool("promtool")
 def test_error_rate_is_zero_when_healthy_and_empty_without_traffic(
     catalog: Catalog, tmp_path: Path
 ) -> None:
@@ -461,6 +463,7 @@ def test_error_rate_is_zero_when_healthy_and_empty_without_traffic(
     _expect(tmp_path, {ok: "0+57x10", failed: "0+3x10"}, query, 0.05, job)
 
 
+@requires_tool("promtool")
 def test_cache_hit_ratio_reads_lookups(catalog: Catalog, tmp_path: Path) -> None:
     query = catalog["cache_hit_ratio"].query("5m")
     hit = f'{LOOKUPS}{{cache_result="hit"}}'

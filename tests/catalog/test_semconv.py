@@ -76,11 +76,14 @@ def _created(name: str) -> Any:
     """What the conventions' ``create_…`` helper for ``name`` makes on a real SDK meter."""
     module, constant = METRICS[name]
     create: Callable[..., Any] = getattr(module, f"create_{constant.lower()}")
-    meter = MeterProvider().get_meter("semconv-check")
+    provider = MeterProvider()
+    meter = provider.get_meter("semconv-check")
     try:
         return create(meter)
     except TypeError:  # observable helpers take their callbacks too
         return create(meter, [])
+    finally:
+        provider.shutdown()
 
 
 def test_every_name_outside_our_namespace_is_a_semantic_convention() -> None:

@@ -32,7 +32,7 @@ from tests.deploy.chart import (
     render,
     scenario_values,
 )
-from tests.support.tools import promtool, require_tool
+from tests.support.tools import promtool, require_tool, requires_tool
 
 KUBERNETES_VERSIONS = ["1.30.0", kubernetes_validate.latest_version()]
 OPERATOR_KINDS = {
@@ -340,6 +340,7 @@ def test_operator_mode_creates_servicemonitor_rules_and_sidecar_dashboards() -> 
     assert all(c["metadata"]["annotations"]["grafana_folder"] == "PlexiChat" for c in dashboards)
 
 
+@requires_tool("promtool")
 def test_prometheus_rule_specs_pass_promtool(tmp_path: Path) -> None:
     rendered = objects(render(scenario_values(CHART / "ci" / "operator-values.yaml")))
     rules = find(rendered, "PrometheusRule")
@@ -351,6 +352,7 @@ def test_prometheus_rule_specs_pass_promtool(tmp_path: Path) -> None:
         assert code == 0, output
 
 
+@requires_tool("promtool")
 @pytest.mark.parametrize(
     "scenario", [None, *(p for p in SCENARIOS if "operator" not in p.name)], ids=str
 )
@@ -420,6 +422,7 @@ def test_remote_write_is_passed_to_prometheus() -> None:
     ]
 
 
+@requires_tool("amtool")
 @pytest.mark.parametrize("webhook", ["", "http://hook.example:9000/alerts"])
 def test_alertmanager_config_passes_amtool(webhook: str, tmp_path: Path) -> None:
     amtool = require_tool("amtool")
@@ -478,7 +481,7 @@ def test_network_policies_admit_only_the_expected_peers() -> None:
 
     assert sources("redis") == ["plexichat"]
     assert sources("alertmanager") == ["prometheus"]
-    assert sorted(sources("prometheus")) == ["grafana", "test"]
+    assert sorted(map(str, sources("prometheus"))) == ["grafana", "test"]
     assert sources("plexichat") == []  # the API is open on its port
 
 

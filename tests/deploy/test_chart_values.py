@@ -65,11 +65,11 @@ def test_schema_describes_every_value_and_no_other() -> None:
 
     tree = yaml.safe_load(chart_docs.VALUES.read_text())
     for path in objects(SCHEMA, ()):
-        node: Any = tree
+        here: Any = tree
         for key in path:
-            assert isinstance(node, dict), path
-            assert key in node, f"the schema has {'.'.join(path)}, values.yaml does not"
-            node = node[key]
+            assert isinstance(here, dict), path
+            assert key in here, f"the schema has {'.'.join(path)}, values.yaml does not"
+            here = here[key]
 
 
 def test_chart_readme_values_table_is_current() -> None:

@@ -16,7 +16,7 @@ import yaml
 from plexichat.config import load_settings
 from tests.deploy import grafana
 from tests.deploy.compose import COMPOSE_DIR, COMPOSE_FILE, bind_mounts, document, dotenv
-from tests.support.tools import promtool, require_tool
+from tests.support.tools import promtool, require_tool, requires_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = {"../alerts": "*.yaml", "../dashboards": "*.json"}
@@ -215,6 +215,7 @@ def _mirror_mounts(service: dict[str, Any], root: Path, prefix: str) -> None:
         destination.symlink_to((COMPOSE_DIR / source).resolve())
 
 
+@requires_tool("promtool")
 def test_prometheus_config_passes_promtool_with_the_mounted_rules(
     services: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
@@ -238,6 +239,7 @@ def test_prometheus_config_passes_promtool_with_the_mounted_rules(
     assert alertmanagers["static_configs"][0]["targets"] == ["alertmanager:9093"]
 
 
+@requires_tool("amtool")
 def test_alertmanager_config_passes_amtool(services: dict[str, dict[str, Any]]) -> None:
     amtool = require_tool("amtool")
     config = COMPOSE_DIR / "alertmanager" / "alertmanager.yml"

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.deploy.chart import CHART, objects, prometheus_config_dir, render
+from tests.support.processes import stop
 from tests.support.service import serving
 from tests.support.tools import free_port, require_tool
 
@@ -23,7 +24,7 @@ SCRIPT = CHART / "files" / "helm-test.py"
 def _wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 20) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        assert process.poll() is None, f"{process.args} exited with {process.returncode}"
+        assert process.poll() is None, f"{process.args!r} exited with {process.returncode}"
         try:
             with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
@@ -31,15 +32,6 @@ def _wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 20) -
         except OSError:
             time.sleep(0.1)
     raise AssertionError(f"{url} did not answer in {seconds} s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +66,7 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         _wait_for(url + "/-/ready", process)
         yield url, env["EXPECTED_RULE_GROUPS"]
     finally:
-        _stop(process)
+        stop(process)
 
 
 def _run_script(**env: str) -> subprocess.CompletedProcess[str]:

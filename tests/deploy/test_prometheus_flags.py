@@ -14,7 +14,8 @@ import pytest
 
 from tests.deploy.chart import objects, one, render
 from tests.deploy.compose import document
-from tests.support.tools import free_port, require_tool
+from tests.support.processes import stop
+from tests.support.tools import free_port, require_tool, requires_tool
 
 
 def _retention(args: list[str], tmp_path: Path) -> str:
@@ -51,17 +52,18 @@ def _retention(args: list[str], tmp_path: Path) -> str:
                 time.sleep(0.1)
         raise AssertionError("prometheus did not answer")
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop(process)
         if process.stderr:
             process.stderr.close()
 
 
+@requires_tool("prometheus")
 def test_compose_prometheus_keeps_30_days_or_the_size_cap(tmp_path: Path) -> None:
     args = document()["services"]["prometheus"]["command"]
     assert _retention(args, tmp_path) == "30d or 10GiB"
 
 
+@requires_tool("prometheus")
 @pytest.mark.parametrize(
     ("values", "expected"),
     [({}, "30d or 6GiB819MiB"), ({"prometheus": {"retentionSize": "512MB"}}, "30d or 512MiB")],

@@ -26,7 +26,8 @@ from tests.deploy.chart import objects, one, render
 from tests.deploy.compose import document
 from tests.deploy.test_image_facts import kubernetes_expand
 from tests.support.hostile import HOSTILE_TEXT
-from tests.support.tools import free_port, require_tool
+from tests.support.processes import stop
+from tests.support.tools import free_port, require_tool, requires_tool
 
 PASSWORD_KEY = "PLEXICHAT_PERFORMANCE__CACHING__REDIS_CACHE__PASSWORD"
 SECRETS = "/run/secrets/plexichat"
@@ -71,11 +72,6 @@ def _start(script: str, env: dict[str, str], port: int) -> subprocess.Popen[byte
     raise AssertionError("redis-server did not answer")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    process.wait(timeout=10)
-
-
 def _serve_redis(script: str, port: int, data: Path) -> str:
     """The bundle's script with its data dir and port moved to ``data`` and ``port``."""
     assert "exec redis-server - " in script
@@ -107,6 +103,7 @@ def _environment_of_exec(script: str, env: dict[str, str]) -> dict[str, str]:
     return environ
 
 
+@requires_tool("redis-server", "redis-cli")
 @pytest.mark.parametrize("password", HOSTILE_TEXT.values(), ids=HOSTILE_TEXT.keys())
 def test_compose_carries_the_password_exactly(
     password: str, compose_services: dict[str, dict[str, Any]], tmp_path: Path
@@ -143,9 +140,10 @@ def test_compose_carries_the_password_exactly(
         )
         assert subprocess.run(["/bin/sh", "-c", health], env=env, check=False).returncode == 0
     finally:
-        _stop(process)
+        stop(process)
 
 
+@requires_tool("redis-server", "redis-cli")
 @pytest.mark.parametrize("password", HOSTILE_TEXT.values(), ids=HOSTILE_TEXT.keys())
 def test_the_chart_carries_the_password_exactly(
     password: str, chart_objects: list[dict[str, Any]], tmp_path: Path
@@ -185,4 +183,4 @@ def test_the_chart_carries_the_password_exactly(
         ready = probe[2].replace("redis-cli", f"redis-cli -p {port}")
         assert subprocess.run(["/bin/sh", "-c", ready], env=env, check=False).returncode == 0
     finally:
-        _stop(process)
+        stop(process)

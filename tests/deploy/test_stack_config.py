@@ -17,7 +17,7 @@ from plexichat.generate.stack import alertmanager, prometheus
 from plexichat.generate.stack.targets import COMPOSE, HELM, up_target
 from tests.deploy.chart import objects, one, render
 from tests.deploy.compose import COMPOSE_DIR, document, dotenv, interpolate
-from tests.support.tools import promtool, require_tool
+from tests.support.tools import promtool, require_tool, requires_tool
 
 SERVICE = "obs-plexichat-observability-plexichat:8000"
 ALERTMANAGER = "obs-plexichat-observability-alertmanager:9093"
@@ -126,6 +126,7 @@ def test_every_target_routes_and_inhibits_alike() -> None:
     assert "routes" not in configs[0]["route"]  # no notify="webhook" sub-route: every alert
 
 
+@requires_tool("promtool", "amtool")
 def test_the_up_targets_files_pass_promtool_and_amtool(tmp_path: Path) -> None:
     target = up_target(
         tmp_path,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -23,13 +22,6 @@ from tests.support.workers import Load, serving, wait_for
 pytestmark = pytest.mark.integration
 
 APP = "tests.support.example_app:app"
-
-
-@pytest.fixture
-def receiver() -> Iterator[HttpReceiver]:
-    r = HttpReceiver()
-    yield r
-    r.close()
 
 
 def test_prometheus_stores_exemplars_that_lead_to_received_traces(

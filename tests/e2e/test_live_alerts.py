@@ -30,6 +30,7 @@ import yaml
 
 from tests.generate import support
 from tests.generate.test_promql import NOT_YET_EMITTED, read_series
+from tests.support.processes import stop
 from tests.support.redis_server import RedisServer
 from tests.support.scrape import samples
 from tests.support.service import service_environment
@@ -59,12 +60,7 @@ def _process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subpro
         try:
             yield proc
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
 
 
 def _rules_with_test_override(target: Path) -> None:

@@ -11,7 +11,6 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -36,13 +35,6 @@ APP = "tests.support.example_app:app"
 PATHS = ["/hello/a", "/hello/b", "/slow", "/hello/c", "/slow"]
 COUNT = "http_server_request_duration_seconds_count"
 ACTIVE = "http_server_active_requests"
-
-
-@pytest.fixture
-def receiver() -> Iterator[HttpReceiver]:
-    r = HttpReceiver()
-    yield r
-    r.close()
 
 
 class Exports:

@@ -25,6 +25,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,11 +82,11 @@ def test_alerts_fire_reach_the_receiver_and_the_ticket_is_inhibited(stack: Stack
     wait_for(both_fired, 60, f"{ERROR_RATE} and {BURN} to go pending, then firing: {seen}")
 
     for name in (ERROR_RATE, BURN):
-        firing = wait_for(
-            lambda name=name: stack.notified(name, "firing", severity="critical"),
-            30,
-            f"the receiver to get {name} firing",
-        )
+
+        def notified(name: str = name) -> list[dict[str, Any]]:
+            return stack.notified(name, "firing", severity="critical")
+
+        firing = wait_for(notified, 30, f"the receiver to get {name} firing")
         for field in NOTIFIED_FIELDS:
             assert firing[0][field], (field, firing[0])
         assert firing[0]["job"] == firing[0]["service"] == "plexichat"

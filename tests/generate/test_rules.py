@@ -13,17 +13,19 @@ from plexichat.generate import Options, render
 from plexichat.generate.dashboards import DASHBOARDS
 from plexichat.generate.promql import seconds
 from tests.generate import support
-from tests.support.tools import promtool
+from tests.support.tools import promtool, requires_tool
 
 BUNDLE_SCRAPE_SECONDS = 15
 
 
+@requires_tool("promtool")
 @pytest.mark.parametrize("path", support.RULE_FILES, ids=lambda p: p.name)
 def test_promtool_accepts_every_rule_file(path: Path) -> None:
     code, output = promtool("check", "rules", str(path))
     assert code == 0, output
 
 
+@requires_tool("promtool")
 @pytest.mark.parametrize("path", support.UNIT_TESTS, ids=lambda p: p.name)
 def test_promtool_unit_tests_pass(path: Path) -> None:
     code, output = promtool("test", "rules", str(path), cwd=path.parent)

@@ -12,7 +12,7 @@ import yaml
 
 from plexichat.generate import Options, promql
 from plexichat.generate.writer import rule_texts
-from tests.support.tools import promtool
+from tests.support.tools import promtool, requires_tool
 
 _WINDOW = re.compile(r"\[(\w+)\]")
 
@@ -57,6 +57,7 @@ def test_scaled_rules_scale_every_for_and_window_but_keep_names() -> None:
         assert old.get("labels") == new.get("labels")
 
 
+@requires_tool("promtool")
 def test_scaled_rules_pass_promtool(tmp_path: Path) -> None:
     for name, text in rule_texts(Options.for_profile(None).scaled(0.02, 4)).items():
         (tmp_path / name).write_text(text)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
@@ -17,13 +15,6 @@ from tests.support.otlp_receiver import HttpReceiver
 
 OPENMETRICS = [(b"accept", b"application/openmetrics-text; version=1.0.0")]
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
-
-
-@pytest.fixture
-def receiver() -> Iterator[HttpReceiver]:
-    r = HttpReceiver()
-    yield r
-    r.close()
 
 
 def make_app(endpoint: str, **tracing: Any) -> FastAPI:

@@ -22,7 +22,7 @@ from plexichat.observability.middleware import TelemetryMiddleware
 from plexichat.observability.process import available_cpus
 from tests.support.asgi import call
 from tests.support.scrape import series, value
-from tests.support.tools import free_port, promtool, require_tool
+from tests.support.tools import free_port, promtool, require_tool, requires_tool
 
 DURATION = "http_server_request_duration_seconds_count"
 
@@ -175,6 +175,7 @@ async def test_process_metrics_are_exposed() -> None:
     assert value(text, "target_info", service_name="plexichat") == 1
 
 
+@requires_tool("promtool")
 async def test_promtool_finds_nothing_wrong_with_the_exposition() -> None:
     require_tool("promtool")
     app = make_app()
@@ -190,7 +191,8 @@ async def test_instrumenting_twice_is_a_no_op_and_it_can_be_undone() -> None:
     assert telemetry is not None
     settings = telemetry.settings
     assert instrument_app(app, settings) is telemetry
-    assert [m.cls for m in app.user_middleware].count(TelemetryMiddleware) == 1
+    classes: list[object] = [m.cls for m in app.user_middleware]
+    assert classes.count(TelemetryMiddleware) == 1
     uninstrument_app(app)
     assert installed_telemetry(app) is None
     assert (await call(app, "GET", "/metrics"))[0] == 404

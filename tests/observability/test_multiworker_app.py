@@ -7,8 +7,9 @@ gunicorn workers are in ``tests/e2e/test_multiworker.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -44,7 +45,7 @@ async def start(app: FastAPI) -> None:
     async def receive() -> dict[str, str]:
         return messages.pop(0) if messages else {"type": "lifespan.shutdown"}
 
-    async def send(message: dict[str, str]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         pass
 
     await app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import socket
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -46,28 +45,14 @@ def make_app(endpoint: str, protocol: str = "http/protobuf", **tracing: Any) -> 
     return app
 
 
-@pytest.fixture
-def http_receiver() -> Iterator[HttpReceiver]:
-    receiver = HttpReceiver()
-    yield receiver
-    receiver.close()
-
-
-@pytest.fixture
-def grpc_receiver() -> Iterator[GrpcReceiver]:
-    receiver = GrpcReceiver()
-    yield receiver
-    receiver.close()
-
-
-async def test_http_export_carries_spans_metrics_and_resource(http_receiver: HttpReceiver) -> None:
-    app = make_app(http_receiver.endpoint)
+async def test_http_export_carries_spans_metrics_and_resource(receiver: HttpReceiver) -> None:
+    app = make_app(receiver.endpoint)
     traceparent = f"00-{TRACE_ID}-{PARENT_ID}-01".encode()
     assert (await call(app, "GET", "/items/7", [(b"traceparent", traceparent)]))[0] == 200
     assert (await call(app, "GET", "/items/8"))[0] == 200
     uninstrument_app(app)  # shutdown flushes both signals
 
-    spans = http_receiver.received.spans()
+    spans = receiver.received.spans()
     assert sorted(s.name for s in spans) == ["GET /items/{item_id}", "GET /items/{item_id}"]
     continued = [s for s in spans if s.trace_id.hex() == TRACE_ID]
     assert len(continued) == 1
@@ -76,13 +61,13 @@ async def test_http_export_carries_spans_metrics_and_resource(http_receiver: Htt
     assert attrs["http.route"].string_value == "/items/{item_id}"
     assert attrs["http.response.status_code"].int_value == 200
 
-    names = http_receiver.received.metric_names()
+    names = receiver.received.metric_names()
     assert {
         "http.server.request.duration",
         "plexichat.http.server.time_to_first_byte",
         "process.memory.usage",
     } <= names
-    resource = http_receiver.received.resource_attributes()
+    resource = receiver.received.resource_attributes()
     assert resource["service.name"] == "otlp-test"
     assert resource["deployment.environment.name"] == "ci"
 
@@ -95,13 +80,13 @@ async def test_grpc_export(grpc_receiver: GrpcReceiver) -> None:
     assert "http.server.request.duration" in grpc_receiver.received.metric_names()
 
 
-async def test_sampler_off_sends_no_spans_but_metrics(http_receiver: HttpReceiver) -> None:
-    app = make_app(http_receiver.endpoint, sampler="parentbased_always_off")
+async def test_sampler_off_sends_no_spans_but_metrics(receiver: HttpReceiver) -> None:
+    app = make_app(receiver.endpoint, sampler="parentbased_always_off")
     for _ in range(20):
         assert (await call(app, "GET", "/items/1"))[0] == 200
     uninstrument_app(app)
-    assert http_receiver.received.spans() == []
-    assert "http.server.request.duration" in http_receiver.received.metric_names()
+    assert receiver.received.spans() == []
+    assert "http.server.request.duration" in receiver.received.metric_names()
 
 
 async def test_unreachable_endpoint_never_fails_a_request() -> None:
@@ -120,7 +105,7 @@ async def test_unreachable_endpoint_never_fails_a_request() -> None:
 
 
 async def test_internal_spans_nest_under_sampled_requests_only(
-    http_receiver: HttpReceiver,
+    receiver: HttpReceiver,
 ) -> None:
     from plexichat.observability.tracing.spans import span
 
@@ -136,7 +121,7 @@ async def test_internal_spans_nest_under_sampled_requests_only(
         overrides={
             "performance": {
                 "observability": {
-                    "otlp": {"endpoint": http_receiver.endpoint, "timeout_seconds": 1},
+                    "otlp": {"endpoint": receiver.endpoint, "timeout_seconds": 1},
                     "tracing": {"sampler": "parentbased_always_on"},
                 }
             }
@@ -147,7 +132,7 @@ async def test_internal_spans_nest_under_sampled_requests_only(
     with span("outside.request") as outside:
         assert outside is None
     uninstrument_app(app)
-    spans = {s.name: s for s in http_receiver.received.spans()}
+    spans = {s.name: s for s in receiver.received.spans()}
     assert set(spans) == {"GET /work", "inner.step"}
     assert spans["inner.step"].parent_span_id == spans["GET /work"].span_id
     with span("after.shutdown") as after:
@@ -170,23 +155,23 @@ def settings_with(endpoint: str, tracing_enabled: bool = True, **otlp: Any) -> A
 
 
 async def test_headers_and_the_collection_interval_reach_the_receiver(
-    http_receiver: HttpReceiver,
+    receiver: HttpReceiver,
 ) -> None:
     app = FastAPI()
     instrument_app(
         app,
-        settings_with(http_receiver.endpoint, headers={"authorization": "Bearer t0ken"}),
+        settings_with(receiver.endpoint, headers={"authorization": "Bearer t0ken"}),
         registry=MetricRegistry(),
     )
     await call(app, "GET", "/nothing")
     # metrics_collection_interval: 1 -> a periodic export arrives without any shutdown flush
     for _ in range(100):
-        if http_receiver.received.metrics:
+        if receiver.received.metrics:
             break
         await asyncio.sleep(0.1)
-    assert http_receiver.received.metrics, "no periodic metric export within 10 s"
+    assert receiver.received.metrics, "no periodic metric export within 10 s"
     uninstrument_app(app)
-    assert {h.get("authorization") for h in http_receiver.received.headers} == {"Bearer t0ken"}
+    assert {h.get("authorization") for h in receiver.received.headers} == {"Bearer t0ken"}
 
 
 @pytest.mark.parametrize(
@@ -198,22 +183,22 @@ async def test_headers_and_the_collection_interval_reach_the_receiver(
     ],
 )
 async def test_each_signal_can_be_switched_off(
-    http_receiver: HttpReceiver,
+    receiver: HttpReceiver,
     otlp: dict[str, bool],
     tracing_enabled: bool,
     spans: bool,
     metrics: bool,
 ) -> None:
-    settings = settings_with(http_receiver.endpoint, tracing_enabled, **otlp)
-    app = make_app(http_receiver.endpoint)
+    settings = settings_with(receiver.endpoint, tracing_enabled, **otlp)
+    app = make_app(receiver.endpoint)
     uninstrument_app(app)
-    http_receiver.received.traces.clear()
-    http_receiver.received.metrics.clear()
+    receiver.received.traces.clear()
+    receiver.received.metrics.clear()
     instrument_app(app, settings, registry=MetricRegistry())
     assert (await call(app, "GET", "/items/1"))[0] == 200
     uninstrument_app(app)
-    assert bool(http_receiver.received.spans()) is spans
-    assert bool(http_receiver.received.metrics) is metrics
+    assert bool(receiver.received.spans()) is spans
+    assert bool(receiver.received.metrics) is metrics
 
 
 async def test_a_dead_endpoint_is_waited_on_by_the_export_thread_only(

@@ -55,7 +55,7 @@ def metrics() -> RecordingMetrics:
     return RecordingMetrics()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
 def database_url(request: pytest.FixtureRequest, data_dir: Path) -> str:
     """Every service test runs on the embedded SQLite file and on a real PostgreSQL."""
     if request.param == "sqlite":

@@ -11,7 +11,7 @@ the guide's API), which say so in their description.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,13 +48,6 @@ class Emitted:
     unit: str | None  # None: the format carries no unit (Prometheus text)
     description: str
     attributes: frozenset[str]
-
-
-@pytest.fixture
-def receiver() -> Iterator[HttpReceiver]:
-    r = HttpReceiver()
-    yield r
-    r.close()
 
 
 @pytest.fixture

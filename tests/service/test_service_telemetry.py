@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -16,13 +16,6 @@ from plexichat.service import create_app
 from tests.support.otlp_receiver import HttpReceiver
 from tests.support.scrape import families, samples, value
 from tests.support.tools import promtool, require_tool
-
-
-@pytest.fixture
-def receiver() -> Iterator[HttpReceiver]:
-    r = HttpReceiver()
-    yield r
-    r.close()
 
 
 @pytest.fixture

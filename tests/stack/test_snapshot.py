@@ -5,6 +5,7 @@ draws, each panel type has its picture, and values read as Grafana prints them. 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from matplotlib.image import imread
@@ -44,7 +45,7 @@ def _distinct_colours(png: bytes) -> int:
 
 
 @pytest.mark.parametrize("path", support.DASHBOARD_FILES, ids=lambda p: p.stem)
-def test_every_generated_dashboard_draws_on_its_grid(path: object) -> None:
+def test_every_generated_dashboard_draws_on_its_grid(path: Path) -> None:
     dashboard = load(support.DASHBOARDS / f"{path.stem}.json", "plexichat")
     assert dashboard.panels
     for panel in dashboard.panels:

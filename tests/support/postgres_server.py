@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.support.processes import stop
 from tests.support.tools import free_port
 
 DATABASE = "plexichat"
@@ -163,11 +164,6 @@ class PostgresServer:
     def stop(self) -> None:
         if self.process is not None:
             # SIGINT: "fast" shutdown (abort sessions, then exit)
-            os.killpg(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+            stop(self.process, timeout=15, sig=signal.SIGINT, group=True)
             self.process = None
         shutil.rmtree(self.directory, ignore_errors=True)

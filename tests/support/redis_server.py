@@ -9,6 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from tests.support.processes import stop
 from tests.support.tools import free_port
 
 
@@ -57,12 +58,7 @@ class RedisServer:
 
     def stop(self) -> None:
         if self.process is not None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+            stop(self.process, timeout=5)
             self.process = None
 
     @property

@@ -4,7 +4,6 @@ one temporary directory (``data/``, ``performance.log``, ``serve.log``), never t
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.processes import stop
 from tests.support.tools import free_port
 
 
@@ -80,9 +80,4 @@ def serving(
             time.sleep(0.1)
         yield service
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=15)

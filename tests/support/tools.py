@@ -1,12 +1,18 @@
 """Finding the real tools the tests need: under ``CI=true`` a missing tool fails the test,
-elsewhere it skips it with the command that installs it."""
+elsewhere it skips it with the command that installs it.
+
+A test that runs a tool is an integration test: mark it with ``@requires_tool("promtool")``
+(or ``pytestmark = requires_tool(...)`` for a module), so that ``-m "not integration"`` leaves
+it out at collection. ``require_tool`` fails a test that is not marked."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,8 +27,32 @@ INSTALL = {
 }
 
 
+_marked: list[bool] = [True]
+"""Whether the running test is marked integration (set by the conftest's guard fixture)."""
+
+
+@contextlib.contextmanager
+def running(marked: bool) -> Iterator[None]:
+    _marked.append(marked)
+    try:
+        yield
+    finally:
+        _marked.pop()
+
+
+def requires_tool(*names: str) -> pytest.MarkDecorator:
+    """Mark a test (or a module, as ``pytestmark``) that runs ``names``: an integration test."""
+    return pytest.mark.integration(tools=names)
+
+
 def require_tool(name: str) -> str:
     """Path of ``name`` on PATH; fail under CI, skip elsewhere, when it is missing."""
+    if not _marked[-1]:
+        pytest.fail(
+            f"this test runs {name} but is not an integration test: mark it "
+            f"@requires_tool({name!r}) (tests/support/tools.py) so that "
+            '-m "not integration" leaves it out'
+        )
     path = shutil.which(name)
     if path is None:
         message = f"{name} is not installed ({INSTALL.get(name, 'see TOOLS.md')})"

@@ -4,7 +4,6 @@ gunicorn or ``plexichat-obs serve``) with N workers, drive it, scrape it, kill i
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import threading
 import time
@@ -18,6 +17,7 @@ import httpx
 import psutil
 import pytest
 
+from tests.support.processes import stop
 from tests.support.scrape import samples
 from tests.support.service import service_environment
 
@@ -110,12 +110,7 @@ def serving(
         print(log.read_text(errors="replace"))
         raise
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=20)
 
 
 @dataclass

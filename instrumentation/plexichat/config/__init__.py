@@ -14,13 +14,13 @@ source, the key, what was given and what was expected. Keys accepted without eff
 ``INERT_KEYS``; ``log_inert_keys`` says at start-up which of them were set.
 """
 
-from .environment import RESERVED as RESERVED_VARIABLES
-from .errors import ConfigError
-from .files import profiles
-from .inert import INERT_KEYS, inert_keys_set, log_inert_keys
-from .loader import load_settings
-from .settings import Settings
-from .sizes import parse_size
+from plexichat.config.environment import RESERVED as RESERVED_VARIABLES
+from plexichat.config.errors import ConfigError
+from plexichat.config.files import profiles
+from plexichat.config.inert import INERT_KEYS, inert_keys_set, log_inert_keys
+from plexichat.config.loader import load_settings
+from plexichat.config.settings import Settings
+from plexichat.config.sizes import parse_size
 
 __all__ = [
     "INERT_KEYS",

@@ -9,9 +9,9 @@ import difflib
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import ConfigError
-from .settings import KEY_SECTIONS, Settings
-from .tree import Tree, dotted, leaves, merge, nest
+from plexichat.config.errors import ConfigError
+from plexichat.config.settings import KEY_SECTIONS, Settings
+from plexichat.config.tree import Tree, dotted, leaves, merge, nest
 
 ALIASES: Mapping[str, tuple[str, ...]] = {
     "latency_optimizer": ("performance", "latency_optimizer"),

@@ -27,9 +27,9 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
-from .base import Section
-from .errors import ConfigError
-from .scalars import NonNegativeInt, UrlPath
+from plexichat.config.base import Section
+from plexichat.config.errors import ConfigError
+from plexichat.config.scalars import NonNegativeInt, UrlPath
 
 REFUSED_PROFILES = frozenset({"production"})
 

@@ -20,11 +20,11 @@ from urllib.parse import unquote
 
 import yaml
 
-from .aliases import canonicalize
-from .errors import ConfigError
-from .files import yaml_problem
-from .textkeys import is_text_key
-from .tree import Tree, leaves, nest
+from plexichat.config.aliases import canonicalize
+from plexichat.config.errors import ConfigError
+from plexichat.config.files import yaml_problem
+from plexichat.config.textkeys import is_text_key
+from plexichat.config.tree import Tree, leaves, nest
 
 PREFIX = "PLEXICHAT_"
 RESERVED = frozenset(

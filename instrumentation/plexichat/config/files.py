@@ -6,9 +6,8 @@ from typing import Any
 import yaml
 
 from plexichat.catalog.model import PROFILES
-
-from .errors import ConfigError
-from .tree import Tree
+from plexichat.config.errors import ConfigError
+from plexichat.config.tree import Tree
 
 DEFAULTS_DIR = Path(__file__).with_name("defaults")
 """The packaged ``performance.yaml`` and ``<profile>/performance.yaml`` files (``config/`` in a

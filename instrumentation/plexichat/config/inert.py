@@ -6,7 +6,7 @@ effect)" comment from ``defaults/performance.yaml``); a test keeps the two in st
 
 import logging
 
-from .settings import Settings
+from plexichat.config.settings import Settings
 
 INERT_KEYS: frozenset[str] = frozenset(
     {

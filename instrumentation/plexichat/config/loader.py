@@ -13,13 +13,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .aliases import canonicalize
-from .chaos import check_chaos_allowed
-from .environment import otel_sources, plexichat_sources
-from .files import DEFAULTS_FILE, profile_file, read_yaml
-from .settings import Settings
-from .tree import Tree, dotted, leaves, merge
-from .validation import validate
+from plexichat.config.aliases import canonicalize
+from plexichat.config.chaos import check_chaos_allowed
+from plexichat.config.environment import otel_sources, plexichat_sources
+from plexichat.config.files import DEFAULTS_FILE, profile_file, read_yaml
+from plexichat.config.settings import Settings
+from plexichat.config.tree import Tree, dotted, leaves, merge
+from plexichat.config.validation import validate
 
 OVERRIDES = "overrides"
 """How command-line overrides are named in ``Settings.sources`` and in errors."""

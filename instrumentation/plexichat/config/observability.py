@@ -5,8 +5,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import Section
-from .scalars import OptionalHttpUrl, PositiveInt, Seconds, UrlPath
+from plexichat.config.base import Section
+from plexichat.config.scalars import OptionalHttpUrl, PositiveInt, Seconds, UrlPath
 
 Sampler = Literal[
     "parentbased_traceidratio",

@@ -8,9 +8,9 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from .base import Section
-from .observability import ObservabilityConfig
-from .scalars import (
+from plexichat.config.base import Section
+from plexichat.config.observability import ObservabilityConfig
+from plexichat.config.scalars import (
     HttpUrl,
     LogLevel,
     NonNegativeInt,
@@ -20,7 +20,7 @@ from .scalars import (
     Rate,
     UrlPath,
 )
-from .sizes import ByteSize, GiB, KiB, MiB
+from plexichat.config.sizes import ByteSize, GiB, KiB, MiB
 
 
 class CompressionConfig(Section):

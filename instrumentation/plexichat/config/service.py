@@ -4,7 +4,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from .base import Section
+from plexichat.config.base import Section
 
 
 class ServiceConfig(Section):

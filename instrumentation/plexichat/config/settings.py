@@ -2,10 +2,10 @@
 
 from pydantic import Field
 
-from .base import Section
-from .chaos import ChaosConfig
-from .performance import PerformanceConfig
-from .service import ServiceConfig
+from plexichat.config.base import Section
+from plexichat.config.chaos import ChaosConfig
+from plexichat.config.performance import PerformanceConfig
+from plexichat.config.service import ServiceConfig
 
 KEY_SECTIONS = ("performance", "service", "chaos")
 """The top-level keys a configuration source may use (besides the guide's aliases)."""

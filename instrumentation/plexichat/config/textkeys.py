@@ -16,7 +16,7 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel
 
-from .settings import Settings
+from plexichat.config.settings import Settings
 
 
 def is_text_key(path: tuple[str, ...]) -> bool:

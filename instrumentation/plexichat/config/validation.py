@@ -10,10 +10,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from .aliases import Spellings
-from .errors import ConfigError
-from .settings import Settings
-from .tree import Tree, dotted
+from plexichat.config.aliases import Spellings
+from plexichat.config.errors import ConfigError
+from plexichat.config.settings import Settings
+from plexichat.config.tree import Tree, dotted
 
 
 def validate(tree: Tree, source: str, spellings: Spellings | None = None) -> Settings:

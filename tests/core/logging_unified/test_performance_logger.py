@@ -5,19 +5,22 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from opentelemetry.sdk.metrics.export import Metric
+from opentelemetry.sdk.metrics.export import Histogram
+from opentelemetry.util.types import AnyValue
 
 from plexichat.core.logging_unified import PerformanceLogger, get_performance_logger
 from plexichat.observability.metrics.registry import DEFAULT_REGISTRY, MetricRegistry
+from tests.support.datamodel import attributes, histogram_points, metrics, values
 
 
-def points(registry: MetricRegistry, name: str) -> dict[tuple[tuple[str, object], ...], object]:
-    metrics: dict[str, Metric] = {m.name: m for m in registry.collect()}
-    out = {}
-    for p in metrics[name].data.data_points:
-        key = tuple(sorted(p.attributes.items()))
-        out[key] = getattr(p, "value", None) if hasattr(p, "value") else p.count  # type: ignore[union-attr]
-    return out
+def points(registry: MetricRegistry, name: str) -> dict[tuple[tuple[str, AnyValue], ...], float]:
+    """Values by sorted attributes; a histogram's count."""
+    metric = metrics(registry)[name]
+    if isinstance(metric.data, Histogram):
+        return {
+            tuple(sorted(attributes(p).items())): p.count for p in histogram_points(registry, name)
+        }
+    return values(registry, name)
 
 
 def test_counter_gauge_histogram_map_to_plexichat_names() -> None:

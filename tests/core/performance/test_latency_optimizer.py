@@ -23,6 +23,7 @@ from plexichat.core.performance.client_identity import ClientIdentity
 from plexichat.core.performance.rate_limiter import LocalRateLimiter
 from plexichat.observability import MetricRegistry, instrument_app
 from plexichat.observability.metrics.instruments import HistogramSeries
+from tests.support.datamodel import values
 from tests.support.redis_server import RedisServer
 
 
@@ -233,13 +234,12 @@ async def test_without_a_cache_the_optimizer_opens_a_wired_redis_tier_and_closes
     redis_server.kill()
     async with client(app) as c:
         assert (await c.get("/size/1")).status_code == 200  # local buckets meanwhile
-    states = {
-        point.attributes["cache.tier.state"]: point.value
-        for metric in optimizer.registry.collect()
-        if metric.name == "plexichat.cache.tier.state"
-        for point in metric.data.data_points  # type: ignore[union-attr]
+    states = values(optimizer.registry, "plexichat.cache.tier.state")
+    assert {dict(key)["cache.tier.state"]: value for key, value in states.items()} == {
+        "open": 1,
+        "closed": 0,
+        "half_open": 0,
     }
-    assert states == {"open": 1, "closed": 0, "half_open": 0}
     await optimizer.close()
 
 

@@ -18,6 +18,7 @@ from plexichat.core.performance import MemoryProfiler, Profiler, performance_pro
 from plexichat.core.performance.db_monitoring import ConnectionGauge, SlowQueryLog
 from plexichat.observability import Telemetry, instrument_engine
 from plexichat.observability.metrics.registry import MetricRegistry
+from tests.support.datamodel import attributes, histogram_points
 
 
 def test_profiler_counts_calls_time_and_memory() -> None:
@@ -151,11 +152,10 @@ async def test_one_listener_times_each_statement_for_metrics_and_the_slow_query_
                 await conn.execute(text("SELECT 42"))
         [line] = [r.getMessage() for r in caplog.records if "SELECT 42" in r.getMessage()]
         logged_ms = float(line.split("duration_ms=")[1].split()[0])
-        [metric] = [m for m in registry.collect() if m.name == "db.client.operation.duration"]
         [point] = [
             p
-            for p in metric.data.data_points  # type: ignore[union-attr]
-            if p.attributes["db.operation.name"] == "SELECT"
+            for p in histogram_points(registry, "db.client.operation.duration")
+            if attributes(p)["db.operation.name"] == "SELECT"
         ]
         assert point.count == 1
         assert point.sum * 1000 == pytest.approx(logged_ms, abs=0.05)  # one measurement

@@ -16,9 +16,12 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-from plexichat.observability.metrics.exposition import LeanCollector, unit_suffix
+from plexichat.catalog.prometheus import unit_suffix
+from plexichat.observability.metrics.exposition import LeanCollector
+from plexichat.observability.metrics.instruments import CounterSeries
 from plexichat.observability.metrics.readers import LeanSource
 from plexichat.observability.metrics.registry import MetricRegistry
+from tests.support.datamodel import histogram_points
 
 SCOPE = InstrumentationScope("plexichat.observability", "0.1.0")
 RESOURCE = Resource({"service.name": "t", "service.instance.id": "i"})
@@ -43,7 +46,9 @@ def populated() -> MetricRegistry:
     active = registry.family("t.active", "updowncounter", "{request}", "Active.", ("m",))
     active.counter(("GET",)).add(2)
     active.counter(("GET",)).add(-1)
-    registry.family("t.ratio", "gauge", "1", "A ratio.", None).free_series((("a", "x"),)).set(0.5)
+    ratio = registry.family("t.ratio", "gauge", "1", "A ratio.", None).free_series((("a", "x"),))
+    assert isinstance(ratio, CounterSeries)
+    ratio.set(0.5)
     count = registry.family("t.count", "counter", "1", "Counted.", ("k",), limit=1)
     count.counter(("a",)).add(3)
     count.counter(("b",)).add(1)  # past the limit: the overflow series
@@ -162,7 +167,6 @@ def test_otlp_points_carry_the_exemplars() -> None:
     )
     family.histogram().record(0.5)
     family.histogram().record_exemplar(0.5, 0xABC, 0xDEF)
-    (metric,) = [m for m in registry.collect() if m.name == "t.latency"]
-    (point,) = metric.data.data_points  # type: ignore[union-attr]
+    (point,) = histogram_points(registry, "t.latency")
     (exemplar,) = point.exemplars
     assert (exemplar.value, exemplar.trace_id, exemplar.span_id) == (0.5, 0xABC, 0xDEF)

@@ -21,9 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
 
+from plexichat.core.performance.engine_events import EngineListeners
 from plexichat.observability.db_client import StatementTimer
-
-from .engine_events import EngineListeners
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine

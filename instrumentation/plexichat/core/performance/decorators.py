@@ -18,8 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar, cast
 
 from plexichat.core.logging_unified import get_performance_logger
-
-from .profiler import Profiler, ProfileStats
+from plexichat.core.performance.profiler import Profiler, ProfileStats
 
 P = ParamSpec("P")
 R = TypeVar("R")

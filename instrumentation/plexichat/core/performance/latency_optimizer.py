@@ -35,18 +35,17 @@ from typing import TYPE_CHECKING
 from starlette.middleware import Middleware
 
 from plexichat.core.logging_unified import PerformanceLogger
-from plexichat.observability.metrics.registry import DEFAULT_REGISTRY, MetricRegistry
-from plexichat.observability.middleware import TelemetryMiddleware
-
-from .cache.redis import RedisTier, redis_tier
-from .client_identity import ClientIdentity
-from .middleware import (
+from plexichat.core.performance.cache.redis import RedisTier, redis_tier
+from plexichat.core.performance.client_identity import ClientIdentity
+from plexichat.core.performance.middleware import (
     BodySizeLimitMiddleware,
     GzipMiddleware,
     RateLimitMiddleware,
     TimeoutMiddleware,
 )
-from .rate_limiter import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from plexichat.core.performance.rate_limiter import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from plexichat.observability.metrics.registry import DEFAULT_REGISTRY, MetricRegistry
+from plexichat.observability.middleware import TelemetryMiddleware
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette

@@ -19,8 +19,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from plexichat.config.scalars import parse_rate
-
-from .cache.redis import RedisTier, TierUnavailableError
+from plexichat.core.performance.cache.redis import RedisTier, TierUnavailableError
 
 MAX_CLIENTS = 100_000
 

@@ -15,10 +15,10 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
-from .serialization import dumps
+from plexichat.core.performance.cache.serialization import dumps
 
 if TYPE_CHECKING:
-    from .manager import CacheManager, CacheType
+    from plexichat.core.performance.cache.manager import CacheManager, CacheType
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -24,7 +24,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from .redis import RedisTier
+from plexichat.core.performance.cache.redis import RedisTier
 
 log = logging.getLogger("plexichat.performance")
 STALE_BOUND_S = 5.0

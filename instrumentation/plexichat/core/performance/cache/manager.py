@@ -36,12 +36,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, cast
 
-from plexichat.core.performance.task_runner import TaskFailedError, TaskRunner
-from plexichat.observability.metrics.registry import DEFAULT_REGISTRY, MetricRegistry
-
-from .decorator import cached
-from .fills import Fills
-from .invalidation import (
+from plexichat.core.performance.cache.decorator import cached
+from plexichat.core.performance.cache.fills import Fills
+from plexichat.core.performance.cache.invalidation import (
     STALE_BOUND_S,
     Invalidation,
     InvalidationBus,
@@ -49,12 +46,20 @@ from .invalidation import (
     keys_message,
     pattern_message,
 )
-from .memory import MemoryCache
-from .preloading import Preloader
-from .query import QueryCache
-from .redis import RedisTier, TierUnavailableError, redis_tier
-from .serialization import dumps, loads
-from .stats import CURRENT_LOOKUP, CacheMetrics, CacheStats, LookupScope, uncounted
+from plexichat.core.performance.cache.memory import MemoryCache
+from plexichat.core.performance.cache.preloading import Preloader
+from plexichat.core.performance.cache.query import QueryCache
+from plexichat.core.performance.cache.redis import RedisTier, TierUnavailableError, redis_tier
+from plexichat.core.performance.cache.serialization import dumps, loads
+from plexichat.core.performance.cache.stats import (
+    CURRENT_LOOKUP,
+    CacheMetrics,
+    CacheStats,
+    LookupScope,
+    uncounted,
+)
+from plexichat.core.performance.task_runner import TaskFailedError, TaskRunner
+from plexichat.observability.metrics.registry import DEFAULT_REGISTRY, MetricRegistry
 
 if TYPE_CHECKING:
     from plexichat.config import Settings

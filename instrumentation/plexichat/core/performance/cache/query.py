@@ -30,8 +30,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.util import find_tables
 
-from ..engine_events import EngineListeners
-from .stats import CURRENT_LOOKUP, CacheMetrics
+from plexichat.core.performance.cache.stats import CURRENT_LOOKUP, CacheMetrics
+from plexichat.core.performance.engine_events import EngineListeners
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine

@@ -39,10 +39,9 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from plexichat.core.performance.cache.breaker import STATES, CircuitBreaker, State
 from plexichat.observability.metrics.registry import DEFAULT_REGISTRY, MetricRegistry
 from plexichat.observability.tracing import spans
-
-from .breaker import STATES, CircuitBreaker, State
 
 if TYPE_CHECKING:
     from plexichat.config.performance import RedisCacheConfig

@@ -25,7 +25,7 @@ from plexichat.config.sizes import MiB
 from plexichat.observability.metrics.registry import MetricRegistry
 
 if TYPE_CHECKING:
-    from .memory import MemoryCache
+    from plexichat.core.performance.cache.memory import MemoryCache
 
 TIERS = ("memory", "redis", "query")
 RESULTS = ("hit", "miss", "error")

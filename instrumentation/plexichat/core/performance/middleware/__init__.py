@@ -1,8 +1,8 @@
 """The latency optimizer's ASGI middleware, one small class per file."""
 
-from .body_limit import BodySizeLimitMiddleware
-from .gzip import GzipMiddleware
-from .rate_limit import RateLimitMiddleware
-from .timeout import TimeoutMiddleware
+from plexichat.core.performance.middleware.body_limit import BodySizeLimitMiddleware
+from plexichat.core.performance.middleware.gzip import GzipMiddleware
+from plexichat.core.performance.middleware.rate_limit import RateLimitMiddleware
+from plexichat.core.performance.middleware.timeout import TimeoutMiddleware
 
 __all__ = ["BodySizeLimitMiddleware", "GzipMiddleware", "RateLimitMiddleware", "TimeoutMiddleware"]

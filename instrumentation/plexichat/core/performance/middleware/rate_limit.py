@@ -12,11 +12,10 @@ import math
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from plexichat.core.performance.client_identity import ClientIdentity
+from plexichat.core.performance.rate_limiter import RateLimiter
 from plexichat.observability.metrics.instruments import CounterSeries
 from plexichat.observability.responses import plain_text
-
-from ..client_identity import ClientIdentity
-from ..rate_limiter import RateLimiter
 
 
 class RateLimitMiddleware:
