@@ -18,6 +18,18 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ClientIdentity:
+    """Which client a request comes from, the key its rate limit counts against (see the module
+    docstring).
+
+    Args:
+        header: ``api.rate_limiting.client_header`` (e.g. ``X-Forwarded-For``), believed only from a
+            trusted proxy; ``None``: always the peer address.
+        trusted_proxies: Addresses or CIDR networks of the proxies allowed to name the client.
+
+    Raises:
+        ValueError: A trusted proxy that is neither an address nor a network, naming the setting.
+    """
+
     def __init__(self, header: str | None, trusted_proxies: Sequence[str]) -> None:
         self.header = header.lower().encode("latin-1") if header else None
         try:
@@ -30,7 +42,7 @@ class ClientIdentity:
                 "networks such as 10.0.0.0/8)"
             ) from None
 
-    def is_trusted(self, address: str) -> bool:
+    def _is_trusted(self, address: str) -> bool:
         try:
             ip = ipaddress.ip_address(address.strip())
         except ValueError:
@@ -38,15 +50,17 @@ class ClientIdentity:
         return any(ip in net for net in self.trusted)
 
     def client(self, scope: Scope) -> str:
+        """The client of an ASGI ``scope``: the peer address, or the forwarded client when the peer
+        is a trusted proxy (``"unknown"`` when the server gives no peer)."""
         peer = scope.get("client")
         address = str(peer[0]) if peer else "unknown"
-        if self.header is None or not self.trusted or not self.is_trusted(address):
+        if self.header is None or not self.trusted or not self._is_trusted(address):
             return address
         for name, value in scope["headers"]:
             if name == self.header:
                 hops = [h.strip() for h in value.decode("latin-1").split(",") if h.strip()]
                 for hop in reversed(hops):
-                    if not self.is_trusted(hop):
+                    if not self._is_trusted(hop):
                         return str(hop)
                 return hops[0] if hops else address
         return address

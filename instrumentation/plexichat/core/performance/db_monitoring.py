@@ -35,6 +35,15 @@ _NOT_EXPLAINED = ("EXPLAIN", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT
 
 
 class SlowQueryLog:
+    """Writes the statements that take ``threshold_ms`` or longer to the performance log, with their
+    plan when ``explain`` is on (see the module docstring).
+
+    It observes engines through their one
+    :class:`~plexichat.observability.db_client.StatementTimer`. With ``explain``, each slow
+    statement costs one more round trip on its connection (the ``EXPLAIN``); batches
+    (``executemany``) are not explained. ``logged`` counts the lines written.
+    """
+
     def __init__(self, threshold_ms: float, explain: bool) -> None:
         self.threshold_s = threshold_ms / 1000
         self.explain = explain
@@ -43,6 +52,8 @@ class SlowQueryLog:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SlowQueryLog:
+        """The log ``database.query_optimization`` configures (``slow_query_threshold`` in ms,
+        ``explain_slow_queries``)."""
         q = settings.performance.database.query_optimization
         return cls(q.slow_query_threshold, q.explain_slow_queries)
 
@@ -54,11 +65,13 @@ class SlowQueryLog:
             self._timers.append(timer)
 
     def detach(self) -> None:
+        """Stop observing every engine attached so far."""
         for timer in self._timers:
             timer.remove(self)
         self._timers.clear()
 
     def started(self, statement: str) -> None:
+        """The timer's start hook: nothing to prepare here."""
         return None
 
     def finished(
@@ -71,6 +84,8 @@ class SlowQueryLog:
         error_type: str | None,
         state: Any,
     ) -> None:
+        """The timer's end hook: log the statement when it succeeded and took at least the threshold
+        (``elapsed`` is in seconds)."""
         if elapsed < self.threshold_s or error_type is not None:
             return
         plan = None

@@ -26,7 +26,7 @@ ENV = "PLEXICHAT_PERFORMANCE_PROFILING"
 log = logging.getLogger("plexichat.performance")
 
 
-def profiling_enabled(environ: dict[str, str] | None = None) -> bool:
+def _profiling_enabled(environ: dict[str, str] | None = None) -> bool:
     env = os.environ if environ is None else environ
     return env.get(ENV, "").strip().lower() in ("true", "1", "yes", "on")
 
@@ -45,7 +45,7 @@ def _report(name: str, stats: ProfileStats) -> None:
 
 def performance_profile(func: Callable[P, R]) -> Callable[P, R]:
     """Profile each call of ``func`` (sync or async) when profiling is switched on."""
-    if not profiling_enabled():
+    if not _profiling_enabled():
         return func
     name = re.sub(r"[^a-z0-9_]+", "_", func.__qualname__.lower()).strip("_")
     if inspect.iscoroutinefunction(func):

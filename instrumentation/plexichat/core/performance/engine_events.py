@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 
 class EngineListeners:
+    """SQLAlchemy event listeners attached to engines together and removed together, so a hook never
+    outlives its owner (it listens on the sync engine under an ``AsyncEngine``)."""
+
     def __init__(self, **listeners: Callable[..., Any]) -> None:
         """``event name=listener`` pairs, e.g. ``commit=self._on_commit``."""
         self._listeners = listeners

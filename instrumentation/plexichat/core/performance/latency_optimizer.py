@@ -58,6 +58,35 @@ REASONS = ("rate_limited", "body_too_large", "timeout")
 
 
 class LatencyOptimizer:
+    """The guide's latency optimizer: rate limiting, a request size limit, a timeout and gzip for an
+    ASGI app, and a concurrency budget for operations.
+
+    ``optimize_app(app)`` adds the middleware configured under ``performance.api`` and
+    ``performance.latency_optimizer.compression`` just inside the telemetry middleware, so
+    rejections are measured like any response (``plexichat.http.server.rejected{reason}``);
+    ``optimize_context(name)`` runs a block among at most ``async_settings.max_workers`` others,
+    timed as operation ``name``. With ``latency_optimizer.enabled: false``, ``optimize_app`` leaves
+    the app as it is; calling it twice changes nothing.
+
+    Args:
+        settings: Where ``performance`` comes from; ``None`` loads the settings the usual way
+            (files, ``PLEXICHAT_*`` variables).
+        registry: Where the rejection, compression and timer metrics are recorded; default
+            ``DEFAULT_REGISTRY``.
+        cache: A ``CacheManager`` whose Redis tier keeps rate-limit buckets shared by the replicas.
+            Without one, the optimizer opens a Redis tier of its own when ``caching.redis_cache`` is
+            enabled; ``await optimizer.close()`` closes it.
+
+    Example::
+
+        optimizer = LatencyOptimizer()
+        app = optimizer.optimize_app(app)
+
+        async def optimized_operation():
+            async with optimizer.optimize_context("fetch_posts"):
+                return await some_database_operation()
+    """
+
     def __init__(
         self,
         settings: Settings | None = None,

@@ -22,6 +22,16 @@ from plexichat.config.sizes import MiB
 
 @dataclass(frozen=True)
 class MemoryStats:
+    """What :meth:`MemoryProfiler.get_memory_stats` returns; "MB" are MiB (2^20 bytes).
+
+    Attributes:
+        current_mb: Resident set size now.
+        peak_mb: The highest sample since the profiler was created.
+        growth_rate_mb_per_hour: Least-squares slope of the samples of the last ``window_s`` seconds
+            (0 with fewer than two); steadily positive under a steady load suggests a leak.
+        samples: Samples in that window.
+    """
+
     current_mb: float
     peak_mb: float
     growth_rate_mb_per_hour: float
@@ -33,6 +43,28 @@ def _rss() -> int:
 
 
 class MemoryProfiler:
+    """The guide's memory profiler: samples the process's resident set size, on a daemon thread
+    while monitoring, to spot leaks.
+
+    :meth:`sample` and :meth:`get_memory_stats` may be called from any thread (the samples are
+    behind a lock). It keeps ``window_s / interval_s`` samples: 3,600 with the defaults.
+
+    Args:
+        interval_s: Seconds between samples while monitoring (> 0, else ``ValueError``).
+        window_s: Seconds of samples the growth rate is fitted over; older ones are dropped.
+        read_bytes: Reads the figure in bytes; default the RSS from psutil (what the
+            ``process.memory.usage`` metric reports).
+        clock: Monotonic seconds (tests pass a fake one).
+
+    Example::
+
+        profiler = MemoryProfiler()
+        profiler.start_monitoring()
+        memory_stats = profiler.get_memory_stats()
+        print(f"Growth rate: {memory_stats.growth_rate_mb_per_hour}MB/hour")
+        profiler.stop_monitoring()
+    """
+
     def __init__(
         self,
         interval_s: float = 1.0,
@@ -54,6 +86,7 @@ class MemoryProfiler:
         self._thread: threading.Thread | None = None
 
     def sample(self) -> int:
+        """Take one sample now (the monitoring thread calls this too); the value in bytes."""
         now, value = self._clock(), self._read()
         with self._lock:
             self._samples.append((now, value))
@@ -63,6 +96,8 @@ class MemoryProfiler:
         return value
 
     def start_monitoring(self) -> None:
+        """Sample now, then every ``interval_s`` seconds on a daemon thread until
+        :meth:`stop_monitoring` (idempotent)."""
         if self._thread is not None:
             return
         self._stop.clear()
@@ -73,6 +108,8 @@ class MemoryProfiler:
         self._thread.start()
 
     def stop_monitoring(self) -> None:
+        """Stop the sampling thread, waiting for it at most 5 s; the samples are kept and monitoring
+        may start again."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -83,6 +120,8 @@ class MemoryProfiler:
             self.sample()
 
     def get_memory_stats(self) -> MemoryStats:
+        """Take a sample now and return current, peak and growth rate; without monitoring only the
+        samples these calls take count."""
         current = self.sample()
         with self._lock:
             samples = list(self._samples)

@@ -25,6 +25,10 @@ MAX_CLIENTS = 100_000
 
 
 class RateLimiter(Protocol):
+    """What the rate-limit middleware needs of a limiter: :meth:`acquire` and the policy it enforces
+    (``policy``: the ``RateLimit-Policy`` header value, e.g. ``100;w=60;burst=200``;
+    ``policy_text``: the same for people, in the 429 body)."""
+
     policy: str
     policy_text: str
 
@@ -45,6 +49,19 @@ class _Spec:
 
 
 class LocalRateLimiter:
+    """Token buckets in this process, one per client (at most ``MAX_CLIENTS``, the longest idle
+    dropped first). Each worker and replica enforces the limit on its own.
+
+    Args:
+        default_rate: The sustained rate, e.g. ``"100/minute"``.
+        burst_rate: The most a client may send within one period of ``default_rate``, e.g.
+            ``"200/minute"``.
+        clock: Monotonic seconds (tests pass a fake one).
+
+    Raises:
+        ValueError: A rate that is not ``N/second``, ``N/minute`` or ``N/hour``.
+    """
+
     def __init__(
         self, default_rate: str, burst_rate: str, clock: Callable[[], float] = time.monotonic
     ) -> None:
@@ -57,9 +74,12 @@ class LocalRateLimiter:
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
     async def acquire(self, client: str) -> float:
+        """Take one token for ``client``: 0 when allowed, else seconds until one is due (never
+        waits)."""
         return self.take(client)
 
     def take(self, client: str) -> float:
+        """The synchronous :meth:`acquire` (the Redis limiter's fallback calls it directly)."""
         now = self._clock()
         tokens, last = self._buckets.pop(client, (self.capacity, now))
         tokens = min(self.capacity, tokens + (now - last) * self.rate)
@@ -90,6 +110,19 @@ return wait
 
 
 class RedisRateLimiter:
+    """Token buckets in Redis, shared by every worker and replica: one hash per client among the
+    Redis tier's keys, updated atomically by a Lua script, expiring a minute after it would be full
+    again.
+
+    While Redis does not answer (breaker open, timeout), this process's own buckets take over, so an
+    outage never fails or blocks a request (each replica then limits on its own).
+
+    Args:
+        default_rate: The sustained rate, e.g. ``"100/minute"``.
+        burst_rate: The most a client may send within one period of ``default_rate``.
+        redis: The Redis tier (the owner of the bucket keys).
+    """
+
     def __init__(self, default_rate: str, burst_rate: str, redis: RedisTier) -> None:
         self.local = LocalRateLimiter(default_rate, burst_rate)
         self.policy = self.local.policy
@@ -98,6 +131,8 @@ class RedisRateLimiter:
         self._ttl = int(self.local.capacity / self.local.rate) + 60
 
     async def acquire(self, client: str) -> float:
+        """Take one token for ``client`` (in Redis, else locally): 0 when allowed, else seconds
+        until one is due."""
         args = [self.local.rate, self.local.capacity, time.time(), self._ttl]
         try:
             wait_ms = await self._take(client, args)

@@ -147,6 +147,7 @@ class TaskRunner:
     def from_settings(
         cls, settings: Settings, *, registry: MetricRegistry | None = None
     ) -> TaskRunner:
+        """The runner ``performance.background_tasks`` configures."""
         return cls(settings.performance.background_tasks, registry=registry)
 
     # -- submitting ------------------------------------------------------------------------
@@ -179,6 +180,7 @@ class TaskRunner:
 
     @property
     def running(self) -> int:
+        """Tasks running an attempt now."""
         return self._running
 
     async def wait_idle(self) -> None:

@@ -17,6 +17,21 @@ STATES: tuple[State, ...] = ("closed", "open", "half_open")
 
 
 class CircuitBreaker:
+    """The closed / open / half-open state of one remote tier (see the module docstring).
+
+    Callers ask :meth:`allow` before a call and report it with :meth:`success` or :meth:`failure`.
+    Not thread-safe: the Redis tier uses it from one event loop.
+
+    Args:
+        failure_threshold: Consecutive failures that open the breaker (at least 1).
+        reset_timeout: Seconds the breaker stays open before one probe is let through (> 0).
+        clock: Monotonic seconds (tests pass a fake one).
+        on_change: Called with ``(old, new)`` on every change of state.
+
+    Raises:
+        ValueError: ``failure_threshold`` or ``reset_timeout`` out of range.
+    """
+
     def __init__(
         self,
         *,
@@ -50,12 +65,16 @@ class CircuitBreaker:
         return False
 
     def success(self) -> None:
+        """Report a call that worked: the failure count restarts and the breaker closes (a
+        successful probe ends the outage)."""
         self.failures = 0
         self._probing = False
         if self.state != "closed":
             self._move("closed")
 
     def failure(self) -> None:
+        """Report a failed call: the ``failure_threshold``-th consecutive one, or a failed probe,
+        opens the breaker for ``reset_timeout`` seconds."""
         self._probing = False
         self.failures += 1
         if self.state == "half_open" or (

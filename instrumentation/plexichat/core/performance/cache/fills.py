@@ -12,6 +12,9 @@ from fnmatch import fnmatchcase
 
 
 class Fill:
+    """One computation under way for a key; ``spoiled`` turns true when the key is written or
+    invalidated meanwhile, and its result must then not be stored."""
+
     __slots__ = ("spoiled",)
 
     def __init__(self) -> None:
@@ -25,11 +28,16 @@ class Fills:
         self._pending: dict[str, list[Fill]] = {}
 
     def begin(self, key: str) -> Fill:
+        """Register a computation of ``key`` starting now; pair it with :meth:`end` in a
+        ``finally``.
+        """
         fill = Fill()
         self._pending.setdefault(key, []).append(fill)
         return fill
 
     def end(self, key: str, fill: Fill) -> None:
+        """Forget ``fill`` (its computation returned or failed); its ``spoiled`` still says whether
+        the result may be stored."""
         fills = self._pending.get(key)
         if fills is not None:
             fills.remove(fill)
@@ -37,10 +45,13 @@ class Fills:
                 del self._pending[key]
 
     def spoil(self, key: str) -> None:
+        """Mark every computation of ``key`` under way as spoiled (``key`` was written)."""
         for fill in self._pending.get(key, ()):
             fill.spoiled = True
 
     def spoil_pattern(self, pattern: str) -> None:
+        """Mark the computations of every key matching the glob ``pattern`` as spoiled (``"*"``: all
+        of them)."""
         for key, fills in self._pending.items():
             if fnmatchcase(key, pattern):
                 for fill in fills:

@@ -49,14 +49,17 @@ def _encode(origin: str, **fields: Any) -> bytes:
 
 
 def keys_message(origin: str, keys: Sequence[str]) -> bytes:
+    """The message announcing that cache ``origin`` wrote or deleted ``keys``."""
     return _encode(origin, k=list(keys))
 
 
 def pattern_message(origin: str, pattern: str) -> bytes:
+    """The message announcing that cache ``origin`` deleted the keys matching ``pattern``."""
     return _encode(origin, p=pattern)
 
 
 def clear_message(origin: str) -> bytes:
+    """The message announcing that cache ``origin`` cleared the Redis tier."""
     return _encode(origin, c=1)
 
 
@@ -78,6 +81,21 @@ def decode(data: bytes) -> tuple[str, Invalidation] | None:
 
 
 class InvalidationBus:
+    """One cache's subscription to the invalidation channel of its Redis tier.
+
+    :meth:`start` runs a task on the event loop that subscribes on a connection of its own, hands
+    every message from another cache to ``on_message`` as an :class:`Invalidation`, and after a
+    Redis failure subscribes again every ``RECONNECT_S`` seconds, calling ``on_resubscribed`` once
+    it is back (the cache clears its L1: it may have missed messages). ``live`` says whether it is
+    subscribed now; ``received`` counts the messages handled.
+
+    Args:
+        tier: The Redis tier whose channel to listen on.
+        origin: This cache's id: messages it sent itself are ignored.
+        on_message: Called with each invalidation from another cache.
+        on_resubscribed: Called each time the subscription is back after a loss.
+    """
+
     def __init__(
         self,
         tier: RedisTier,
@@ -95,10 +113,13 @@ class InvalidationBus:
         self._subscribed = asyncio.Event()
 
     def start(self) -> None:
+        """Start the subscriber task on the running loop (idempotent); returns at once,
+        :meth:`wait_live` waits for the subscription."""
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="plexichat-cache-invalidation")
 
     async def stop(self) -> None:
+        """Cancel the subscriber task and wait for it to end; ``live`` is then false."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -71,6 +71,47 @@ Tier = Literal["memory", "redis", "query", "all"]
 
 
 class CacheManager:
+    """The guide's multi-tier cache: L1 in process memory, L2 in Redis (shared by every replica), L3
+    the database query cache.
+
+    ``get``, ``set``, ``delete``, ``invalidate_pattern``, ``clear_cache``, ``get_stats`` and the
+    ``@cached`` decorator are the guide's API; ``get_or_set``, ``refresh`` and ``delete_many`` go
+    beyond it. Each tier is switched on under ``performance.caching``. A Redis that is down or slow
+    never fails a call: every command is bounded by a timeout and a circuit breaker, and the cache
+    then works from L1 (the module docstring has the details). Values must be JSON data or one of
+    the types :mod:`~plexichat.core.performance.cache.serialization` round-trips (``set`` raises
+    ``TypeError`` naming any other); with the Redis tier on, a key starting with ``__`` is refused
+    with ``ValueError`` (those names belong to the tier itself).
+
+    The first call starts the cache (subscribes to invalidations, preloads hot keys); ``await
+    cache.close()`` releases Redis connections and background tasks. Use a cache from one event
+    loop: it takes no locks.
+
+    Args:
+        settings: Where ``performance.caching`` and the rest come from; ``None`` loads them the
+            usual way (``config/performance.yaml`` files, ``PLEXICHAT_*`` variables).
+        registry: Where the ``plexichat.cache.*`` metrics are recorded; default
+            ``DEFAULT_REGISTRY``, which ``instrument_app`` exports.
+        clock: Monotonic seconds for TTLs, the Redis breaker and the eviction rate (tests pass a
+            fake one).
+        tasks: The task runner for refreshes, preloading and sharing hot keys; default one of the
+            cache's own, closed by ``close()``.
+
+    Example::
+
+        cache = CacheManager()
+
+        @cache.cached(ttl=3600, cache_type="memory")
+        async def get_user_profile(user_id: str) -> dict:
+            return await database.fetch_user(user_id)
+
+        await cache.set("key", value, ttl=1800)
+        result = await cache.get("key")
+        await cache.invalidate_pattern("user:*")
+        stats = await cache.get_stats()
+        print(f"Hit ratio: {stats.hit_ratio:.2%}")
+    """
+
     def __init__(
         self,
         settings: Settings | None = None,
@@ -238,6 +279,15 @@ class CacheManager:
             self.query.clear()
 
     async def get_stats(self) -> CacheStats:
+        """Counts since this cache was created, in this process only (the fleet's are the
+        ``plexichat.cache.*`` metrics).
+
+        The guide's fields: ``hit_ratio`` and ``miss_ratio`` of top-level lookups (a lookup is a hit
+        when any tier served it), ``evictions_per_hour`` (L1 and query-cache entries evicted for
+        room in the last hour of ``clock``), ``memory_usage_mb`` (L1's keys and serialised values,
+        MiB); then the raw counts, the entries per tier, per-tier request results and the Redis
+        breaker's state (``closed``, ``open``, ``half_open`` or ``disabled``).
+        """
         return self.metrics.snapshot(
             self.memory,
             len(self.query),

@@ -67,6 +67,7 @@ class MemoryCache:
         return entry is not None and entry.expires > self._clock()
 
     def keys(self) -> Iterator[str]:
+        """The keys held now, expired ones included (a copy: safe to delete while iterating)."""
         return iter(list(self._entries))
 
     def get(self, key: str, max_age: float | None = None) -> bytes | None:
@@ -104,6 +105,7 @@ class MemoryCache:
         return True
 
     def delete(self, key: str) -> bool:
+        """Drop ``key``; whether it was held (expired or not)."""
         entry = self._entries.get(key)
         if entry is None:
             return False
@@ -118,6 +120,7 @@ class MemoryCache:
         return len(doomed)
 
     def clear(self) -> int:
+        """Drop every entry; how many there were (not counted as evictions)."""
         count = len(self._entries)
         self._entries.clear()
         self.bytes_used = 0

@@ -33,6 +33,20 @@ WARM_BATCH = 200
 
 
 class Preloader:
+    """Counts accesses per key and warms L1 from the fleet's hot set (see the module docstring).
+
+    Built by the cache manager, which calls :meth:`touch` on every top-level lookup and :meth:`warm`
+    when it starts. ``hot`` holds the keys this process knows to be hot; ``preloaded`` counts the
+    entries warmed so far.
+
+    Args:
+        config: ``latency_optimizer.preloading``: ``enabled``, ``preload_threshold`` (accesses) and
+            ``cache_size`` (bytes warmed at most).
+        redis: The Redis tier holding the hot set; ``None``: accesses are counted, nothing is
+            warmed.
+        tasks: Runs the ``hot_key_share`` tasks that add newly hot keys to the shared set.
+    """
+
     def __init__(
         self, config: PreloadingConfig, redis: RedisTier | None, tasks: TaskRunner
     ) -> None:

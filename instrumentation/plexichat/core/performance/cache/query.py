@@ -66,6 +66,19 @@ class _Entry:
 
 
 class QueryCache:
+    """L3: the rows of the service's ``SELECT`` statements, dropped when a write touches one of
+    their tables (see the module docstring). ``len()`` is the number of cached results.
+
+    Not thread-safe: the service uses it from one event loop.
+
+    Args:
+        config: ``caching.query_cache``; with ``enabled`` false :meth:`execute` runs every
+            statement.
+        metrics: The owning cache's metrics: hits and misses count as ``cache.tier="query"``
+            requests, and as lookups unless a cache lookup is already under way.
+        clock: Monotonic seconds for the entries' ``ttl``.
+    """
+
     def __init__(
         self,
         config: QueryCacheConfig,
@@ -189,6 +202,7 @@ class QueryCache:
         return len(doomed)
 
     def clear(self) -> int:
+        """Drop every cached result; how many there were."""
         count = len(self._entries)
         self._entries.clear()
         for table in list(self._generation):
@@ -200,6 +214,8 @@ class QueryCache:
         self._listeners.attach(engine)
 
     def detach(self) -> None:
+        """Stop listening to the engines :meth:`attach` attached: their writes no longer
+        invalidate."""
         self._listeners.detach()
 
     def _after_execute(

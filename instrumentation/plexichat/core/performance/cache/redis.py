@@ -129,6 +129,8 @@ class RedisTier:
 
     @property
     def state(self) -> State:
+        """The breaker's state: ``closed`` (Redis in use), ``open`` (skipped) or ``half_open`` (one
+        probe under way)."""
         return self.breaker.state
 
     def _publish_state(self, state: State) -> None:
@@ -196,6 +198,7 @@ class RedisTier:
         return bytes(value), (ttl_ms / 1000 if ttl_ms and ttl_ms > 0 else 0.0)
 
     async def mget(self, keys: list[str]) -> list[bytes | None]:
+        """The values of cache keys ``keys`` in one round trip, ``None`` for each absent one."""
         if not keys:
             return []
         names = [self.entry(k) for k in keys]
@@ -218,6 +221,8 @@ class RedisTier:
         await self.call("SET", run)
 
     async def delete(self, key: str, notify: bytes | None = None) -> None:
+        """``UNLINK`` cache key ``key``; with ``notify``, also publish that invalidation message, in
+        the same round trip."""
         name = self.entry(key)
 
         async def run() -> None:
@@ -230,6 +235,7 @@ class RedisTier:
         await self.call("UNLINK", run)
 
     async def delete_keys(self, keys: list[str], notify: bytes | None = None) -> None:
+        """``UNLINK`` several cache keys in one round trip; ``notify`` as for :meth:`delete`."""
         names = [self.entry(k) for k in keys]
 
         async def run() -> None:
@@ -321,9 +327,12 @@ class RedisTier:
         return run
 
     async def publish(self, message: bytes) -> None:
+        """Publish ``message`` (built by :mod:`.invalidation`) on the invalidation channel."""
         await self.call("PUBLISH", lambda: self.client.publish(self.channel, message))
 
     async def close(self) -> None:
+        """Close the client and disconnect its pool (the invalidation bus closes the subscriber's
+        own connection)."""
         await self.client.aclose()
         await self.pool.disconnect()
 

@@ -70,6 +70,7 @@ class CacheMetrics:
         self.evictions_total = 0
 
     def looked_up(self, hit: bool) -> None:
+        """Count one top-level lookup, a hit when any tier served it (the Cache Hit Ratio)."""
         if hit:
             self.hits += 1
             self.lookup["hit"].value += 1
@@ -78,22 +79,25 @@ class CacheMetrics:
             self.lookup["miss"].value += 1
 
     def requested(self, tier: str, result: str) -> None:
+        """Count one request to ``tier`` (``memory``, ``redis``, ``query``) and its ``result``
+        (``hit``, ``miss``, ``error``)."""
         self.request[(tier, result)].value += 1
         key = (tier, result)
         self.tier_counts[key] = self.tier_counts.get(key, 0) + 1
 
     def evicted(self, tier: str, count: int) -> None:
+        """Count ``count`` entries of ``tier`` (``memory`` or ``query``) evicted for room now."""
         self.eviction[tier].value += count
         self.evictions_total += count
         self._evictions.append((self._clock(), count))
 
-    def evictions_last_hour(self) -> int:
+    def _evictions_last_hour(self) -> int:
         horizon = self._clock() - 3600
         while self._evictions and self._evictions[0][0] < horizon:
             self._evictions.popleft()
         return sum(count for _, count in self._evictions)
 
-    def tiers(self) -> dict[str, dict[str, int]]:
+    def _tiers(self) -> dict[str, dict[str, int]]:
         return {tier: {r: self.tier_counts.get((tier, r), 0) for r in RESULTS} for tier in TIERS}
 
     def snapshot(
@@ -104,7 +108,7 @@ class CacheMetrics:
         return CacheStats(
             hit_ratio=self.hits / total if total else 0.0,
             miss_ratio=self.misses / total if total else 0.0,
-            evictions_per_hour=float(self.evictions_last_hour()),
+            evictions_per_hour=float(self._evictions_last_hour()),
             memory_usage_mb=memory.bytes_used / MiB if memory else 0.0,
             hits=self.hits,
             misses=self.misses,
@@ -112,7 +116,7 @@ class CacheMetrics:
             memory_entries=len(memory) if memory else 0,
             query_entries=query_entries,
             redis_state=redis_state,
-            tiers=self.tiers(),
+            tiers=self._tiers(),
         )
 
 

@@ -18,12 +18,17 @@ class _TooLargeError(Exception):
 
 
 class BodySizeLimitMiddleware:
+    """ASGI middleware answering 413 to request bodies over ``max_size`` bytes (see the module
+    docstring), adding one to ``rejected`` for each refusal."""
+
     def __init__(self, app: ASGIApp, *, max_size: int, rejected: CounterSeries) -> None:
         self.app = app
         self.max_size = max_size
         self.rejected = rejected
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass an HTTP request on with its body bytes counted (other scopes untouched); 413 once
+        they pass the limit, unless the response has started (then the error propagates)."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -21,6 +21,10 @@ _INCOMPRESSIBLE = ("image/", "video/", "audio/", "application/zip", "application
 
 
 class GzipMiddleware:
+    """ASGI middleware compressing responses of at least ``min_size`` bytes at zlib ``level`` (1-9)
+    (see the module docstring); adds each compressed response's sizes before and after to
+    ``bytes_in`` and ``bytes_out``."""
+
     def __init__(
         self,
         app: ASGIApp,
@@ -37,6 +41,7 @@ class GzipMiddleware:
         self.bytes_out = bytes_out
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Wrap the response of an HTTP request that accepts gzip; pass anything else through."""
         if scope["type"] != "http" or "gzip" not in Headers(scope=scope).get("accept-encoding", ""):
             await self.app(scope, receive, send)
             return

@@ -19,6 +19,14 @@ from plexichat.observability.responses import plain_text
 
 
 class RateLimitMiddleware:
+    """ASGI middleware taking one token of ``limiter`` per HTTP request, for the client ``identity``
+    names; 429 with ``Retry-After`` (whole seconds, at least 1) when none is left, counted in
+    ``rejected``.
+
+    Paths in ``exempt_paths`` (``/metrics``, the probes) are never limited; every other response
+    carries the ``RateLimit-Policy`` header.
+    """
+
     def __init__(
         self,
         app: ASGIApp,
@@ -36,6 +44,7 @@ class RateLimitMiddleware:
         self.policy = (b"ratelimit-policy", limiter.policy.encode())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Limit one HTTP request; other scopes and exempt paths pass through untouched."""
         if scope["type"] != "http" or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return

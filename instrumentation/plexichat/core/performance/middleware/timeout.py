@@ -15,12 +15,17 @@ from plexichat.observability.responses import plain_text
 
 
 class TimeoutMiddleware:
+    """ASGI middleware cancelling an HTTP request still running after ``timeout_s`` seconds: 504
+    when its response has not started, else the ``TimeoutError`` cuts the response off; either way
+    it counts in ``rejected``."""
+
     def __init__(self, app: ASGIApp, *, timeout_s: float, rejected: CounterSeries) -> None:
         self.app = app
         self.timeout_s = timeout_s
         self.rejected = rejected
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app under the deadline (other scopes without one)."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
