@@ -33,10 +33,36 @@ def installed_telemetry(app: Starlette) -> Telemetry | None:
 def instrument_app(
     app: Starlette, settings: Settings, *, registry: MetricRegistry | None = None
 ) -> Telemetry | None:
-    """Add the telemetry middleware (and ``/metrics``) to ``app``; ``None`` if monitoring is off.
+    """Measure every request of ``app``, serve ``/metrics`` and export over OTLP.
 
-    Call it before the app serves its first request; an app that has already built its
-    middleware stack is rebuilt on its next request."""
+    Adds the telemetry middleware outermost (so it times the other middleware too), which
+    records the HTTP server metrics, starts sampled server spans and answers
+    ``metrics.exporters.prometheus.path``; builds the :class:`Telemetry` (providers, readers,
+    exporters, process gauges) from ``settings``. Call it before the app serves its first
+    request; an app that has already built its middleware stack is rebuilt on its next request.
+    Idempotent: a second call returns the installed ``Telemetry``. With
+    ``performance.monitoring_enabled: false`` nothing is installed.
+
+    Args:
+        app: A Starlette or FastAPI application.
+        settings: The service's settings (``load_settings()``).
+        registry: Where the lean instruments record; default ``DEFAULT_REGISTRY``, which the
+            guide's ``get_performance_logger()`` and ``CacheManager()`` also record into.
+
+    Returns:
+        The installed ``Telemetry`` (``shutdown()`` it, or call :func:`uninstrument_app`), or
+        ``None`` when monitoring is off.
+
+    Raises:
+        OSError: ``observability.multiprocess_dir`` cannot be used (the message names it).
+
+    Example::
+
+        app = FastAPI()
+        telemetry = instrument_app(app, load_settings())
+        ...
+        uninstrument_app(app)
+    """
     if not settings.performance.monitoring_enabled:
         return None
     existing = installed_telemetry(app)
@@ -51,7 +77,13 @@ def instrument_app(
 
 
 def uninstrument_app(app: Starlette) -> None:
-    """Remove what ``instrument_app`` installed and shut its telemetry down."""
+    """Remove what ``instrument_app`` installed and shut its telemetry down.
+
+    The middleware and ``/metrics`` go (the app rebuilds its middleware stack on its next
+    request); exporters are flushed and stopped, each bounded by the OTLP timeout; engine
+    listeners added by :func:`instrument_engine` are removed. An app that is not instrumented is
+    left as it is.
+    """
     telemetry = installed_telemetry(app)
     if telemetry is None:
         return

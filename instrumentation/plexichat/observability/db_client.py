@@ -48,7 +48,9 @@ class StatementObserver(Protocol):
     """What wants each statement's duration. ``started`` runs before the statement (e.g. to
     open a span) and returns what ``finished`` gets back as ``state``."""
 
-    def started(self, statement: str) -> Any: ...
+    def started(self, statement: str) -> Any:
+        """Called just before each statement; what it returns comes back to ``finished`` as
+        ``state``."""
 
     def finished(
         self,
@@ -59,7 +61,9 @@ class StatementObserver(Protocol):
         elapsed: float,
         error_type: str | None,
         state: Any,
-    ) -> None: ...
+    ) -> None:
+        """Called once after each statement, successful or not (``error_type``: the exception's
+        class name), with its duration ``elapsed`` in seconds."""
 
 
 class StatementTimer:
@@ -166,6 +170,7 @@ class EngineInstrumentation:
         self.timer.add(self)
 
     def remove(self) -> None:
+        """Stop recording this engine's statements (``Telemetry.shutdown`` calls it)."""
         self.timer.remove(self)
 
     def _operation(self, statement: str) -> str:
@@ -177,6 +182,7 @@ class EngineInstrumentation:
         return op
 
     def started(self, statement: str) -> Any:
+        """Open the statement's CLIENT span when a sampled request is current (else nothing)."""
         if self.tracer is None:
             return None
         op = self._operation(statement)
@@ -200,6 +206,8 @@ class EngineInstrumentation:
         error_type: str | None,
         state: Any,
     ) -> None:
+        """Record the statement's duration by system, SQL verb and ``error.type``, and end its
+        span (with an exemplar when exemplars are on)."""
         span = state
         op = self._operation(statement)
         key = (op, error_type)

@@ -87,6 +87,8 @@ class BoundSeries:
         self.body_size = body_size
 
     def record(self, duration: float, ttfb: float, size: int) -> None:
+        """Record one request's duration and time to first byte (s) and response body size
+        (bytes)."""
         # HistogramSeries.record, inlined three times: this runs once per request.
         series = self.duration
         cells = series.cells
@@ -120,6 +122,13 @@ class BoundSeries:
 
 
 class TelemetryMiddleware:
+    """ASGI middleware measuring every HTTP request (see the module docstring); ``instrument_app``
+    installs it outermost.
+
+    It also serves ``telemetry.metrics_path`` (``/metrics``) itself, lets ``excluded_paths`` (the
+    probes) through unmeasured, and on ASGI lifespan startup calls ``telemetry.start()``.
+    """
+
     def __init__(self, app: ASGIApp, telemetry: Telemetry) -> None:
         self.app = app
         self.telemetry = telemetry
@@ -136,6 +145,8 @@ class TelemetryMiddleware:
         self._exemplars = telemetry.exemplars
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Measure one HTTP request (and its span when sampled) while the app handles it; an
+        exception from the app is recorded, then re-raised."""
         if scope["type"] != "http":
             if scope["type"] == "lifespan":
                 self.telemetry.start()

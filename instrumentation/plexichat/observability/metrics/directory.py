@@ -83,6 +83,8 @@ class MultiprocessDirectory:
 
     @contextlib.contextmanager
     def locked(self, *, shared: bool = False) -> Iterator[None]:
+        """Hold the directory lock for the block: exclusive (claims, admissions) or ``shared``
+        (liveness probes); threads of this process take turns."""
         with self._threads:
             fcntl.flock(self._lock_fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
             try:
@@ -196,6 +198,8 @@ class MultiprocessDirectory:
         self._lock_fd = os.open(self.path / "directory.lock", os.O_RDWR | os.O_CREAT, 0o600)
 
     def close(self) -> None:
+        """Close every slot and give this worker's own slot up (unlocked: the next worker may
+        claim it)."""
         for slot in self._others.values():
             slot.close()
         self._others.clear()
@@ -236,6 +240,8 @@ class Leadership:
         self.held = False
 
     def release(self) -> None:
+        """Stop leading (another worker takes over at its next ``try_acquire``) and close the
+        lock file; for good."""
         if self.held:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             self.held = False

@@ -39,6 +39,8 @@ class RateLimitFilter(logging.Filter):
         self._last: dict[tuple[str, str], float] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Whether ``record`` may pass: the first of its logger and message template within
+        ``interval`` seconds."""
         key = (record.name, str(record.msg))
         now = time.monotonic()
         if now - self._last.get(key, -self.interval) < self.interval:
@@ -68,6 +70,8 @@ def _grpc_insecure(endpoint: str) -> bool:
 
 
 def metric_exporter(settings: Settings) -> MetricExporter:
+    """The OTLP metric exporter ``performance.observability.otlp`` configures (endpoint set):
+    HTTP/protobuf to ``<endpoint>/v1/metrics``, or gRPC."""
     otlp = settings.performance.observability.otlp
     assert otlp.endpoint is not None
     headers = dict(otlp.headers)

@@ -38,11 +38,11 @@ from plexichat.observability.metrics.registry import MetricRegistry
 from plexichat.observability.metrics.slots import SeriesKey
 
 
-def label_value(value: object) -> str:
+def _label_value(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
-def prometheus_exemplar(exemplar: Exemplar) -> PromExemplar:
+def _prometheus_exemplar(exemplar: Exemplar) -> PromExemplar:
     value, time_ns, trace_id, span_id = exemplar
     labels = {"trace_id": f"{trace_id:032x}", "span_id": f"{span_id:016x}"}
     return PromExemplar(labels, value, time_ns / 1e9)
@@ -54,7 +54,7 @@ def bucket_exemplars(exemplars: list[Exemplar | None]) -> list[PromExemplar | No
     carried: PromExemplar | None = None
     for exemplar in exemplars:
         if exemplar is not None:
-            carried = prometheus_exemplar(exemplar)
+            carried = _prometheus_exemplar(exemplar)
         out.append(carried)
     return out
 
@@ -72,6 +72,8 @@ class LeanCollector:
         }
 
     def collect(self) -> Iterator[Metric]:
+        """Every non-empty family as a prometheus_client metric (in multi-worker mode the merge
+        of all workers); called on each scrape."""
         for family, points in self.registry.points():
             yield self._family(family, points)
 
@@ -80,7 +82,7 @@ class LeanCollector:
         for key, _ in points:
             row = dict(self._scope)
             for attribute, attribute_value in family.attributes(key).items():
-                row[label_name(attribute)] = label_value(attribute_value)
+                row[label_name(attribute)] = _label_value(attribute_value)
             rows.append(row)
         keys = sorted({k for row in rows for k in row})
         label_rows = [[row.get(k, "") for k in keys] for row in rows]

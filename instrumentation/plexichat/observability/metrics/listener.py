@@ -25,6 +25,18 @@ RETRY_SECONDS = 1.0
 
 
 class ExtraListener:
+    """The Prometheus endpoint on a port of its own, in a thread of prometheus_client's (see the
+    module docstring).
+
+    Args:
+        host: The address to bind.
+        port: The port to bind.
+        registry: The prometheus_client registry it renders.
+        leadership: In multi-worker mode, the election that decides which worker binds; ``None``:
+            bind now, in this process.
+        ready: Whether this worker may campaign yet (its slot is claimed).
+    """
+
     def __init__(
         self,
         host: str,
@@ -72,6 +84,7 @@ class ExtraListener:
                 return
 
     def shutdown(self) -> None:
+        """Stop campaigning and close the listening socket, waiting for the campaign thread."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join()

@@ -31,6 +31,7 @@ class HistogramPoint:
 
     @property
     def count(self) -> int:
+        """Values recorded: the sum of the bucket counts."""
         return int(sum(self.counts))
 
 

@@ -85,6 +85,8 @@ class MergingExporter(MetricExporter):
     def export(
         self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
     ) -> MetricExportResult:
+        """Export the SDK's metrics plus the lean registry's; in multi-worker mode only the
+        leader exports (the merge of all workers), the others report success."""
         leadership = self._leadership
         if leadership is not None:
             store = self._source.registry.store
@@ -93,7 +95,9 @@ class MergingExporter(MetricExporter):
         return self._inner.export(self._source.merge(metrics_data), timeout_millis, **kwargs)
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        """Flush the wrapped exporter."""
         return self._inner.force_flush(timeout_millis)
 
     def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        """Shut the wrapped exporter down."""
         self._inner.shutdown(timeout_millis, **kwargs)

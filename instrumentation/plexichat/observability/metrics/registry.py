@@ -58,10 +58,26 @@ _CUMULATIVE = AggregationTemporality.CUMULATIVE
 
 
 class MetricRegistry:
-    """Lean instrument families by name.
+    """Every metric family of a process, by name, converted to OpenTelemetry's data model when
+    a reader collects (see the module docstring).
 
-    ``series_limit`` is every family's default series budget; ``catalog`` defines the
-    instruments ``instrument()`` creates (the packaged catalog by default).
+    Code gets a family with ``instrument(name)``, which takes its definition from the metric
+    catalog, then binds a series once per attribute set and records on it in plain Python
+    (``family.counter(("hit",)).value += 1``). Families are created under a lock, so any thread
+    may ask for one; recording is expected on one thread (the event loop). A family keeps at
+    most ``series_limit`` series; further attribute sets fold into one overflow series, counted
+    in ``plexichat.metric.overflow``.
+
+    Args:
+        series_limit: Every family's default series budget (OpenTelemetry's cardinality limit).
+        catalog: Defines the instruments ``instrument()`` creates; default the packaged catalog.
+
+    Example::
+
+        registry = MetricRegistry()
+        lookups = registry.instrument("plexichat.cache.lookups")
+        lookups.counter(("hit",)).value += 1
+        instrument_app(app, settings, registry=registry)
     """
 
     def __init__(self, series_limit: int = 2000, catalog: Catalog | None = None) -> None:
@@ -168,6 +184,7 @@ class MetricRegistry:
         )
 
     def families(self) -> list[Family]:
+        """Every family created so far (a copy, taken under the lock)."""
         with self._lock:
             return list(self._families.values())
 

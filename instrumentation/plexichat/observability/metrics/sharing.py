@@ -126,6 +126,7 @@ class SharedStore:
 
     @property
     def claimed(self) -> bool:
+        """Whether this worker holds a slot (its series live there)."""
         return self.slot is not None
 
     def claim(self) -> None:

@@ -111,6 +111,8 @@ class SlotFile:
 
     @property
     def end(self) -> int:
+        """Offset just past the last complete record (the header's size in a file not yet
+        initialised)."""
         return int(self._words[_END_CELL]) if self._map[:8] == MAGIC else HEADER_BYTES
 
     def header(self) -> tuple[int, int]:
@@ -119,6 +121,7 @@ class SlotFile:
         return pid, claimed_ns
 
     def set_owner(self, pid: int, claimed_ns: int) -> None:
+        """Write the claiming worker's pid and claim time into the header."""
         self._words[2] = pid
         self._words[3] = claimed_ns
 
@@ -189,6 +192,7 @@ class SlotFile:
         self._allocated = want
 
     def values(self, record: Record) -> list[float]:
+        """A copy of ``record``'s cells."""
         first = record.cells_at // 8
         return cast(list[float], self.doubles[first : first + record.cells].tolist())
 
@@ -222,6 +226,8 @@ class SlotFile:
         _pack_exemplar(self._map, at, value, time_ns, trace_id >> 64, trace_id & _LOW, span_id)
 
     def zero(self, record: Record) -> None:
+        """Reset ``record``'s cells to 0 (a dead worker's live values: its in-flight requests,
+        its gauges)."""
         self._map[record.cells_at : record.exemplars_at] = bytes(8 * record.cells)
 
     @classmethod

@@ -25,7 +25,7 @@ _KINDS = [bytes((0x30, kind, 0x39)) for kind in range(6)]
 _ONE_BYTE = [bytes((i,)) for i in range(128)]
 
 
-def varint(value: int) -> bytes:
+def _varint(value: int) -> bytes:
     if 0 <= value < 128:
         return _ONE_BYTE[value]
     if 0 <= value < 16384:
@@ -42,14 +42,14 @@ def varint(value: int) -> bytes:
 
 def _field(number: int, payload: bytes) -> bytes:
     """A length-delimited field."""
-    return varint(number << 3 | 2) + varint(len(payload)) + payload
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
 
 
 def _any_value(value: AttrValue) -> bytes:
     if isinstance(value, bool):
         return b"\x10" + (b"\x01" if value else b"\x00")
     if isinstance(value, int):
-        return b"\x18" + varint(value)
+        return b"\x18" + _varint(value)
     if isinstance(value, float):
         return b"\x21" + _D.pack(value)
     return _field(1, str(value).encode())
@@ -80,9 +80,9 @@ class SpanEncoder:
         if isinstance(value, str):
             # Per-request values (url.path, db.query.text): cache the key, encode the value.
             raw = value.encode()
-            any_value = b"\x0a" + varint(len(raw)) + raw
-            body = self._key_field(key) + b"\x12" + varint(len(any_value)) + any_value
-            encoded = b"\x4a" + varint(len(body)) + body
+            any_value = b"\x0a" + _varint(len(raw)) + raw
+            body = self._key_field(key) + b"\x12" + _varint(len(any_value)) + any_value
+            encoded = b"\x4a" + _varint(len(body)) + body
         else:
             encoded = _field(9, key_value(key, value))
         if len(cache) < _CACHE_LIMIT:
@@ -131,7 +131,7 @@ class SpanEncoder:
         if error:
             parts.append(b"\x7a\x02\x18\x02")  # status { code: STATUS_CODE_ERROR }
         body = b"".join(parts)
-        return b"\x12" + varint(len(body)) + body
+        return b"\x12" + _varint(len(body)) + body
 
     def request(self, encoded_spans: Iterable[bytes]) -> bytes:
         """An ``ExportTraceServiceRequest`` holding ``encoded_spans``."""

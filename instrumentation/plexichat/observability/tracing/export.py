@@ -47,6 +47,8 @@ class HttpTransport:
         self._conn: http.client.HTTPConnection | None = None
 
     def __call__(self, payload: bytes) -> None:
+        """POST one encoded export request; ``OSError`` on a connection failure or a non-2xx
+        answer (the connection is reopened next time)."""
         if self._conn is None:
             cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
             self._conn = cls(self._host, self._port, timeout=self._timeout)
@@ -92,6 +94,7 @@ class GrpcTransport:
         )
 
     def __call__(self, payload: bytes) -> None:
+        """Send one encoded export request; gRPC's error when the call fails or times out."""
         self._export(payload, timeout=self._timeout, metadata=self._metadata)
 
     def after_fork(self) -> None:

@@ -25,6 +25,7 @@ class TraceContextFilter(logging.Filter):
     """Adds ``trace_id``, ``span_id`` and ``trace_context`` to every record it sees."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Set the record's trace fields (empty outside a sampled span); never drops a record."""
         context = trace.get_current_span().get_span_context()
         trace_id = span_id = trace_context = ""
         if context.is_valid and context.trace_flags.sampled:

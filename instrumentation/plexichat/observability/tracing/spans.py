@@ -26,6 +26,7 @@ def use_tracer(tracer: LeanTracer | None) -> None:
 
 
 def active_tracer() -> LeanTracer | None:
+    """The tracer spans go to, or ``None`` when tracing is off."""
     return _tracer[0] if _tracer else None
 
 

@@ -103,6 +103,18 @@ class ActiveSpan:
 
 
 class LeanTracer:
+    """Samples requests and starts their spans (see the module docstring).
+
+    Args:
+        sampler: ``always_on``, ``always_off`` or ``traceidratio``, each with or without the
+            ``parentbased_`` prefix (follow the incoming ``traceparent``'s sampled flag).
+        ratio: The fraction of new traces sampled by ``traceidratio``, 0..1.
+        exporter: Where finished spans are queued.
+
+    Raises:
+        ValueError: An unknown sampler or a ratio outside 0..1.
+    """
+
     def __init__(self, sampler: str, ratio: float, exporter: SpanExporter) -> None:
         root = sampler.removeprefix("parentbased_")
         if root not in _ROOT_RULES:
