@@ -47,6 +47,7 @@ class Catalog:
 
     @property
     def ids(self) -> tuple[str, ...]:
+        """The entries' ids (the rows of the guide's table), in file order."""
         return tuple(self._by_id)
 
     @property

@@ -132,11 +132,16 @@ class Alert(_Model):
 
 
 class TargetOverride(_Model):
+    """A profile's change to the target: the fields given replace the guide's."""
+
     op: Op | None = None
     value: float | None = None
 
 
 class AlertOverride(_Model):
+    """A profile's change to the alert: the fields given (``op``, ``value``, ``for``,
+    ``severity``) replace the guide's."""
+
     op: Op | None = None
     value: float | None = None
     for_: Duration | None = Field(default=None, alias="for")
@@ -151,6 +156,9 @@ class ProfileOverride(_Model):
 
 
 class Profiles(_Model):
+    """The entry's overrides per profile (``development``, ``production``); a ``follows`` key set
+    in that profile's configuration wins over them."""
+
     development: ProfileOverride | None = None
     production: ProfileOverride | None = None
 
@@ -166,6 +174,9 @@ class Follow(_Model):
 
 
 class Follows(_Model):
+    """The performance.yaml keys the entry's target and alert thresholds follow, so a configured
+    value moves the alert with it."""
+
     target: Follow | None = None
     alert: Follow | None = None
 
@@ -180,6 +191,7 @@ class Recording(_Model):
     operation: EntryId
 
     def name(self, window: str) -> str:
+        """The rule's name for aggregation ``window`` (``5m`` -> ``job:<metric>:<operation>5m``)."""
         return f"job:{self.metric}:{self.operation}{window}"
 
 

@@ -54,12 +54,15 @@ def fill_selector(template: str, selector: str) -> str:
 
 
 def check_pattern(value: str, pattern: re.Pattern[str], what: str) -> str:
+    """Return ``value``, or raise ``ValueError`` saying it is not ``what`` when ``pattern`` does
+    not match it whole."""
     if not pattern.fullmatch(value):
         raise ValueError(f"{value!r} is not {what} (must match {pattern.pattern})")
     return value
 
 
 def check_duration(value: str) -> str:
+    """Return ``value``, or raise ``ValueError`` when it is not a non-zero Prometheus duration."""
     if value in ("", "0") or not DURATION.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a Prometheus duration (expected e.g. 30s, 5m, 1h, 30d or 1h30m)"
@@ -81,6 +84,8 @@ def check_window(value: str) -> str:
 
 
 def check_strictly_increasing(values: Sequence[float]) -> Sequence[float]:
+    """Return ``values``, or raise ``ValueError`` when empty or not strictly increasing
+    (histogram bucket boundaries)."""
     if not values:
         raise ValueError("a histogram needs at least one bucket boundary")
     for low, high in itertools.pairwise(values):
