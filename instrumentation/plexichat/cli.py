@@ -429,6 +429,7 @@ def _receive(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``plexichat-obs`` argument parser, every subcommand with its handler."""
     parser = argparse.ArgumentParser(prog="plexichat-obs", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_serve(subparsers)
@@ -443,6 +444,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``plexichat-obs`` with ``argv`` (default ``sys.argv[1:]``); the exit code (0 success,
+    1 failure, 2 bad usage or configuration)."""
     args = build_parser().parse_args(argv)
     result: int = args.handler(args)
     return result

@@ -31,6 +31,7 @@ def yaml_comment(profile: str | None) -> str:
 
 
 def markdown_comment(profile: str | None) -> str:
+    """The banner as an HTML comment line for Markdown, ending in a newline."""
     return f"<!-- {text(profile)} -->\n"
 
 

@@ -106,9 +106,11 @@ class Options:
         return {"job": self.job, "service": self.job}
 
     def thresholds(self, entry: MetricEntry) -> Thresholds:
+        """``entry``'s target and alert for this run's profile and followed settings."""
         return entry.thresholds(self.profile, self.settings)
 
     def runbook_url(self, anchor: str) -> str:
+        """The URL of the runbook section ``anchor`` (``<runbook_base_url>#<anchor>``)."""
         return f"{self.runbook_base_url}#{anchor}"
 
 

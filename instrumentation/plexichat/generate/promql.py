@@ -28,10 +28,12 @@ def number(value: float) -> str:
 
 
 def percent(ratio: float) -> str:
+    """A ratio as a percentage for people: ``0.999`` -> ``99.9 %``."""
     return f"{ratio * 100:.10g} %"
 
 
 def milliseconds(value: float) -> str:
+    """Seconds as milliseconds for people: ``0.5`` -> ``500 ms``."""
     return f"{value * 1000:.10g} ms"
 
 

@@ -10,10 +10,12 @@ END = "<!-- END GENERATED: metric-table -->"
 
 
 class MarkersMissingError(ValueError):
-    pass
+    """``README.md`` lacks the ``metric-table`` markers the table goes between."""
 
 
 def table(options: Options) -> str:
+    """The guide's metric table as Markdown: series, target, alert and severity of each entry in
+    ``options``' profile."""
     rows = [
         "| id | guide's metric | Prometheus series | target | alert (for) | severity |",
         "|---|---|---|---|---|---|",

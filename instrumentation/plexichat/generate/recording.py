@@ -15,7 +15,7 @@ from typing import Any
 from plexichat.generate.options import Options
 
 
-def rules(options: Options) -> Iterator[dict[str, Any]]:
+def _rules(options: Options) -> Iterator[dict[str, Any]]:
     for entry in options.catalog:
         if entry.recording is None:
             continue
@@ -25,4 +25,5 @@ def rules(options: Options) -> Iterator[dict[str, Any]]:
 
 
 def groups(options: Options) -> list[dict[str, Any]]:
-    return [{"name": "plexichat-recording", "rules": list(rules(options))}]
+    """The one recording-rule group, ``plexichat-recording``."""
+    return [{"name": "plexichat-recording", "rules": list(_rules(options))}]

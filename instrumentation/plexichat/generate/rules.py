@@ -34,6 +34,7 @@ def anchor(alert: str) -> str:
 
 
 def catalog_alerts(options: Options) -> Iterator[dict[str, Any]]:
+    """One alerting rule per catalog entry whose alert is on in ``options``' profile."""
     for entry in options.catalog:
         resolved = options.thresholds(entry)
         alert = resolved.alert
@@ -66,6 +67,7 @@ def rule_alerts(options: Options) -> Iterator[dict[str, Any]]:
 
 
 def rule_alert(rule: AlertRule, options: Options) -> dict[str, Any]:
+    """The alerting rule of the catalog's ``rule`` (an alert beyond the table)."""
     alert = rule.alert
     query = rule.query(options.window(rule.window), selector=options.selector)
     side = "above" if alert.op == ">" else "below"
@@ -86,6 +88,7 @@ def rule_alert(rule: AlertRule, options: Options) -> dict[str, Any]:
 
 
 def service_alerts(options: Options) -> Iterator[dict[str, Any]]:
+    """The alerts on the scrape itself: target down, no target at all, series over budget."""
     job = options.job
     overflow = options.catalog.instrument("plexichat.metric.overflow")
     yield {
@@ -127,6 +130,7 @@ def service_alerts(options: Options) -> Iterator[dict[str, Any]]:
 
 
 def groups(options: Options) -> list[dict[str, Any]]:
+    """The rule groups of ``alerts.yaml``: catalog alerts, then service alerts."""
     return [
         {
             "name": "plexichat-catalog-alerts",

@@ -22,6 +22,7 @@ _Dumper.add_representer(str, _str)
 
 
 def render(groups: list[dict[str, Any]], profile: str | None) -> str:
+    """A Prometheus rule file: ``profile``'s banner, then ``groups`` as YAML in the order given."""
     body = yaml.dump(
         {"groups": groups}, Dumper=_Dumper, sort_keys=False, width=1000, allow_unicode=True
     )

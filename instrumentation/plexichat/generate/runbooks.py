@@ -62,6 +62,7 @@ def _section(alert: dict[str, Any], meaning: str, first: str, job: str) -> str:
 
 
 def render(options: Options) -> str:
+    """``docs/runbooks.md`` for ``options``: a section per catalog, rule, service and SLO alert."""
     parts = [
         banner.markdown_comment(options.profile),
         "# Runbooks\n\nOne section per generated alert. Thresholds, windows and `for:` come from "

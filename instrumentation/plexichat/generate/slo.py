@@ -29,6 +29,9 @@ LATENCY_OBJECTIVE = 0.99
 
 @dataclass(frozen=True)
 class BurnWindow:
+    """One burn-rate alert: the share of the budget burnt within ``long`` (confirmed over
+    ``short``) that fires it, and how it notifies."""
+
     long: str
     short: str
     budget_share: float  # of the whole budget, burnt within ``long``
@@ -45,11 +48,16 @@ BURN_WINDOWS: tuple[BurnWindow, ...] = (
 
 
 def burn_factor(window: BurnWindow, slo_window: str) -> float:
+    """How many times faster than allowed ``window`` burns the budget of ``slo_window``: 14.4 for
+    2 % in 1h of 30d."""
     return round(window.budget_share * promql.seconds(slo_window) / promql.seconds(window.long), 4)
 
 
 @dataclass(frozen=True)
 class Slo:
+    """One service level objective: its alert's name, the objective (a share of requests), the
+    SLI's recorded series (without the window) and a sentence for people."""
+
     name: str  # availability | latency
     alert: str
     objective: float
@@ -58,9 +66,11 @@ class Slo:
 
     @property
     def budget(self) -> float:
+        """The error budget: the share of requests allowed to fail the objective."""
         return round(1 - self.objective, 6)
 
     def sli(self, window: str) -> str:
+        """The SLI's recorded series over ``window``."""
         return f"{self.sli_metric}{window}"
 
 
@@ -73,6 +83,7 @@ def error_rate(options: Options) -> MetricEntry:
 
 
 def slos(options: Options) -> tuple[Slo, Slo]:
+    """The availability and latency SLOs of ``options``' profile."""
     errors = error_rate(options)
     error_target = options.thresholds(errors).target.value
     latency = latency_threshold(options)
@@ -116,7 +127,7 @@ def windows(options: Options) -> list[str]:
     return sorted(found, key=promql.seconds)
 
 
-def recording_rules(options: Options) -> Iterator[dict[str, Any]]:
+def _recording_rules(options: Options) -> Iterator[dict[str, Any]]:
     availability, latency = slos(options)
     threshold = latency_threshold(options)
     errors = error_rate(options)
@@ -136,6 +147,7 @@ def recording_rules(options: Options) -> Iterator[dict[str, Any]]:
 
 
 def alert_rules(options: Options) -> Iterator[dict[str, Any]]:
+    """The multi-window burn-rate alerts of both SLOs (two pages, two tickets each)."""
     for slo in slos(options):
         for window in BURN_WINDOWS:
             factor = burn_factor(window, options.slo_window)
@@ -167,7 +179,8 @@ def alert_rules(options: Options) -> Iterator[dict[str, Any]]:
 
 
 def groups(options: Options) -> list[dict[str, Any]]:
+    """The rule groups of ``slo.yaml``: the SLIs' recordings, then the alerts."""
     return [
-        {"name": "plexichat-slo-recording", "rules": list(recording_rules(options))},
+        {"name": "plexichat-slo-recording", "rules": list(_recording_rules(options))},
         {"name": "plexichat-slo-alerts", "rules": list(alert_rules(options))},
     ]

@@ -42,6 +42,8 @@ def rule_texts(options: Options) -> dict[str, str]:
 
 
 def render(options: Options, root: Path) -> dict[str, str]:
+    """Every generated file for ``options``, as ``{path relative to root: text}``; ``root``
+    supplies the README the table is spliced into."""
     files: dict[str, str] = {}
     for name, build in DASHBOARDS.items():
         text = json.dumps(build(options), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

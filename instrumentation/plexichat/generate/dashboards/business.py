@@ -17,6 +17,7 @@ def _rate(series: str) -> str:
 
 
 def build(options: Options) -> dict[str, Any]:
+    """The Business dashboard as Grafana 11 JSON."""
     counters = (
         ("User registrations", "plexichat_user_registrations_total", "New accounts"),
         ("Messages sent", "plexichat_messages_sent_total", "Direct messages sent"),

@@ -11,6 +11,7 @@ UID = "plexichat-cache"
 
 
 def build(options: Options) -> dict[str, Any]:
+    """The Cache dashboard as Grafana 11 JSON, the hit ratio coloured by ``options``' thresholds."""
     hit = options.catalog["cache_hit_ratio"]
     resolved = options.thresholds(hit)
     describe = (

@@ -15,6 +15,7 @@ SLOW_QUERY_SECONDS = 1.0
 
 
 def build(options: Options) -> dict[str, Any]:
+    """The Database dashboard as Grafana 11 JSON, query time against ``options``' thresholds."""
     entry = options.catalog["db_query_time"]
     resolved = options.thresholds(entry)
     window = entry.window or "5m"

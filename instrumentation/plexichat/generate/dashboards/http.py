@@ -39,6 +39,8 @@ def quantiles(
 
 
 def build(options: Options) -> dict[str, Any]:
+    """The HTTP dashboard as Grafana 11 JSON, response time, throughput, error rate and time to
+    first byte against ``options``' thresholds."""
     rt, tp, er = (options.catalog[k] for k in ("response_time", "throughput", "error_rate"))
     ttfb = options.catalog["request_latency"]
     rt_t, er_t, ttfb_t = options.thresholds(rt), options.thresholds(er), options.thresholds(ttfb)

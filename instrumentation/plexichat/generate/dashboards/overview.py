@@ -23,7 +23,7 @@ HOMES = {"http": "HTTP", "database": "Database", "cache": "Cache", "system": "Sy
 """The dashboards the table's instruments live on, by their catalog name."""
 
 
-def describe(entry: MetricEntry, options: Options) -> str:
+def _describe(entry: MetricEntry, options: Options) -> str:
     resolved = options.thresholds(entry)
     alert = (
         f"alert {resolved.alert.op} {promql.display(entry, resolved.alert.value)} for "
@@ -39,7 +39,7 @@ def describe(entry: MetricEntry, options: Options) -> str:
     )
 
 
-def trend(entry: MetricEntry, options: Options) -> list[Any]:
+def _trend(entry: MetricEntry, options: Options) -> list[Any]:
     if entry.recording is None:
         return [panels.target(entry.query(selector=panels.SELECTOR), "{{instance}}")]
     return panels.targets(
@@ -51,13 +51,15 @@ def trend(entry: MetricEntry, options: Options) -> list[Any]:
 
 
 def build(options: Options) -> dict[str, Any]:
+    """The Overview dashboard as Grafana 11 JSON: every catalog entry against ``options``'
+    thresholds."""
     entries = list(options.catalog)
     stat_width = panels.COLUMNS // len(entries)
     cells: list[panels.Cell] = []
     for entry in entries:
         stat = panels.stat(
             entry.guide_name,
-            describe(entry, options),
+            _describe(entry, options),
             entry.query(selector=panels.SELECTOR),
             panels.unit_of(entry),
             panels.steps(entry, options.thresholds(entry)),
@@ -87,7 +89,7 @@ def build(options: Options) -> dict[str, Any]:
                     f"{entry.guide_name} averaged over each aggregation interval "
                     f"({', '.join(options.aggregation_intervals)}) from the recording rules; "
                     "lines mark the target and the alert threshold.",
-                    trend(entry, options),
+                    _trend(entry, options),
                     unit,
                     panels.steps(entry, resolved),
                 ),

@@ -38,6 +38,8 @@ UNITS = {"s": "s", "1": "percentunit", "{request}/s": "reqps"}
 
 @dataclass(frozen=True)
 class Cell:
+    """A panel and its size in grid units (24 columns wide), for :func:`grid` to place."""
+
     panel: core.Panel
     width: int
     height: int
@@ -48,12 +50,15 @@ class ExemplarTarget(core.Target):  # type: ignore[misc]
     ids on latency buckets, linked to Tempo by the data source); grafanalib has no field."""
 
     def to_json_data(self) -> dict[str, Any]:
+        """The target's JSON with ``exemplar: true``."""
         data: dict[str, Any] = super().to_json_data()
         data["exemplar"] = True
         return data
 
 
 def target(expr: str, legend: str = "", ref: str = "A", *, exemplar: bool = False) -> core.Target:
+    """A Prometheus query of the dashboard's data source; ``exemplar=True`` shows the exemplars
+    of what it reads."""
     kind = ExemplarTarget if exemplar else core.Target
     return kind(expr=expr, legendFormat=legend, refId=ref, datasource=DATASOURCE)
 
@@ -64,6 +69,8 @@ def targets(*pairs: tuple[str, str]) -> list[core.Target]:
 
 
 def unit_of(entry: MetricEntry) -> str:
+    """The Grafana unit of ``entry``'s value: seconds, percent (of 1), req/s, else a plain
+    number."""
     return UNITS.get(entry.value_unit, "short")
 
 
@@ -91,6 +98,7 @@ def timeseries(
     unit: str = "short",
     thresholds: Sequence[core.Threshold] = (),
 ) -> core.TimeSeries:
+    """A time series panel; with ``thresholds``, their values are drawn as lines."""
     return core.TimeSeries(
         title=title,
         description=description,
@@ -135,6 +143,8 @@ def stat(
 def gauge(
     title: str, description: str, expr: str, unit: str, thresholds: Sequence[core.Threshold]
 ) -> core.GaugePanel:
+    """A gauge of the last value of ``expr``, from 0 (to 1 for ``percentunit``), coloured by
+    ``thresholds``."""
     return core.GaugePanel(
         title=title,
         description=description,
@@ -157,6 +167,7 @@ def bargauge(
     unit: str,
     thresholds: Sequence[core.Threshold],
 ) -> core.BarGauge:
+    """A horizontal bar per series of ``expr`` (named by ``legend``), coloured by ``thresholds``."""
     return core.BarGauge(
         title=title,
         description=description,
@@ -173,6 +184,7 @@ def bargauge(
 
 
 def table(title: str, description: str, expr: str, unit: str) -> core.Table:
+    """A table of ``expr``'s series at the current instant."""
     return core.Table(
         title=title,
         description=description,
@@ -190,6 +202,7 @@ class AlertList(core.Panel):  # type: ignore[misc]
     rules read through the data source, filtered to the selected jobs)."""
 
     def to_json_data(self) -> dict[str, Any]:
+        """The panel's JSON: an ``alertlist`` of the data source's alerts for ``$job``."""
         data: dict[str, Any] = self.panel_json(
             {
                 "type": "alertlist",
@@ -219,6 +232,7 @@ class AlertList(core.Panel):  # type: ignore[misc]
 
 
 def alert_list(title: str, description: str) -> AlertList:
+    """An alert-list panel of the firing and pending alerts of the selected jobs."""
     # attrs fields of an untyped base class: mypy cannot see them.
     return AlertList(title=title, description=description, dataSource=DATASOURCE)  # type: ignore[call-arg]
 
@@ -289,7 +303,7 @@ def _label_filter(name: str, label: str, query: str) -> core.Template:
     )
 
 
-def variables() -> core.Templating:
+def _variables() -> core.Templating:
     return core.Templating(
         [
             core.Template(
@@ -313,7 +327,7 @@ def dashboard(
         description=f"{description} {banner.text(profile)}",
         tags=TAGS,
         panels=grid(cells),
-        templating=variables(),
+        templating=_variables(),
         annotations=core.Annotations(list=[FIRING_ANNOTATION]),
         links=DASHBOARD_LINKS,
         schemaVersion=SCHEMA_VERSION,

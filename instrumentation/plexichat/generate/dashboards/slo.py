@@ -15,6 +15,8 @@ UID = "plexichat-slo"
 
 
 def build(options: Options) -> dict[str, Any]:
+    """The SLO dashboard as Grafana 11 JSON: budget left and burn rates of each SLO ``options``
+    makes."""
     cells: list[panels.Cell] = []
     for objective in slo_rules.slos(options):
         sel = f"{{{panels.JOB_SELECTOR}}}"

@@ -16,6 +16,7 @@ UID = "plexichat-system"
 
 
 def build(options: Options) -> dict[str, Any]:
+    """The System dashboard as Grafana 11 JSON, CPU and memory against ``options``' thresholds."""
     cpu, memory = options.catalog["cpu_usage"], options.catalog["memory_usage"]
     cpu_t, mem_t = options.thresholds(cpu), options.thresholds(memory)
     cells = [
@@ -47,7 +48,7 @@ def build(options: Options) -> dict[str, Any]:
             panels.gauge(
                 "Memory usage",
                 f"{memory.description}: resident memory over the memory limit (cgroup limit, "
-                f"else resource_limits.max_memory_usage). Target {memory_text(mem_t)}.",
+                f"else resource_limits.max_memory_usage). Target {_memory_text(mem_t)}.",
                 memory.query(selector=panels.SELECTOR),
                 "percentunit",
                 panels.steps(memory, mem_t),
@@ -200,5 +201,5 @@ def background_tasks(options: Options) -> list[panels.Cell]:
     ]
 
 
-def memory_text(resolved: Any) -> str:
+def _memory_text(resolved: Any) -> str:
     return f"{resolved.target.op} {resolved.target.value:.0%}"

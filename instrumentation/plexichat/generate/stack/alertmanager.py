@@ -18,7 +18,7 @@ RECEIVER = "default"
 GROUP_BY = ("alertname", "service")
 
 
-def receiver(webhook_url: str | None) -> dict[str, Any]:
+def _receiver(webhook_url: str | None) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": RECEIVER}
     if webhook_url is not None:
         entry["webhook_configs"] = [{"url": webhook_url, "send_resolved": True}]
@@ -26,6 +26,8 @@ def receiver(webhook_url: str | None) -> dict[str, Any]:
 
 
 def config(target: StackTarget) -> dict[str, Any]:
+    """``alertmanager.yml`` for ``target``, as data (see the module docstring for routing and
+    inhibition)."""
     timing = target.timing
     return {
         "route": {
@@ -35,7 +37,7 @@ def config(target: StackTarget) -> dict[str, Any]:
             "group_interval": timing.group_interval,
             "repeat_interval": timing.repeat_interval,
         },
-        "receivers": [receiver(target.webhook_url)],
+        "receivers": [_receiver(target.webhook_url)],
         "inhibit_rules": [
             {
                 "source_matchers": ['severity="critical"'],
@@ -47,6 +49,7 @@ def config(target: StackTarget) -> dict[str, Any]:
 
 
 def flags(target: StackTarget) -> list[str]:
+    """Alertmanager's command-line flags for ``target``."""
     args = [
         f"--config.file={target.alertmanager_config_file}",
         f"--storage.path={target.alertmanager_storage}",

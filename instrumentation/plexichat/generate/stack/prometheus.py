@@ -19,7 +19,7 @@ from plexichat.generate.stack.targets import StackTarget
 SERVICE_LABEL = "service"
 
 
-def service_job(target: StackTarget) -> dict[str, Any]:
+def _service_job(target: StackTarget) -> dict[str, Any]:
     job: dict[str, Any] = {"job_name": target.job, "metrics_path": "/metrics"}
     if target.service_targets is not None:
         job["static_configs"] = [{"targets": list(target.service_targets)}]
@@ -28,6 +28,8 @@ def service_job(target: StackTarget) -> dict[str, Any]:
 
 
 def config(target: StackTarget) -> dict[str, Any]:
+    """``prometheus.yml`` for ``target``, as data: global timing, rule files, Alertmanager and
+    the scrape jobs."""
     timing = target.timing
     global_: dict[str, Any] = {
         "scrape_interval": timing.scrape_interval,
@@ -41,7 +43,7 @@ def config(target: StackTarget) -> dict[str, Any]:
             "alertmanagers": [{"static_configs": [{"targets": [target.alertmanager_address]}]}]
         }
     scrape = [
-        service_job(target),
+        _service_job(target),
         {"job_name": "prometheus", "static_configs": [{"targets": [target.prometheus_address]}]},
     ]
     if target.alertmanager_address is not None:
@@ -56,6 +58,7 @@ def config(target: StackTarget) -> dict[str, Any]:
 
 
 def flags(target: StackTarget) -> list[str]:
+    """Prometheus' command-line flags for ``target`` (see the module docstring)."""
     args = [
         f"--config.file={target.prometheus_config_file}",
         f"--storage.tsdb.path={target.prometheus_storage}",

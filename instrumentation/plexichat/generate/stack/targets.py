@@ -22,6 +22,9 @@ UP_RETENTION_SIZE = "1GB"
 
 @dataclass(frozen=True)
 class Timing:
+    """Prometheus' scrape and evaluation intervals and Alertmanager's notification timing, as
+    Prometheus durations."""
+
     scrape_interval: str
     evaluation_interval: str
     group_wait: str  # how long a new alert group waits for more alerts before notifying
