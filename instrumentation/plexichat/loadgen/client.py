@@ -34,6 +34,9 @@ class ConnectError(OSError):
 
 @dataclass(frozen=True)
 class Response:
+    """A response as the run counts it: status, body (as received) and the server's
+    ``RateLimit-Policy`` header."""
+
     status: int
     body: bytes
     ratelimit_policy: str | None
@@ -145,6 +148,7 @@ class Client:
 
     @property
     def connections(self) -> int:
+        """Connections open now, idle or busy."""
         return len(self._all)
 
     async def request(
@@ -162,6 +166,7 @@ class Client:
         return await conn.send(request, self.timeout_s)
 
     async def close(self) -> None:
+        """Abort every connection; requests still waiting fail with ``ConnectError``."""
         for conn in list(self._all):
             conn.close()
         self._all.clear()

@@ -36,15 +36,19 @@ class Population:
     _names: int = field(default=0, repr=False)
 
     def user(self, rng: random.Random) -> int:
+        """A user id to act as, uniformly among the known ones."""
         return rng.choice(self.user_ids)
 
     def post(self, rng: random.Random) -> int:
+        """A post id to comment on (1, a seeded post, while none is known)."""
         return rng.choice(self.post_ids) if self.post_ids else 1
 
     def unknown_user(self, rng: random.Random) -> int:
+        """An id above every known user by at least ``UNKNOWN_ID_OFFSET``: a 404 on purpose."""
         return max(self.user_ids, default=0) + UNKNOWN_ID_OFFSET + rng.randrange(1_000_000)
 
     def new_username(self) -> str:
+        """A username not used before in this run (prefix and counter)."""
         self._names += 1
         return f"{self.name_prefix}{self._names}"
 

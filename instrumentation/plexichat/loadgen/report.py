@@ -33,7 +33,7 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[rank - 1]
 
 
-def status_class(status: int) -> str:
+def _status_class(status: int) -> str:
     return f"{status // 100}xx"
 
 
@@ -55,14 +55,17 @@ class Stats:
     _shown: int = 0  # latencies already summarised by progress_line
 
     def record(self, operation: str, status: int, latency_s: float) -> None:
+        """Count one response of ``operation`` and its latency (seconds, from the scheduled
+        start)."""
         if status == 429:
             self.rate_limited += 1
         self.latencies_s.append(latency_s)
-        self.statuses[status_class(status)] += 1
+        self.statuses[_status_class(status)] += 1
         self.operations[operation] += 1
 
     @property
     def responses(self) -> int:
+        """Responses received (of any status)."""
         return len(self.latencies_s)
 
     @property
@@ -122,6 +125,8 @@ class Summary:
         generator_cpu: float = 0.0,
         max_in_flight: int = 0,
     ) -> Summary:
+        """The summary of a finished run: rates, percentiles (ms), statuses and the generator's
+        own load."""
         ordered = sorted(stats.latencies_s)
         lags = sorted(stats.send_lags_s)
         return cls(
@@ -187,6 +192,7 @@ class Summary:
         return f"  generator  not the bottleneck ({facts})"
 
     def dropped_line(self) -> str:
+        """The line about arrivals dropped at the in-flight cap, loud when there were any."""
         if not self.dropped:
             return "  dropped    0"
         return (
@@ -209,10 +215,12 @@ class Summary:
         )
 
     def to_json(self) -> str:
+        """The summary as JSON (``loadgen --json``), keys sorted."""
         data: dict[str, Any] = asdict(self)
         return json.dumps(data, indent=2, sort_keys=True)
 
     def to_text(self) -> str:
+        """The summary as the lines ``loadgen`` prints for people."""
         classes = "  ".join(f"{name} {count}" for name, count in self.status_classes.items())
         latency = "  ".join(f"{name} {value:.1f}" for name, value in self.latency_ms.items())
         operations = "  ".join(f"{name} {count}" for name, count in self.operations.items())

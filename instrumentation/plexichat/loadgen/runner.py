@@ -48,6 +48,14 @@ DEMO_POST_IDS = list(range(1, 16))
 
 @dataclass(frozen=True)
 class LoadConfig:
+    """One load run: open-loop arrivals at ``rps`` requests per second for ``duration_s`` seconds.
+
+    ``users`` users (each with a post) are made before the run; ``seed`` makes the sequence of
+    requests repeatable; ``identities`` > 0 spreads requests over that many ``X-Forwarded-For``
+    clients; ``max_in_flight`` caps the requests outstanding (arrivals beyond it are dropped and
+    counted). Bad values raise ``ValueError`` naming the field.
+    """
+
     url: str
     duration_s: float
     rps: float

@@ -112,6 +112,7 @@ class ServiceCache:
         return None if found is None else found[:limit]
 
     async def popular_posts(self, session: AsyncSession, limit: int) -> list[dict[str, Any]]:
+        """The ``limit`` posts with the most comments, through the cache."""
         size = cached_size(limit, DEFAULT_POPULAR_LIMIT)
 
         async def load() -> list[dict[str, Any]]:
@@ -137,6 +138,7 @@ class ServiceCache:
         await self.cache.set(f"user:{profile['id']}", profile)
 
     async def post_author(self, session: AsyncSession, post_id: int) -> int | None:
+        """The author of ``post_id``, or ``None`` when there is no such post (not cached)."""
         author: int | None = await session.scalar(select(Post.user_id).where(Post.id == post_id))
         return author
 

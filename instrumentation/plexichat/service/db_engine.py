@@ -76,6 +76,8 @@ class PoolSettings:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PoolSettings:
+        """The pool ``database.connection_pool`` and ``latency_optimizer.query_optimization``
+        configure."""
         pool = settings.performance.database.connection_pool
         queries = settings.performance.latency_optimizer.query_optimization
         return cls(
@@ -111,13 +113,13 @@ def parse_url(url: str) -> URL:
     return parsed
 
 
-def is_sqlite(url: URL) -> bool:
+def _is_sqlite(url: URL) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
 def engine_options(url: URL, pool: PoolSettings) -> dict[str, Any]:
     """Keyword arguments for ``create_async_engine``; the mapping is in the module docstring."""
-    if is_sqlite(url):
+    if _is_sqlite(url):
         return {
             "pool_size": pool.max_size,
             "max_overflow": 0,
@@ -151,12 +153,12 @@ def create_engine(url: str, pool: PoolSettings) -> AsyncEngine:
     pooled connection would see its own empty database.
     """
     parsed = parse_url(url)
-    if is_sqlite(parsed):
+    if _is_sqlite(parsed):
         if parsed.database in (None, "", ":memory:"):
             raise DatabaseURLError("service.database_url: in-memory SQLite is not supported")
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = _create_async_engine(parsed, **engine_options(parsed, pool))
-    if is_sqlite(parsed):
+    if _is_sqlite(parsed):
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
     return engine
 
@@ -189,6 +191,7 @@ class Database:
         )
 
     async def create_tables(self) -> None:
+        """Create the missing tables and indexes and upgrade an older schema (idempotent)."""
         async with self.engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
             await conn.run_sync(upgrade_schema)
@@ -210,4 +213,5 @@ class Database:
         return True
 
     async def dispose(self) -> None:
+        """Close every pooled connection."""
         await self.engine.dispose()

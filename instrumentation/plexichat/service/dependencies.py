@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from plexichat.service.state import STATE_KEY, ServiceState
 
 
-def get_state(request: Request) -> ServiceState:
+def _get_state(request: Request) -> ServiceState:
     return cast(ServiceState, getattr(request.app.state, STATE_KEY))
 
 
-StateDep = Annotated[ServiceState, Depends(get_state)]
+StateDep = Annotated[ServiceState, Depends(_get_state)]
 
 
 async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:

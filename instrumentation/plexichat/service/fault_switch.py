@@ -40,6 +40,7 @@ class FaultSwitch:
         self._next_check = 0.0
 
     def faults(self) -> ChaosConfig:
+        """The faults in force now; looks at the control file at most once a second."""
         if self.path is None:
             return self.current
         now = self._clock()

@@ -32,12 +32,14 @@ class FaultInjection:
         self._rng = rng or random.Random()
 
     @staticmethod
-    def matches(chaos: ChaosConfig, path: str) -> bool:
+    def _matches(chaos: ChaosConfig, path: str) -> bool:
         return any(fnmatch.fnmatchcase(path, glob) for glob in chaos.routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Delay and perhaps fail one request whose path matches ``chaos.routes``; pass
+        everything else through."""
         chaos = self.switch.faults()
-        if not (chaos.enabled and scope["type"] == "http" and self.matches(chaos, scope["path"])):
+        if not (chaos.enabled and scope["type"] == "http" and self._matches(chaos, scope["path"])):
             await self.app(scope, receive, send)
             return
         if chaos.latency_ms:

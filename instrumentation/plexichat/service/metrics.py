@@ -16,9 +16,11 @@ from plexichat.core.logging_unified import get_performance_logger
 class MetricsRecorder(Protocol):
     """The part of ``plexichat.core.logging_unified.PerformanceLogger`` the service uses."""
 
-    def increment_counter(self, name: str) -> object: ...
+    def increment_counter(self, name: str) -> object:
+        """Add one to counter ``plexichat.<name>``."""
 
-    def record_gauge(self, name: str, value: float) -> object: ...
+    def record_gauge(self, name: str, value: float) -> object:
+        """Set gauge ``plexichat.<name>`` to ``value``."""
 
 
 def performance_logger() -> MetricsRecorder:

@@ -38,6 +38,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """To the database: naive UTC; a naive ``datetime`` is a ``ValueError``."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -45,6 +46,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """From the database: the same instant, aware in UTC."""
         return None if value is None else value.replace(tzinfo=UTC)
 
 
@@ -53,6 +55,8 @@ class Base(DeclarativeBase):
 
 
 class User(Base):
+    """A registered user (``username`` unique)."""
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
@@ -62,6 +66,8 @@ class User(Base):
 
 
 class Message(Base):
+    """A direct message from one user to another."""
+
     __tablename__ = "messages"
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
@@ -72,6 +78,8 @@ class Message(Base):
 
 
 class Post(Base):
+    """A post, with the count of its comments kept by the writes."""
+
     __tablename__ = "posts"
     __table_args__ = (
         Index("ix_posts_user_id_created_at_id", "user_id", "created_at", "id"),
@@ -87,6 +95,8 @@ class Post(Base):
 
 
 class Comment(Base):
+    """A comment on a post."""
+
     __tablename__ = "comments"
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)

@@ -59,6 +59,8 @@ class Pressure:
         self._ballast: list[bytearray] = []
 
     async def run(self) -> None:
+        """Follow the faults every ``TICK_S`` seconds until cancelled; then stop burning and free
+        the memory."""
         try:
             while True:
                 faults = self.switch.faults()

@@ -35,11 +35,15 @@ class _Response(BaseModel):
 
 
 class UserCreate(_Request):
+    """A registration: a unique username and a display name."""
+
     username: Username
     display_name: DisplayName
 
 
 class UserOut(_Response):
+    """A user's profile."""
+
     id: int
     username: str
     display_name: str
@@ -47,12 +51,16 @@ class UserOut(_Response):
 
 
 class MessageCreate(_Request):
+    """A direct message to send; both users must exist."""
+
     sender_id: Id
     recipient_id: Id
     body: MessageBody
 
 
 class MessageOut(_Response):
+    """A direct message as stored."""
+
     id: int
     sender_id: int
     recipient_id: int
@@ -61,12 +69,16 @@ class MessageOut(_Response):
 
 
 class PostCreate(_Request):
+    """A post to write; the author must exist."""
+
     user_id: Id
     title: Title
     body: PostBody
 
 
 class PostOut(_Response):
+    """A post as stored."""
+
     id: int
     user_id: int
     title: str
@@ -87,11 +99,15 @@ class PostSummary(_Response):
 
 
 class CommentCreate(_Request):
+    """A comment to write; the author must exist."""
+
     user_id: Id
     body: MessageBody
 
 
 class CommentOut(_Response):
+    """A comment as stored."""
+
     id: int
     post_id: int
     user_id: int
@@ -100,4 +116,6 @@ class CommentOut(_Response):
 
 
 class Health(BaseModel):
+    """The answer of the health probes."""
+
     status: str

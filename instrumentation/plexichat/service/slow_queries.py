@@ -21,12 +21,16 @@ from plexichat.service.fault_switch import FaultSwitch
 
 
 class SlowQueries:
+    """The ``db_latency_ms`` fault on one engine, listening from construction until
+    :meth:`remove`."""
+
     def __init__(self, engine: AsyncEngine, switch: FaultSwitch) -> None:
         self.sync_engine = engine.sync_engine
         self.switch = switch
         event.listen(self.sync_engine, "before_cursor_execute", self._before)
 
     def remove(self) -> None:
+        """Stop delaying the engine's statements."""
         event.remove(self.sync_engine, "before_cursor_execute", self._before)
 
     def _before(self, *args: Any) -> None:

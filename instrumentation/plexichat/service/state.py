@@ -13,6 +13,9 @@ from plexichat.service.writer import Writer
 
 @dataclass(frozen=True)
 class ServiceState:
+    """The service's parts the routes use, built by the app's lifespan: database, metrics, active
+    users, cache and writer."""
+
     database: Database
     metrics: MetricsRecorder
     active_users: ActiveUsers | SharedActiveUsers

@@ -51,11 +51,13 @@ class Sources:
     overrides: dict[str, Any] = field(default_factory=dict)
 
     def load(self) -> Settings:
+        """The settings these sources give (files and environment read again)."""
         return load_settings(
             profile=self.profile, config_file=self.config_file, overrides=self.overrides or None
         )
 
     def with_override(self, path: tuple[str, ...], value: object) -> Sources:
+        """These sources with the command-line override at ``path`` set to ``value``."""
         overrides = json.loads(json.dumps(self.overrides))
         node = overrides
         for key in path[:-1]:
@@ -64,12 +66,14 @@ class Sources:
         return Sources(self.profile, self.config_file, overrides)
 
     def to_json(self) -> str:
+        """These sources as JSON, for ``PLEXICHAT_SERVE_ARGUMENTS``."""
         return json.dumps(
             {"profile": self.profile, "config_file": self.config_file, "overrides": self.overrides}
         )
 
     @classmethod
     def from_json(cls, text: str) -> Sources:
+        """The sources :meth:`to_json` wrote."""
         data = json.loads(text)
         return cls(data["profile"], data["config_file"], data["overrides"])
 

@@ -45,6 +45,13 @@ class WriterClosedError(RuntimeError):
 
 
 class Writer:
+    """The service's one database writer (see the module docstring).
+
+    Args:
+        engine: The engine whose connection the batches run on.
+        batch_size: The most jobs in one transaction (at least 1, else ``ValueError``).
+    """
+
     def __init__(self, engine: AsyncEngine, batch_size: int) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -57,6 +64,8 @@ class Writer:
         self._closed = False
 
     def start(self) -> None:
+        """Start the task that runs the batches, on the running loop (idempotent; ``run`` starts
+        it too)."""
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(
                 self._serve(), name="plexichat-writer"

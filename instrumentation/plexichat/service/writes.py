@@ -33,6 +33,7 @@ def register(username: str, display_name: str) -> Job[Row]:
 
 
 def send_message(sender_id: int, recipient_id: int, body: str) -> Job[Row]:
+    """A new direct message (the route checks first that both users exist)."""
     row: Row = {
         "sender_id": sender_id,
         "recipient_id": recipient_id,
@@ -48,6 +49,7 @@ def send_message(sender_id: int, recipient_id: int, body: str) -> Job[Row]:
 
 
 def create_post(user_id: int, title: str, body: str) -> Job[Row]:
+    """A new post (the route checks first that the author exists)."""
     row: Row = {"user_id": user_id, "title": title, "body": body, "created_at": utc_now()}
 
     async def job(conn: AsyncConnection) -> Row:

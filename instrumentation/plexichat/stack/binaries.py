@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Binary:
+    """A program the stack runs: the names to look for on ``PATH``, in order, and the Debian
+    package that provides it."""
+
     component: str
     names: tuple[str, ...]  # tried in order on PATH
     package: str  # Debian package

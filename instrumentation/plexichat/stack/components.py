@@ -83,6 +83,7 @@ def _cli(*args: str) -> list[str]:
 
 
 def redis(binary: str, stack: StackDir, port: int) -> Component:
+    """Redis on ``port``, persisting nothing."""
     directory = stack.component("redis")
     argv = [binary, "--bind", HOST, "--port", str(port), "--save", "", "--appendonly", "no"]
     argv += ["--dir", str(directory)]
@@ -129,6 +130,8 @@ def service(
     profile: str | None,
     traffic: bool,
 ) -> Component:
+    """The PlexiChat service on its port, with ``up``'s settings in its environment; ready when
+    ``/readyz`` says so."""
     argv = _cli("serve", "--port", str(ports["service"]), "--log-level", "warning")
     if profile is not None:
         argv += ["--profile", profile]
@@ -145,6 +148,7 @@ def service(
 
 
 def receiver(stack: StackDir, port: int) -> Component:
+    """The webhook receiver, appending to the stack's notification log."""
     argv = _cli("receive", "--port", str(port), "--out", str(stack.notifications))
     url = f"http://{HOST}:{port}"
     return Component(
@@ -158,6 +162,7 @@ def receiver(stack: StackDir, port: int) -> Component:
 
 
 def alertmanager(binary: str, stack: StackDir, port: int, flags: list[str]) -> Component:
+    """Alertmanager with ``flags``; ready at ``/-/ready``."""
     url = f"http://{HOST}:{port}"
     return Component(
         "alertmanager",
@@ -170,6 +175,7 @@ def alertmanager(binary: str, stack: StackDir, port: int, flags: list[str]) -> C
 
 
 def prometheus(binary: str, stack: StackDir, port: int, flags: list[str]) -> Component:
+    """Prometheus with ``flags``; ready once it serves its rule groups."""
     url = f"http://{HOST}:{port}"
     return Component(
         "prometheus",
@@ -182,10 +188,14 @@ def prometheus(binary: str, stack: StackDir, port: int, flags: list[str]) -> Com
 
 
 def identities_for(rps: float) -> int:
+    """Client identities for ``rps``, so that none nears the guide's rate limit (at least
+    ``MIN_IDENTITIES``)."""
     return max(MIN_IDENTITIES, math.ceil(rps * IDENTITIES_PER_RPS))
 
 
 def loadgen(stack: StackDir, service_url: str, rps: float, identities: int) -> Component:
+    """The load generator at ``rps`` over ``identities`` clients, in hour-long segments that
+    ``up`` restarts."""
     argv = _cli("loadgen", "--url", service_url, "--duration", str(LOADGEN_SEGMENT_S))
     argv += ["--rps", f"{rps:g}", "--identities", str(identities)]
     return Component(

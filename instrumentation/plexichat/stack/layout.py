@@ -27,31 +27,40 @@ DEFAULT_DIR = Path(".stack")
 
 @dataclass(frozen=True)
 class StackDir:
+    """The paths of one state directory (see the module docstring)."""
+
     root: Path
 
     @property
     def lock(self) -> Path:
+        """The lock file an ``up`` holds while it runs."""
         return self.root / "up.lock"
 
     @property
     def state(self) -> Path:
+        """``stack.json``: what runs where."""
         return self.root / "stack.json"
 
     @property
     def notifications(self) -> Path:
+        """The receiver's notification log (JSON lines)."""
         return self.root / "notifications.jsonl"
 
     @property
     def fault(self) -> Path:
+        """The service's fault control file."""
         return self.root / "fault"
 
     def log(self, component: str) -> Path:
+        """The log file of ``component``."""
         return self.root / "logs" / f"{component}.log"
 
     def component(self, name: str) -> Path:
+        """The working directory of component ``name``."""
         return self.root / name
 
     def create(self) -> None:
+        """Create the directories the components need (idempotent)."""
         for name in (
             "logs",
             "prometheus/rules",

@@ -42,10 +42,12 @@ class Notification:
     annotations: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
+        """This notification as one JSON line (no newline)."""
         return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, line: str) -> Notification:
+        """The notification :meth:`to_json` wrote."""
         return cls(**json.loads(line))
 
     def line(self) -> str:

@@ -31,7 +31,7 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def log_tail(path: Path, lines: int = 8) -> str:
+def _log_tail(path: Path, lines: int = 8) -> str:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -60,9 +60,11 @@ class Child:
 
     @property
     def pid(self) -> int | None:
+        """The child's PID once started."""
         return self.process.pid if self.process is not None else None
 
     def start(self) -> None:
+        """Start the program in a session of its own, appending its output to its log."""
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
@@ -89,7 +91,7 @@ class Child:
             if status is not None:
                 raise StartError(
                     f"{self.name} exited with status {status} before {what} "
-                    f"(log {self.log}):\n{log_tail(self.log)}"
+                    f"(log {self.log}):\n{_log_tail(self.log)}"
                 )
             with contextlib.suppress(OSError):
                 if ready():
@@ -97,7 +99,7 @@ class Child:
             if time.monotonic() - started > timeout_s:
                 raise StartError(
                     f"{self.name} did not get {what} within {timeout_s:.0f} s "
-                    f"(log {self.log}):\n{log_tail(self.log)}"
+                    f"(log {self.log}):\n{_log_tail(self.log)}"
                 )
             time.sleep(0.1)
 

@@ -20,12 +20,16 @@ class PrometheusError(RuntimeError):
 
 @dataclass(frozen=True)
 class Sample:
+    """One series of an instant query: its labels and value."""
+
     labels: dict[str, str]
     value: float
 
 
 @dataclass(frozen=True)
 class Series:
+    """One series of a range query: its labels and points."""
+
     labels: dict[str, str]
     points: list[tuple[float, float]]  # (unix time, value); NaN values dropped
 
@@ -35,11 +39,21 @@ def _number(text: str) -> float:
 
 
 class PrometheusAPI:
+    """A client of one Prometheus' HTTP API (a context manager that closes it).
+
+    Args:
+        url: Prometheus' base URL, e.g. ``http://127.0.0.1:9090``.
+        timeout_s: Per request, in seconds.
+
+    Every call raises ``PrometheusError`` when Prometheus cannot be reached or refuses the query.
+    """
+
     def __init__(self, url: str, timeout_s: float = 10.0) -> None:
         self.url = url.rstrip("/")
         self._client = httpx.Client(base_url=self.url, timeout=timeout_s)
 
     def close(self) -> None:
+        """Close the HTTP connections."""
         self._client.close()
 
     def __enter__(self) -> PrometheusAPI:
@@ -69,6 +83,8 @@ class PrometheusAPI:
         return body["data"]
 
     def query(self, expr: str, at: float | None = None) -> list[Sample]:
+        """The samples of ``expr`` now, or at Unix time ``at`` (a scalar is one unlabelled
+        sample)."""
         params: dict[str, Any] = {"query": expr}
         if at is not None:
             params["time"] = at
@@ -78,6 +94,8 @@ class PrometheusAPI:
         return [Sample(r["metric"], _number(r["value"][1])) for r in data["result"]]
 
     def query_range(self, expr: str, start: float, end: float, step: float) -> list[Series]:
+        """The series of ``expr`` from ``start`` to ``end`` (Unix seconds) every ``step``
+        seconds."""
         params = {"query": expr, "start": start, "end": end, "step": step}
         data = self._get("/api/v1/query_range", params)
         series = []

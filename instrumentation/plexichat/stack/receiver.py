@@ -39,6 +39,7 @@ class NotificationLog:
         self._lock = threading.Lock()
 
     def append(self, notification: Notification) -> None:
+        """Write ``notification`` (flushed) and echo its human line."""
         with self._lock:
             self._file.write(notification.to_json() + "\n")
             self._file.flush()
@@ -47,6 +48,7 @@ class NotificationLog:
                 self._echo.flush()
 
     def close(self) -> None:
+        """Close the file."""
         with self._lock:
             self._file.close()
 
@@ -89,6 +91,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class ReceiverServer(ThreadingHTTPServer):
+    """The receiver's HTTP server: a thread per request, all appending to ``log``."""
+
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], log: NotificationLog) -> None:

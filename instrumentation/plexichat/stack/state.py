@@ -21,6 +21,8 @@ from plexichat.stack.layout import DEFAULT_DIR, StackDir
 
 @dataclass(frozen=True)
 class ComponentState:
+    """One running component: PID, URL, log file and data directory."""
+
     pid: int | None
     url: str | None
     log: str
@@ -29,6 +31,8 @@ class ComponentState:
 
 @dataclass(frozen=True)
 class StackState:
+    """What a running ``up`` runs where (``stack.json``)."""
+
     pid: int
     started: str
     directory: str
@@ -41,10 +45,12 @@ class StackState:
     components: dict[str, ComponentState] = field(default_factory=dict)
 
     def to_json(self) -> str:
+        """The state as ``stack.json`` holds it."""
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> StackState:
+        """The state :meth:`to_json` wrote."""
         data: dict[str, Any] = json.loads(text)
         components = {k: ComponentState(**v) for k, v in data.pop("components", {}).items()}
         return cls(**data, components=components)
@@ -62,6 +68,8 @@ class StackLock:
         self._file: IO[str] | None = None
 
     def acquire(self) -> None:
+        """Take the lock and write this PID into it; ``AlreadyRunningError`` naming the running
+        stack when another ``up`` holds it."""
         self.stack.root.mkdir(parents=True, exist_ok=True)
         handle = self.stack.lock.open("a+", encoding="utf-8")
         try:
@@ -88,6 +96,7 @@ class StackLock:
         )
 
     def release(self) -> None:
+        """Remove ``stack.json`` and release the lock."""
         if self._file is not None:
             with contextlib.suppress(OSError):
                 self.stack.state.unlink(missing_ok=True)
@@ -121,6 +130,7 @@ def read(stack: StackDir) -> StackState | None:
 
 
 def write(stack: StackDir, state: StackState) -> None:
+    """Write ``state`` to ``stack.json`` atomically (readers never see half of it)."""
     temporary = stack.state.with_suffix(".tmp")
     temporary.write_text(state.to_json(), encoding="utf-8")
     temporary.replace(stack.state)

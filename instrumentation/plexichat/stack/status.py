@@ -30,6 +30,8 @@ _OPS = {"<": operator.lt, ">": operator.gt}
 
 @dataclass(frozen=True)
 class MetricStatus:
+    """One row of the table: a catalog entry's value, thresholds and state."""
+
     id: str
     name: str
     value: float | None  # in the PromQL's unit (value_unit); None: no data
@@ -42,6 +44,8 @@ class MetricStatus:
 
 @dataclass(frozen=True)
 class BudgetStatus:
+    """How much of one SLO's error budget is left over its window."""
+
     slo: str
     objective: str
     window: str
@@ -50,6 +54,8 @@ class BudgetStatus:
 
 @dataclass(frozen=True)
 class AlertStatus:
+    """One pending or firing alert."""
+
     alertname: str
     severity: str
     state: str
@@ -60,6 +66,8 @@ class AlertStatus:
 
 @dataclass(frozen=True)
 class Status:
+    """One look at Prometheus: the table, the SLO budgets and the active alerts."""
+
     prometheus: str
     profile: str | None
     time_scale: float
@@ -70,9 +78,11 @@ class Status:
 
     @property
     def critical_firing(self) -> bool:
+        """Whether a critical alert fires (the exit status reports it)."""
         return any(a.state == "firing" and a.severity == "critical" for a in self.alerts)
 
     def to_dict(self) -> dict[str, Any]:
+        """The status as JSON-ready data, ``critical_firing`` included."""
         data = asdict(self)
         data["critical_firing"] = self.critical_firing
         return data
@@ -92,6 +102,8 @@ def _worst(samples: list[Sample], op: str) -> float | None:
 def metric_status(
     entry: MetricEntry, options: Options, samples: list[Sample], alert_states: set[str]
 ) -> MetricStatus:
+    """The row of ``entry`` from its ``samples`` (the worst instance counts) and the states of
+    its alerts."""
     thresholds = options.thresholds(entry)
     target, alert = thresholds.target, thresholds.alert
     value = _worst(samples, alert.op if alert is not None else ("<" if target.op == ">" else ">"))

@@ -29,6 +29,9 @@ EXIT_UNREACHABLE = 1
 
 @dataclass(frozen=True)
 class StatusOptions:
+    """What ``status`` was asked: which Prometheus (``None``: the running stack's), profile
+    (``none``: the guide's table), job, ``--watch`` interval, JSON or not."""
+
     prometheus: str | None = None
     directory: Path = Path(".stack")
     profile: str | None = None  # development | production | none; None: the stack's
@@ -54,10 +57,13 @@ def generation_options(options: StatusOptions) -> tuple[str, Options]:
 
 
 def exit_status(status: Status) -> int:
+    """``EXIT_CRITICAL`` while a critical alert fires, else 0."""
     return EXIT_CRITICAL if status.critical_firing else 0
 
 
 def run_status(options: StatusOptions) -> int:
+    """``plexichat-obs status``: look once (or every ``--watch`` seconds) and show; the exit
+    status."""
     url, generated = generation_options(options)
     console = view.console()
     with PrometheusAPI(url) as api:

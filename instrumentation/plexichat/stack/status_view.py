@@ -23,6 +23,7 @@ STATE_STYLES = {
 
 
 def as_json(status: Status) -> str:
+    """The status as indented JSON (``--format json``)."""
     return json.dumps(status.to_dict(), indent=2, sort_keys=True)
 
 
@@ -36,6 +37,7 @@ def _budget(left: float | None) -> Text:
 
 
 def render(status: Status, plain: bool) -> RenderableType:
+    """The status as a rich renderable; ``plain`` for piped output."""
     when = datetime.fromtimestamp(status.evaluated_at, UTC).strftime("%H:%M:%S UTC")
     profile = status.profile or "none (the guide's table)"
     heading = f"Core Performance Metrics at {when}: {status.prometheus}, profile {profile}"
@@ -76,4 +78,5 @@ def render(status: Status, plain: bool) -> RenderableType:
 
 
 def show(console: Console, status: Status) -> None:
+    """Print the status, plain when the console is not a terminal."""
     console.print(render(status, plain=not console.is_terminal))

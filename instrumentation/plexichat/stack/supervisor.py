@@ -49,6 +49,9 @@ WRITTEN_BY += "# bundles' files come from the same code); rewritten at every sta
 
 @dataclass(frozen=True)
 class UpOptions:
+    """What ``up`` was asked: state directory, profile, traffic (req/s and identities), fault,
+    time scale, ports."""
+
     directory: Path = DEFAULT_DIR
     profile: str | None = "development"
     traffic_rps: float | None = None
@@ -67,6 +70,9 @@ def _dump(document: dict[str, Any]) -> str:
 
 
 class Supervisor:
+    """Starts the stack's components in order, watches them, and stops them in reverse (see the
+    module docstring)."""
+
     def __init__(self, options: UpOptions, out: TextIO | None = None) -> None:
         self.options = options
         self.stack = StackDir(options.directory)
@@ -76,9 +82,11 @@ class Supervisor:
         self.stopping = False
 
     def say(self, message: str, style: str = "") -> None:
+        """Print a progress line."""
         self.console.print(message, style=style or None, markup=False)
 
     def error(self, message: str) -> None:
+        """Print an error line, prefixed with the command's name."""
         self.console.print(f"plexichat-obs up: {message}", style="bold red", markup=False)
 
     # --- preparation -------------------------------------------------------------------
@@ -143,6 +151,8 @@ class Supervisor:
         raise _Stop
 
     def run(self) -> int:
+        """Run the stack until Ctrl-C, SIGTERM or a component's death; the exit status (0, 1
+        failure, 2 bad usage)."""
         try:
             binaries = locate_all()
             self._check_fault()
@@ -307,4 +317,5 @@ class Supervisor:
 
 
 def up(options: UpOptions, out: TextIO | None = None) -> int:
+    """``plexichat-obs up`` with ``options``, printing to ``out``; the exit status."""
     return Supervisor(options, out).run()

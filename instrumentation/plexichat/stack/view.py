@@ -39,6 +39,7 @@ def _relative(path: str | None) -> str:
 
 
 def startup_table(state: StackState, plain: bool) -> Table:
+    """The table of what runs where (``plain``: no box, for piped output)."""
     table = Table(
         title=None if plain else "PlexiChat stack",
         box=None if plain else box.SIMPLE_HEAD,
@@ -59,6 +60,7 @@ def startup_table(state: StackState, plain: bool) -> Table:
 
 
 def notification(n: Notification) -> Text:
+    """A notification's human line, its status coloured."""
     text = Text(n.received_at[11:19] + " ")
     text.append(f"{n.status.upper():<8}", style=STATUS_STYLES.get(n.status, ""))
     text.append(f" {n.alertname} ", style="bold")

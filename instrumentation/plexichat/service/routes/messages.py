@@ -17,6 +17,8 @@ router = APIRouter(prefix="/messages", tags=["messages"])
     responses={422: {"description": "Invalid body, or sender/recipient does not exist."}},
 )
 async def send_message(body: MessageCreate, session: SessionDep, state: StateDep) -> MessageOut:
+    """Send a direct message: 201 with the message, 422 when the sender or recipient does not
+    exist."""
     for field, user_id in (("sender_id", body.sender_id), ("recipient_id", body.recipient_id)):
         if await state.cache.user(session, user_id) is None:
             raise unknown_reference(field, "user", user_id)

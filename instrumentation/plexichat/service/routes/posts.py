@@ -62,6 +62,8 @@ async def list_popular_posts(
     responses={422: {"description": "Invalid body, or the author does not exist."}},
 )
 async def create_post(body: PostCreate, session: SessionDep, state: StateDep) -> PostOut:
+    """Write a post: 201 with the post, 422 when the author does not exist. The author's listing
+    and the popular posts are invalidated before the answer."""
     if await state.cache.user(session, body.user_id) is None:
         raise unknown_reference("user_id", "user", body.user_id)
     post = await state.writer.run(writes.create_post(body.user_id, body.title, body.body))
@@ -87,16 +89,16 @@ async def create_comment(
     """A comment on a post: 404 when the post does not exist, else 422 when the author does not."""
     if await state.cache.user(session, body.user_id) is None:
         if await state.cache.post_author(session, post_id) is None:
-            raise no_such_post(post_id)
+            raise _no_such_post(post_id)
         raise unknown_reference("user_id", "user", body.user_id)
     written = await state.writer.run(writes.create_comment(post_id, body.user_id, body.body))
     if written is None:
-        raise no_such_post(post_id)
+        raise _no_such_post(post_id)
     comment, author_id = written
     state.active_users.touch(body.user_id)
     await state.cache.posts_changed(author_id)
     return CommentOut.model_validate(comment)
 
 
-def no_such_post(post_id: int) -> HTTPException:
+def _no_such_post(post_id: int) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"post {post_id} does not exist")

@@ -22,6 +22,7 @@ UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
     responses={status.HTTP_409_CONFLICT: {"description": "The username is taken."}},
 )
 async def register_user(body: UserCreate, state: StateDep) -> UserOut:
+    """Register a user: 201 with the profile, 409 when the username is taken."""
     try:
         user = await state.writer.run(writes.register(body.username, body.display_name))
     except IntegrityError:

@@ -16,10 +16,14 @@ _LEGEND = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
 @dataclass(frozen=True)
 class Query:
+    """One query of a panel and its legend format."""
+
     expr: str
     legend: str  # Grafana's legendFormat; "" names a series by its labels
 
     def name(self, labels: dict[str, str]) -> str:
+        """The series' name as Grafana shows it: the legend with ``{{label}}`` filled in, else
+        its labels."""
         if self.legend:
             named = _LEGEND.sub(lambda m: labels.get(m.group(1), ""), self.legend).strip()
             if named:
@@ -30,12 +34,16 @@ class Query:
 
 @dataclass(frozen=True)
 class Step:
+    """One threshold step: a Grafana colour from ``value`` up."""
+
     color: str
     value: float | None  # None: the base step, below every other
 
 
 @dataclass(frozen=True)
 class Panel:
+    """One panel as the preview draws it: type, grid position, unit, thresholds, queries."""
+
     type: str
     title: str
     x: int
@@ -61,12 +69,15 @@ class Panel:
 
 @dataclass(frozen=True)
 class Dashboard:
+    """A dashboard's name (its file's stem), title and panels."""
+
     name: str
     title: str
     panels: tuple[Panel, ...]
 
     @property
     def rows(self) -> int:
+        """The grid rows the panels reach down to."""
         return max((p.y + p.h for p in self.panels), default=1)
 
 
@@ -80,11 +91,11 @@ def _steps(defaults: dict[str, Any]) -> tuple[Step, ...]:
     return tuple(steps)
 
 
-def fill(expr: str, job: str) -> str:
+def _fill(expr: str, job: str) -> str:
     return expr.replace("$job", job).replace("$instance", ".+")
 
 
-def panel(data: dict[str, Any], job: str) -> Panel:
+def _panel(data: dict[str, Any], job: str) -> Panel:
     defaults = data.get("fieldConfig", {}).get("defaults", {})
     grid = data.get("gridPos", {})
     style = defaults.get("custom", {}).get("thresholdsStyle", {}).get("mode", "off")
@@ -98,7 +109,7 @@ def panel(data: dict[str, Any], job: str) -> Panel:
         unit=defaults.get("unit"),
         steps=_steps(defaults),
         queries=tuple(
-            Query(fill(str(t["expr"]), job), str(t.get("legendFormat", "")))
+            Query(_fill(str(t["expr"]), job), str(t.get("legendFormat", "")))
             for t in data.get("targets", [])
             if t.get("expr") and not t.get("hide")
         ),
@@ -110,10 +121,12 @@ def panel(data: dict[str, Any], job: str) -> Panel:
 
 
 def load(path: Path, job: str) -> Dashboard:
+    """The dashboard JSON at ``path``, its ``$job`` set to ``job`` and ``$instance`` to every
+    instance."""
     data = json.loads(path.read_text(encoding="utf-8"))
     panels: list[Panel] = []
     for item in data.get("panels", []):
-        panels.append(panel(item, job))
+        panels.append(_panel(item, job))
         for inner in item.get("panels", []):  # panels of a collapsed row
-            panels.append(panel(inner, job))
+            panels.append(_panel(inner, job))
     return Dashboard(path.stem, str(data.get("title", path.stem)), tuple(panels))

@@ -28,11 +28,14 @@ MAX_LEGEND = 8
 
 @dataclass(frozen=True)
 class NamedSeries:
+    """A series to draw: its legend name and ``(unix time, value)`` points."""
+
     name: str
     points: list[tuple[float, float]]
 
     @property
     def last(self) -> float | None:
+        """The last value, or ``None`` without points."""
         return self.points[-1][1] if self.points else None
 
 
@@ -58,7 +61,7 @@ def _clock(value: float, position: object) -> str:
     return datetime.fromtimestamp(value, UTC).strftime("%H:%M:%S")
 
 
-def timeseries(ax: Axes, panel: Panel, series: list[NamedSeries]) -> None:
+def _timeseries(ax: Axes, panel: Panel, series: list[NamedSeries]) -> None:
     drawn = [s for s in series if s.points]
     if not drawn:
         _no_data(ax, panel)
@@ -83,7 +86,7 @@ def timeseries(ax: Axes, panel: Panel, series: list[NamedSeries]) -> None:
         ax.legend(fontsize=6, loc="upper left", frameon=False, ncol=min(4, len(drawn)))
 
 
-def stat(ax: Axes, panel: Panel, series: list[NamedSeries]) -> None:
+def _stat(ax: Axes, panel: Panel, series: list[NamedSeries]) -> None:
     values = [s for s in series if s.last is not None]
     if not values:
         _no_data(ax, panel)
@@ -107,7 +110,7 @@ def _fraction(value: float, low: float, high: float) -> float:
     return 0.0 if high <= low else min(1.0, max(0.0, (value - low) / (high - low)))
 
 
-def gauge(ax: Axes, panel: Panel, series: list[NamedSeries]) -> None:
+def _gauge(ax: Axes, panel: Panel, series: list[NamedSeries]) -> None:
     values = [s for s in series if s.last is not None]
     if not values:
         _no_data(ax, panel)
@@ -145,7 +148,7 @@ def gauge(ax: Axes, panel: Panel, series: list[NamedSeries]) -> None:
     )
 
 
-def bargauge(ax: Axes, panel: Panel, series: list[NamedSeries]) -> None:
+def _bargauge(ax: Axes, panel: Panel, series: list[NamedSeries]) -> None:
     values = [(s.name, s.last) for s in series if s.last is not None]
     if not values:
         _no_data(ax, panel)
@@ -164,7 +167,7 @@ def bargauge(ax: Axes, panel: Panel, series: list[NamedSeries]) -> None:
         ax.text(high, position, " " + format_value(number, panel.unit), va="center", fontsize=7)
 
 
-def table(ax: Axes, panel: Panel, series: list[NamedSeries]) -> None:
+def _table(ax: Axes, panel: Panel, series: list[NamedSeries]) -> None:
     rows = [[s.name, format_value(s.last, panel.unit)] for s in series if s.last is not None]
     if not rows:
         _no_data(ax, panel)
@@ -175,7 +178,7 @@ def table(ax: Axes, panel: Panel, series: list[NamedSeries]) -> None:
     drawn.set_fontsize(7)
 
 
-def unsupported(ax: Axes, panel: Panel, series: list[NamedSeries]) -> None:
+def _unsupported(ax: Axes, panel: Panel, series: list[NamedSeries]) -> None:
     _bare(ax)
     ax.text(
         0.5,
@@ -189,18 +192,20 @@ def unsupported(ax: Axes, panel: Panel, series: list[NamedSeries]) -> None:
 
 
 DRAW: dict[str, Callable[[Axes, Panel, list[NamedSeries]], None]] = {
-    "timeseries": timeseries,
-    "stat": stat,
-    "gauge": gauge,
-    "bargauge": bargauge,
-    "table": table,
+    "timeseries": _timeseries,
+    "stat": _stat,
+    "gauge": _gauge,
+    "bargauge": _bargauge,
+    "table": _table,
 }
 
 
 def draw(ax: Axes, panel: Panel, series: list[NamedSeries]) -> None:
-    DRAW.get(panel.type, unsupported)(ax, panel, series)
+    """Draw ``panel`` from ``series`` on ``ax`` by its type (see the module docstring)."""
+    DRAW.get(panel.type, _unsupported)(ax, panel, series)
     _frame(ax, panel)
 
 
 def is_finite(value: float) -> bool:
+    """Whether ``value`` is neither NaN nor infinite."""
     return not (math.isnan(value) or math.isinf(value))

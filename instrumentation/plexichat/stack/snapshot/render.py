@@ -19,7 +19,7 @@ AXIS_LABELS = 0.035  # of the width, left of a time series for its y-axis labels
 POINTS = 240
 
 
-def fetch(
+def _fetch(
     api: PrometheusAPI, panel: Panel, start: float, end: float, step: float
 ) -> list[NamedSeries]:
     found: list[NamedSeries] = []
@@ -30,13 +30,14 @@ def fetch(
     return found
 
 
-def step_for(range_s: float) -> float:
+def _step_for(range_s: float) -> float:
     return max(1.0, round(range_s / POINTS))
 
 
 def draw_dashboard(
     dashboard: Dashboard, data: dict[int, list[NamedSeries]], subtitle: str
 ) -> Figure:
+    """The figure of ``dashboard`` with ``data`` (series by panel index) and a ``subtitle``."""
     rows = dashboard.rows
     height = rows * ROW_IN + 0.6
     figure = Figure(figsize=(WIDTH_IN, height), dpi=100)
@@ -61,8 +62,9 @@ def draw_dashboard(
 def snapshot_dashboard(
     api: PrometheusAPI, dashboard: Dashboard, start: float, end: float, out: Path, subtitle: str
 ) -> Path:
-    step = step_for(end - start)
-    data = {i: fetch(api, panel, start, end, step) for i, panel in enumerate(dashboard.panels)}
+    """Query, draw and write ``<out>/<dashboard>.png`` for ``start`` to ``end``; its path."""
+    step = _step_for(end - start)
+    data = {i: _fetch(api, panel, start, end, step) for i, panel in enumerate(dashboard.panels)}
     figure = draw_dashboard(dashboard, data, subtitle)
     path = out / f"{dashboard.name}.png"
     figure.savefig(path)

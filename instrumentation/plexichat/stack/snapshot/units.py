@@ -20,6 +20,8 @@ PALETTE = ("#7EB26D", "#EAB839", "#6ED0E0", "#EF843C", "#E24D42", "#1F78C1", "#B
 
 
 def color(name: str | None) -> str:
+    """The hex colour of Grafana colour ``name`` (a hex colour passes through; none: the text
+    colour)."""
     if not name:
         return COLORS["text"]
     return COLORS.get(name, name)  # a hex colour passes through
@@ -57,6 +59,7 @@ def _bytes(value: float) -> str:
 
 
 def format_value(value: float, unit: str | None) -> str:
+    """``value`` as a Grafana panel prints it in ``unit`` (``0.25 s`` -> ``250 ms``)."""
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
