@@ -25,6 +25,7 @@ from tests.generate import support
         (0.955, "percentunit", "95.5 %"),
         (1234.0, "reqps", "1.23 kreq/s"),
         (3 * 2**20, "bytes", "3 MiB"),
+        (1536.0, "Bps", "1.5 KiB/s"),
         (42.0, "short", "42"),
     ],
 )

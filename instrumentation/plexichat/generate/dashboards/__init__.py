@@ -1,4 +1,5 @@
-"""Grafana dashboards built with grafanalib, one module per dashboard; shared parts in ``panels``.
+"""Grafana dashboards built with grafanalib, one module per dashboard; shared parts in ``panels``;
+``board`` assembles one, adding a default panel for each catalog instrument no module designs.
 
 ``DASHBOARDS`` maps each file name (``dashboards/<name>.json``) to its module's ``build``.
 """

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from plexichat.generate.dashboards import panels
+from plexichat.generate.dashboards import board, panels
 from plexichat.generate.options import Options
 
-UID = "plexichat-business"
 WINDOW = "5m"
 
 
@@ -84,6 +83,6 @@ def build(options: Options) -> dict[str, Any]:
             8,
         ),
     ]
-    return panels.dashboard(
-        UID, "PlexiChat / Business", "What PlexiChat's users do.", cells, options.profile
+    return board.dashboard(
+        "business", "PlexiChat / Business", "What PlexiChat's users do.", cells, options
     )

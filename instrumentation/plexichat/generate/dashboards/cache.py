@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from plexichat.generate.dashboards import panels
+from plexichat.generate.dashboards import board, panels
 from plexichat.generate.options import Options
-
-UID = "plexichat-cache"
 
 
 def build(options: Options) -> dict[str, Any]:
@@ -112,6 +110,6 @@ def build(options: Options) -> dict[str, Any]:
             8,
         ),
     ]
-    return panels.dashboard(
-        UID, "PlexiChat / Cache", "The PlexiChat cache tiers.", cells, options.profile
+    return board.dashboard(
+        "cache", "PlexiChat / Cache", "The PlexiChat cache tiers.", cells, options
     )

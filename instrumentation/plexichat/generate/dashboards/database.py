@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from plexichat.generate import promql
-from plexichat.generate.dashboards import panels
+from plexichat.generate.dashboards import board, panels
 from plexichat.generate.options import Options
 
-UID = "plexichat-database"
 DB = "db_client_operation_duration_seconds"
 SLOW_QUERY_SECONDS = 1.0
 """The guide's ``database.query_optimization.slow_query_threshold`` (1000 ms), a bucket edge."""
@@ -120,6 +119,6 @@ def build(options: Options) -> dict[str, Any]:
             8,
         ),
     ]
-    return panels.dashboard(
-        UID, "PlexiChat / Database", "Database operations of PlexiChat.", cells, options.profile
+    return board.dashboard(
+        "database", "PlexiChat / Database", "Database operations of PlexiChat.", cells, options
     )

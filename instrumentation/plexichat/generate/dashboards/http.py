@@ -5,37 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from plexichat.generate.dashboards import panels
+from plexichat.generate.dashboards import board, panels
 from plexichat.generate.options import Options
 
-UID = "plexichat-http"
 HTTP = "http_server_request_duration_seconds"
 TTFB = "plexichat_http_server_time_to_first_byte_seconds"
 BODY = "http_server_response_body_size_bytes"
 REJECTED = "plexichat_http_server_rejected_total"
 GZIP_IN = "plexichat_http_server_compression_input_bytes_total"
 GZIP_OUT = "plexichat_http_server_compression_output_bytes_total"
-
-
-def quantiles(
-    series: str,
-    window: str,
-    levels: tuple[float, ...] = (0.5, 0.95, 0.99),
-    *,
-    exemplars: bool = True,
-) -> list[Any]:
-    """Quantiles of a histogram; with ``exemplars`` the first query also shows the exemplars of
-    a latency histogram (once: all of them read the same buckets)."""
-    return [
-        panels.target(
-            f"histogram_quantile({q}, sum by (le) "
-            f"(rate({series}_bucket{{{panels.SELECTOR}}}[{window}])))",
-            f"p{round(q * 100)}",
-            chr(ord("A") + i),
-            exemplar=exemplars and i == 0,
-        )
-        for i, q in enumerate(levels)
-    ]
 
 
 def build(options: Options) -> dict[str, Any]:
@@ -111,7 +89,7 @@ def build(options: Options) -> dict[str, Any]:
                 "Response time p50 / p95 / p99",
                 "Percentiles of http.server.request.duration over all routes (from the "
                 "histogram buckets, so exact at bucket edges only).",
-                quantiles(HTTP, rt.window or "5m"),
+                panels.quantiles(HTTP, rt.window or "5m"),
                 "s",
                 panels.steps(rt, rt_t),
             ),
@@ -123,7 +101,7 @@ def build(options: Options) -> dict[str, Any]:
                 "Time to first byte p50 / p95 / p99",
                 f"{ttfb.description}. The guide's Request Latency is the p95: target "
                 f"{ttfb_t.target.op} {ttfb_t.target.value * 1000:g} ms.",
-                quantiles(TTFB, ttfb.window or "5m"),
+                panels.quantiles(TTFB, ttfb.window or "5m"),
                 "s",
                 panels.steps(ttfb, ttfb_t),
             ),
@@ -136,7 +114,7 @@ def build(options: Options) -> dict[str, Any]:
             panels.timeseries(
                 "Response body size p50 / p95",
                 "Percentiles of http.server.response.body.size over all routes (before gzip).",
-                quantiles(BODY, window, (0.5, 0.95), exemplars=False),
+                panels.quantiles(BODY, window, (0.5, 0.95), exemplars=False),
                 "bytes",
             ),
             8,
@@ -180,10 +158,10 @@ def build(options: Options) -> dict[str, Any]:
             8,
         ),
     ]
-    return panels.dashboard(
-        UID,
+    return board.dashboard(
+        "http",
         "PlexiChat / HTTP",
         "HTTP traffic of the PlexiChat service per route: rate, errors, latency.",
         cells,
-        options.profile,
+        options,
     )

@@ -12,10 +12,9 @@ from typing import Any
 
 from plexichat.catalog import MetricEntry
 from plexichat.generate import promql
-from plexichat.generate.dashboards import panels
+from plexichat.generate.dashboards import board, panels
 from plexichat.generate.options import Options
 
-UID = "plexichat-overview"
 STAT_HEIGHT = 4
 TREND_WIDTH, TREND_HEIGHT = 12, 7
 ALERTS_HEIGHT = 5
@@ -65,7 +64,7 @@ def build(options: Options) -> dict[str, Any]:
             panels.steps(entry, options.thresholds(entry)),
         )
         home = entry.instrument.dashboard
-        stat.links = [panels.link(f"{HOMES[home]} dashboard", f"plexichat-{home}")]
+        stat.links = [panels.link(f"{HOMES[home]} dashboard", panels.uid(home))]
         cells.append(panels.Cell(stat, stat_width, STAT_HEIGHT))
     cells.append(
         panels.Cell(
@@ -97,11 +96,11 @@ def build(options: Options) -> dict[str, Any]:
                 TREND_HEIGHT,
             )
         )
-    return panels.dashboard(
-        UID,
+    return board.dashboard(
+        "overview",
         "PlexiChat / Overview",
         "The PlexiChat performance guide's core metrics against their targets and alert "
         "thresholds.",
         cells,
-        options.profile,
+        options,
     )

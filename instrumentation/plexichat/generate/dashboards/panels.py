@@ -68,6 +68,26 @@ def targets(*pairs: tuple[str, str]) -> list[core.Target]:
     return [target(expr, legend, chr(ord("A") + i)) for i, (expr, legend) in enumerate(pairs)]
 
 
+def quantiles(
+    series: str,
+    window: str,
+    levels: tuple[float, ...] = (0.5, 0.95, 0.99),
+    *,
+    exemplars: bool = True,
+) -> list[Any]:
+    """Quantiles of a histogram; with ``exemplars`` the first query also shows the exemplars of
+    a latency histogram (once: all of them read the same buckets)."""
+    return [
+        target(
+            f"histogram_quantile({q}, sum by (le) (rate({series}_bucket{{{SELECTOR}}}[{window}])))",
+            f"p{round(q * 100)}",
+            chr(ord("A") + i),
+            exemplar=exemplars and i == 0,
+        )
+        for i, q in enumerate(levels)
+    ]
+
+
 def unit_of(entry: MetricEntry) -> str:
     """The Grafana unit of ``entry``'s value: seconds, percent (of 1), req/s, else a plain
     number."""
@@ -235,6 +255,11 @@ def alert_list(title: str, description: str) -> AlertList:
     """An alert-list panel of the firing and pending alerts of the selected jobs."""
     # attrs fields of an untyped base class: mypy cannot see them.
     return AlertList(title=title, description=description, dataSource=DATASOURCE)  # type: ignore[call-arg]
+
+
+def uid(name: str) -> str:
+    """The uid of generated dashboard ``name`` (``dashboards/<name>.json``)."""
+    return f"plexichat-{name}"
 
 
 def link(title: str, uid: str) -> dict[str, Any]:

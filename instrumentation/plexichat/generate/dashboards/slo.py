@@ -8,10 +8,8 @@ from grafanalib import core  # type: ignore[import-untyped]
 
 from plexichat.generate import promql
 from plexichat.generate import slo as slo_rules
-from plexichat.generate.dashboards import panels
+from plexichat.generate.dashboards import board, panels
 from plexichat.generate.options import Options
-
-UID = "plexichat-slo"
 
 
 def build(options: Options) -> dict[str, Any]:
@@ -64,10 +62,10 @@ def build(options: Options) -> dict[str, Any]:
                 8,
             )
         )
-    return panels.dashboard(
-        UID,
+    return board.dashboard(
+        "slo",
         "PlexiChat / SLO",
         "Service level objectives of PlexiChat: error budget and multi-window burn rates.",
         cells,
-        options.profile,
+        options,
     )

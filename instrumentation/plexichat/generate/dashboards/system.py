@@ -9,10 +9,8 @@ from typing import Any
 
 from grafanalib import core  # type: ignore[import-untyped]
 
-from plexichat.generate.dashboards import panels
+from plexichat.generate.dashboards import board, panels
 from plexichat.generate.options import Options
-
-UID = "plexichat-system"
 
 
 def build(options: Options) -> dict[str, Any]:
@@ -122,12 +120,12 @@ def build(options: Options) -> dict[str, Any]:
         ),
         *background_tasks(options),
     ]
-    return panels.dashboard(
-        UID,
+    return board.dashboard(
+        "system",
         "PlexiChat / System",
         "CPU and memory of the PlexiChat service processes.",
         cells,
-        options.profile,
+        options,
     )
 
 

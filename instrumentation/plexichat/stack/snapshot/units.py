@@ -1,5 +1,5 @@
 """Values in Grafana's units, as a panel would print them (``s``, ``percentunit``, ``reqps``,
-``ops``, ``short``, ``bytes``, ``none``), and Grafana's named colours."""
+``ops``, ``short``, ``bytes``, ``Bps``, ``none``), and Grafana's named colours."""
 
 from __future__ import annotations
 
@@ -76,4 +76,6 @@ def format_value(value: float, unit: str | None) -> str:
         return _si(value, "ops/s")
     if unit == "bytes":
         return _bytes(value)
+    if unit == "Bps":
+        return f"{_bytes(value)}/s"
     return _si(value, "")
