@@ -31,6 +31,17 @@ def test_serve_with_an_unusable_database_url_exits_2(
     assert "database_url" in capsys.readouterr().err
 
 
+def test_serve_refuses_an_unknown_log_level_naming_the_levels(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--log-level", "loud", "--port", "0"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--log-level: 'loud' is not a log level" in err
+    assert "DEBUG, INFO, WARNING, ERROR, CRITICAL" in err
+
+
 def test_loadgen_refuses_bad_numbers(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["loadgen", "--url", "http://x", "--duration", "0", "--rps", "5"])

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from plexichat.catalog.model import PROFILES
+from plexichat.config.scalars import LOG_LEVELS, log_level
 
 EXIT_USAGE = 2
 
@@ -48,15 +49,26 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
-def _add_serve(subparsers: Any) -> None:
-    from plexichat.service.server import LOG_LEVELS
+def _log_level(text: str) -> str:
+    try:
+        return log_level(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
+
+def _add_serve(subparsers: Any) -> None:
     p = subparsers.add_parser("serve", help="run the PlexiChat chat API")
     p.add_argument("--host", help="interface to listen on (default: service.host)")
     p.add_argument("--port", type=int, help="port to listen on (default: service.port)")
     p.add_argument("--config", type=Path, metavar="FILE", help="extra performance.yaml to apply")
     p.add_argument("--profile", choices=PROFILES, help="configuration profile")
-    p.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="server log level")
+    p.add_argument(
+        "--log-level",
+        type=_log_level,
+        default="INFO",
+        metavar="LEVEL",
+        help=f"server log level: {', '.join(LOG_LEVELS)} (any case; default INFO)",
+    )
     p.add_argument("--access-log", action="store_true", help="log every request (off by default)")
     p.add_argument(
         "--workers",

@@ -59,3 +59,17 @@ def test_several_workers_without_the_redis_tier_are_refused(tmp_path: Path) -> N
     with pytest.raises(ConfigError, match=r"performance\.caching\.redis_cache\.enabled"):
         server.serve(settings)
     assert not (tmp_path / "plexichat.db").exists()  # refused before touching anything
+
+
+@pytest.mark.parametrize(
+    ("given", "uvicorn_level"), [("warn", "warning"), ("DEBUG", "debug"), ("Info", "info")]
+)
+def test_the_server_log_level_takes_the_configuration_s_spellings(
+    tmp_path: Path, given: str, uvicorn_level: str
+) -> None:
+    """One rule for log levels (``config.scalars.log_level``), for ``performance_logging_level``
+    and ``serve --log-level`` alike; uvicorn gets its lowercase name."""
+    config = server.uvicorn_config(_settings(tmp_path, "asyncio"), log_level=given)
+    assert config.log_level == uvicorn_level
+    with pytest.raises(ValueError, match="not a log level"):
+        server.server_options(_settings(tmp_path, "asyncio"), log_level="loud")

@@ -22,14 +22,12 @@ from typing import Any
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
-from plexichat.config import ConfigError, Settings, log_inert_keys
+from plexichat.config import ConfigError, Settings, log_inert_keys, scalars
 from plexichat.core.logging_unified import configure_performance_log
 from plexichat.observability.tracing.log_context import TRACE_CONTEXT_FORMAT, TraceContextFilter
 from plexichat.service.app import create_app
 from plexichat.service.resources import apply_open_files_limit
 from plexichat.service.workers import Sources, check_workers, serve_workers
-
-LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
 def event_loop(settings: Settings) -> str:
@@ -70,7 +68,7 @@ def server_options(
         "lifespan": "on",
         "access_log": access_log,
         "log_config": log_config(),
-        "log_level": log_level,
+        "log_level": scalars.log_level(log_level).lower(),  # uvicorn's names are lowercase
         "server_header": False,
     }
 
