@@ -117,7 +117,9 @@ def test_profile_resolution(catalog: Catalog) -> None:
     assert development.alert.for_ == response_time.alert.for_
     assert catalog["throughput"].thresholds("development").alert is None
     assert catalog["throughput"].thresholds("production").alert is not None
-    with pytest.raises(CatalogError, match="unknown profile 'staging'"):
+    with pytest.raises(
+        CatalogError, match="unknown profile 'staging'; known profiles: development, production"
+    ):
         response_time.thresholds("staging")
 
 

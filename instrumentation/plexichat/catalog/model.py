@@ -10,9 +10,6 @@ from plexichat.catalog import prometheus
 from plexichat.catalog import validation as v
 from plexichat.catalog.errors import CatalogError
 
-PROFILES: tuple[str, ...] = ("development", "production")
-"""Profiles a catalog entry may override; ``None`` stands for the guide's table itself."""
-
 Op = Literal["<", ">"]
 Kind = Literal["histogram", "counter", "gauge", "updowncounter"]
 Severity = Literal["warning", "critical"]
@@ -156,11 +153,16 @@ class ProfileOverride(_Model):
 
 
 class Profiles(_Model):
-    """The entry's overrides per profile (``development``, ``production``); a ``follows`` key set
-    in that profile's configuration wins over them."""
+    """The entry's overrides, one field per profile (the profile list itself, ``PROFILES``); a
+    ``follows`` key set in that profile's configuration wins over them."""
 
     development: ProfileOverride | None = None
     production: ProfileOverride | None = None
+
+
+PROFILES: tuple[str, ...] = tuple(Profiles.model_fields)
+"""The profiles (``development``, ``production``), each with its packaged
+``config/<profile>/performance.yaml``; ``None`` stands for the guide's table itself."""
 
 
 class Follow(_Model):
