@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from plexichat.config.sizes import KiB, MiB
+
 KNEE_RPS = 1200.0
 """The knee on SQLite, docs/benchmarks.md (scripts/bench capacity); the soak runs at 70 %."""
 RSS_GROWTH_LIMIT = 0.05
@@ -47,7 +49,7 @@ class Sample:
 def rss_bytes(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
+            return int(line.split()[1]) * KiB  # VmRSS is in kB, which /proc means as KiB
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
@@ -140,8 +142,8 @@ def verdict(samples: list[Sample], max_cache_bytes: float) -> dict[str, Any]:
 
 def _line(s: Sample) -> str:
     return (
-        f"[{s.seconds:7.0f} s] RSS {s.rss_bytes / 2**20:6.1f} MiB  series {s.series:5d}  "
-        f"cache {s.cache_bytes / 2**20:6.2f} MiB  errors {s.errors}"
+        f"[{s.seconds:7.0f} s] RSS {s.rss_bytes / MiB:6.1f} MiB  series {s.series:5d}  "
+        f"cache {s.cache_bytes / MiB:6.2f} MiB  errors {s.errors}"
     )
 
 

@@ -23,13 +23,14 @@ import time
 
 import psutil
 
+from plexichat.config.sizes import MiB
 from plexichat.observability.process import available_cpus, cgroup_memory_limit
 from plexichat.service.fault_switch import FaultSwitch
 
 TICK_S = 0.5
 SLICE_S = 0.1
-CHUNK_BYTES = 16 << 20
-_BUFFER = b"\x5a" * (1 << 20)
+CHUNK_BYTES = 16 * MiB
+_BUFFER = b"\x5a" * MiB
 
 
 class _Burner(threading.Thread):

@@ -22,9 +22,10 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from plexichat.config.sizes import MiB
 from plexichat.stack.notifications import Notification, PayloadError, parse
 
-MAX_BODY_BYTES = 4 << 20
+MAX_BODY_BYTES = 4 * MiB
 """Alertmanager caps a delivery's alerts (``max_alerts``); 4 MiB is far above any real one."""
 
 

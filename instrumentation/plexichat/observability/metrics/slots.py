@@ -37,11 +37,13 @@ from collections.abc import MutableSequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from plexichat.config.sizes import KiB, MiB
+
 MAGIC = b"PLXSLOT1"
 HEADER_BYTES = 64
-RESERVED_BYTES = 64 << 20
-ALLOCATE_BYTES = 64 << 10
-HEADROOM_BYTES = 64 << 10
+RESERVED_BYTES = 64 * MiB
+ALLOCATE_BYTES = 64 * KiB
+HEADROOM_BYTES = 64 * KiB
 FAMILY, SERIES = 1, 2
 EXEMPLAR_BYTES = 40
 
@@ -186,7 +188,7 @@ class SlotFile:
         if stop <= self._allocated:
             return
         if stop > RESERVED_BYTES:
-            raise OSError(f"{self.path}: slot full ({RESERVED_BYTES >> 20} MiB of records)")
+            raise OSError(f"{self.path}: slot full ({RESERVED_BYTES // MiB} MiB of records)")
         want = min(RESERVED_BYTES, -(-stop // ALLOCATE_BYTES) * ALLOCATE_BYTES)
         os.posix_fallocate(self.fd, 0, want)
         self._allocated = want

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+from plexichat.config.sizes import GiB, KiB, MiB, TiB
+
 COLORS = {
     "green": "#73BF69",
     "yellow": "#FADE2A",
@@ -52,7 +54,7 @@ def _seconds(value: float) -> str:
 
 def _bytes(value: float) -> str:
     magnitude = abs(value)
-    for factor, suffix in ((1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
+    for factor, suffix in ((TiB, "TiB"), (GiB, "GiB"), (MiB, "MiB"), (KiB, "KiB")):
         if magnitude >= factor:
             return f"{value / factor:.3g} {suffix}"
     return f"{value:.3g} B"
