@@ -269,19 +269,25 @@ def test_histograms_start_with_no_extremes(shared: Path) -> None:
 
 def test_a_grandchild_does_not_keep_a_dead_workers_slot(shared: Path) -> None:
     """A worker that forks a helper and dies frees its slot, though the helper lives on with
-    the worker's descriptors (they are closed in the helper right after the fork)."""
+    the worker's descriptors (they are closed in the helper by its after-fork hook, which runs
+    before ``fork()`` returns there: the worker waits for the helper to be running)."""
     parent = Worker(shared)
+    running, helper_started = os.pipe()
     pid = os.fork()
     if pid == 0:  # the worker
         try:
             parent.registry.claim()
             parent.requests.counter(("/x",)).add(3)
             if os.fork() == 0:  # its helper: outlives it
+                os.write(helper_started, b"x")
                 time.sleep(3)
                 os._exit(0)
+            os.read(running, 1)
         finally:
             os._exit(0)
+    os.close(helper_started)
     os.waitpid(pid, 0)
+    os.close(running)
     successor = Worker(shared)  # takes the dead worker's slot, not a new one
     assert sorted(p.name for p in shared.glob("slot-*.db")) == ["slot-0.db", "slot-1.db"]
     assert successor.points()["t.requests"] == {("/x",): 3}

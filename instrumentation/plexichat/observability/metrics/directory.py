@@ -9,6 +9,9 @@ makes one under ``/dev/shm`` when it is unset). It holds:
   "its worker is alive" — no pids (they do not survive pid namespaces and get reused), no
   ``mark_process_dead`` hook. A worker that claims a dead worker's slot continues its
   counters, so totals never drop; there are never more slots than workers were alive at once.
+  A process a worker forks shares the lock through the inherited descriptor until its
+  after-fork hook closes it, right after the fork: a worker dying in that instant leaves its
+  slot held a moment longer, and its successor takes another slot (totals stay exact).
 * ``meta.json`` — the instance's start time: the start time of every merged point, so a new
   OTLP exporter continues the same cumulative stream.
 * ``directory.lock`` — serialises claims and series admissions (exclusive) against liveness
