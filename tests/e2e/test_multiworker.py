@@ -201,8 +201,9 @@ def test_gunicorn_preload_workers_draw_distinct_trace_ids(
     ]
     env = {
         "PLEXICHAT_PERFORMANCE__OBSERVABILITY__OTLP__ENDPOINT": receiver.endpoint,
-        "PLEXICHAT_PERFORMANCE__OBSERVABILITY__OTLP__METRICS_ENABLED": "false",
         "PLEXICHAT_PERFORMANCE__OBSERVABILITY__TRACING__SAMPLER": "always_on",
+        # the arbiter built the app: its OTLP reader ticks there too, and must claim no slot
+        "PLEXICHAT_PERFORMANCE__METRICS_COLLECTION_INTERVAL": "1",
     }
     with serving(command, tmp_path, port, 4, env) as server:
         load = Load(server.url, ["/hello/a", "/hello/b", "/hello/c", "/hello/d"], pause_s=0)
@@ -217,6 +218,7 @@ def test_gunicorn_preload_workers_draw_distinct_trace_ids(
         wait_for(lambda: len(server_spans()) >= served, 30, "every request's span")
         final = Scraper(server.url).scrape()
         assert total(final, COUNT) == served
+        assert total(final, "plexichat_process_workers") == 4
     trace_ids = server_spans()
     assert len(trace_ids) == served  # each request traced once, from whichever worker
     assert len(set(trace_ids)) == len(trace_ids)  # and no two workers drew the same id

@@ -93,6 +93,17 @@ async def test_every_worker_serves_the_instance_view(
     assert len(ids) == 1
 
 
+async def test_a_worker_without_lifespan_claims_its_slot_at_its_first_request(
+    workers: list[FastAPI], tmp_path: Path
+) -> None:
+    a, b = workers  # a server started with --lifespan off: no startup event
+    await call(a, "GET", "/items/1")
+    assert [p.name for p in (tmp_path / "metrics").glob("slot-*.db")] == ["slot-0.db"]
+    text = await scrape(b)  # b claims at its first scrape
+    assert value(text, DURATION, http_route="/items/{item_id}") == 1
+    assert value(text, "plexichat_process_workers") == 2
+
+
 async def test_process_metrics_sum_the_live_workers(workers: list[FastAPI]) -> None:
     a, b = workers
     await start(a)

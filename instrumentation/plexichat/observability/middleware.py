@@ -210,6 +210,7 @@ class TelemetryMiddleware:
                 self._end_span(span, scope["path"], bound.template, status, error_type)
 
     def _active_series(self, method: str, scheme: str) -> UpDownCounterSeries:
+        self.telemetry.start()  # the first request of a server that runs no lifespan
         found = self._active.updowncounter((method, scheme))
         if len(self._active_bound) < self._bound_limit:
             self._active_bound[(method, scheme)] = found

@@ -9,7 +9,8 @@ endpoint is configured, a periodic OTLP reader; a
 HTTP and database instruments on a
 :class:`~plexichat.observability.metrics.registry.MetricRegistry`, plus the process gauges.
 With ``performance.observability.multiprocess_dir`` the registry is shared with the other
-workers of the instance (claimed at ASGI lifespan startup), and one elected worker exports.
+workers of the instance (a worker claims its slot at ASGI lifespan startup, else at its first
+request or scrape), and one elected worker exports.
 
 It sets no global OpenTelemetry provider: FastAPI >= 0.16x switches its own telemetry on
 when one is set, and two instrumentations would count every request twice.
@@ -137,8 +138,8 @@ class Telemetry:
             )
 
     def start(self) -> None:
-        """The app starts serving (ASGI lifespan startup): in multi-worker mode, claim this
-        worker's slot now, before its first request."""
+        """The app serves (ASGI lifespan startup, or its first request or scrape when the
+        server runs no lifespan): in multi-worker mode, claim this worker's slot (once)."""
         self.registry.claim()
 
     def _define_http_instruments(self, limit: int) -> None:
@@ -162,6 +163,7 @@ class Telemetry:
         if scope["method"] not in ("GET", "HEAD"):
             await plain_text(send, 405, "Method Not Allowed")
             return
+        self.start()  # on the event loop, not beside its writes on the rendering thread
         accept = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"accept"), None)
         body, content_type = await anyio.to_thread.run_sync(self.render_metrics, accept)
         await respond(send, 200, b"" if scope["method"] == "HEAD" else body, content_type)

@@ -137,6 +137,22 @@ def test_a_new_server_starts_a_new_instance(shared: Path, monkeypatch: pytest.Mo
     second.die()
 
 
+def test_a_process_that_serves_nothing_collects_without_claiming_a_slot(shared: Path) -> None:
+    """gunicorn's arbiter under ``--preload``: the app (and its OTLP reader, whose collections
+    observe the process gauges) is built there, but the arbiter only forks the workers."""
+    worker = Worker(shared)
+    worker.requests.counter(("/x",)).add(2)
+    arbiter = MetricRegistry()
+    store = arbiter.share(MultiprocessDirectory(shared))
+    metrics = {m.name: m for m in arbiter.collect()}  # a periodic OTLP reader's tick
+    assert metrics["t.requests"].data.data_points[0].value == 2  # type: ignore[union-attr]
+    assert store.live_pids() == [os.getpid()]  # the worker's (this process here): one
+    assert not store.claimed
+    assert [p.name for p in shared.glob("slot-*.db")] == ["slot-0.db"]
+    arbiter.unshare()
+    worker.die()
+
+
 def test_gauges_merge_as_their_family_declares(shared: Path) -> None:
     a, b = Worker(shared), Worker(shared)
     a.summed.counter().set(2)

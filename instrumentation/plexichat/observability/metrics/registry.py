@@ -229,9 +229,9 @@ class MetricRegistry:
 
     def points(self) -> list[FamilyPoints]:
         """Every non-empty family with its points: this process's series, or in multi-worker
-        mode the merge of every worker's (claiming this worker's slot first)."""
+        mode the merge of every worker's slot (this process's series count from its claim on:
+        a collection does not claim, so a process that serves nothing holds no slot)."""
         if self.store is not None:
-            self.store.claim()
             return merge_slots(self, self.store.directory.slots())
         out = []
         for family in self.families():

@@ -1,10 +1,12 @@
 """Multi-worker mode of a registry: its series backed by the worker's slot.
 
-:meth:`SharedStore.claim` (run when the worker starts serving, or at its first collection)
-claims a slot of the multiprocess directory and moves every series the registry already has
-into it: counters and histograms *continue* the slot's values (a recycled or killed worker's
-successor picks up its totals, so sums never drop), while up-down counters and gauges start
-from this process's own values (they describe live processes; the dead one's are void).
+:meth:`SharedStore.claim` (run when the worker starts serving: ASGI lifespan startup, else its
+first request or scrape; never by a collection alone, so a process that only forks the
+workers, like gunicorn's arbiter under ``--preload``, holds no slot) claims a slot of the
+multiprocess directory and moves every series the registry already has into it: counters and
+histograms *continue* the slot's values (a recycled or killed worker's successor picks up its
+totals, so sums never drop), while up-down counters and gauges start from this process's own
+values (they describe live processes; the dead one's are void).
 
 From then on a new attribute set is *admitted* once for the whole instance: under the
 directory's lock, a key that some slot already holds is admitted; otherwise it is admitted
@@ -242,8 +244,9 @@ class SharedStore:
             view[0] += value
 
     def live_pids(self) -> list[int]:
-        """The pids of the live workers (claiming this worker's slot first)."""
-        self.claim()
+        """The pids of the live workers: those holding a slot (this process once it has
+        claimed its own; a process that serves nothing, such as gunicorn's arbiter under
+        ``--preload``, never claims one and is no worker)."""
         return [slot.header()[0] for slot, alive in self.directory.slots() if alive]
 
     def release(self) -> None:
