@@ -185,6 +185,7 @@ def test_gunicorn_workers_recycled_killed_and_terminated(tmp_path: Path) -> None
 def test_gunicorn_preload_workers_draw_distinct_trace_ids(
     tmp_path: Path, receiver: HttpReceiver
 ) -> None:
+    """Forked workers draw distinct ids, and recycled ones send their last spans as they go."""
     port = free_port()
     command = [
         sys.executable,
@@ -195,6 +196,10 @@ def test_gunicorn_preload_workers_draw_distinct_trace_ids(
         "uvicorn_worker.UvicornWorker",
         "-w",
         "4",
+        "--max-requests",
+        "40",
+        "--max-requests-jitter",
+        "10",
         "-b",
         f"127.0.0.1:{port}",
         APP,
@@ -220,6 +225,6 @@ def test_gunicorn_preload_workers_draw_distinct_trace_ids(
         assert total(final, COUNT) == served
         assert total(final, "plexichat_process_workers") == 4
     trace_ids = server_spans()
-    assert len(trace_ids) == served  # each request traced once, from whichever worker
+    assert len(trace_ids) == served  # each request traced once, recycled workers' too
     assert len(set(trace_ids)) == len(trace_ids)  # and no two workers drew the same id
     assert len(server.slot_files()) == 4  # the master claimed none: it serves nothing

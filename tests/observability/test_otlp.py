@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from plexichat.config import load_settings
 from plexichat.observability import MetricRegistry, instrument_app, uninstrument_app
-from tests.support.asgi import call
+from tests.support.asgi import call, lifespan
 from tests.support.otlp_receiver import GrpcReceiver, HttpReceiver
 from tests.support.tools import free_port
 
@@ -43,6 +43,31 @@ def make_app(endpoint: str, protocol: str = "http/protobuf", **tracing: Any) -> 
     )
     instrument_app(app, settings, registry=MetricRegistry())
     return app
+
+
+async def test_the_lifespan_shutdown_flushes_spans_and_metrics(receiver: HttpReceiver) -> None:
+    """A worker that stops (recycled by --max-requests, SIGTERM) runs the lifespan shutdown and
+    exits; its export threads die with it, so what waits for the next export (spans: up to a
+    second; metrics: the 30 s interval) goes at the shutdown. A flush, not a shutdown: the
+    app may run its lifespan again."""
+    app = make_app(receiver.endpoint)
+    try:
+        for served in (1, 2):
+            async with lifespan(app):
+                assert (await call(app, "GET", f"/items/{served}"))[0] == 200
+            assert len(receiver.received.spans()) == served
+            assert "http.server.request.duration" in receiver.received.metric_names()
+        # the flush collected for OTLP only: the next scrape prints each series once
+        samples = [
+            line
+            for line in (await call(app, "GET", "/metrics"))[1].decode().splitlines()
+            if line and not line.startswith("#")
+        ]
+        assert any(line.startswith("process_memory_usage_bytes") for line in samples)
+        series = [line.rsplit(" ", 1)[0] for line in samples]
+        assert len(series) == len(set(series))
+    finally:
+        uninstrument_app(app)
 
 
 async def test_http_export_carries_spans_metrics_and_resource(receiver: HttpReceiver) -> None:

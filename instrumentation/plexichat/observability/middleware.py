@@ -29,6 +29,7 @@ from collections.abc import Awaitable
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plexichat.observability.metrics.instruments import HistogramSeries, UpDownCounterSeries
@@ -150,6 +151,7 @@ class TelemetryMiddleware:
         if scope["type"] != "http":
             if scope["type"] == "lifespan":
                 self.telemetry.start()
+                send = self._flushing_at_shutdown(send)
             await self.app(scope, receive, send)
             return
         path = scope["path"]
@@ -208,6 +210,17 @@ class TelemetryMiddleware:
                 if self._exemplars:
                     bound.record_exemplars(duration, ttfb, span)
                 self._end_span(span, scope["path"], bound.template, status, error_type)
+
+    def _flushing_at_shutdown(self, send: Send) -> Send:
+        """``send`` for the lifespan: once the app's own shutdown ran (its handlers may still
+        record), flush telemetry on a thread before the server hears it may exit."""
+
+        async def send_flushing(message: Message) -> None:
+            if message["type"] in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
+                await anyio.to_thread.run_sync(self.telemetry.flush)
+            await send(message)
+
+        return send_flushing
 
     def _active_series(self, method: str, scheme: str) -> UpDownCounterSeries:
         self.telemetry.start()  # the first request of a server that runs no lifespan

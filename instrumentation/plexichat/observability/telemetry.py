@@ -108,14 +108,14 @@ class Telemetry:
         readers: list[MetricReader] = [PrometheusMetricReader(registry=self.prometheus_registry)]
         # After the reader's collector: the SDK's instruments and target_info print first.
         self.prometheus_registry.register(LeanCollector(self.registry, SCOPE_NAME, __version__))
+        self._otlp_reader: PeriodicExportingMetricReader | None = None
         if obs.otlp.endpoint and obs.otlp.metrics_enabled:
-            readers.append(
-                PeriodicExportingMetricReader(
-                    MergingExporter(metric_exporter(settings), source, self.leadership),
-                    export_interval_millis=settings.performance.metrics_collection_interval * 1000,
-                    export_timeout_millis=obs.otlp.timeout_seconds * 1000,
-                )
+            self._otlp_reader = PeriodicExportingMetricReader(
+                MergingExporter(metric_exporter(settings), source, self.leadership),
+                export_interval_millis=settings.performance.metrics_collection_interval * 1000,
+                export_timeout_millis=obs.otlp.timeout_seconds * 1000,
             )
+            readers.append(self._otlp_reader)
         self.meter_provider = MeterProvider(resource=self.resource, metric_readers=readers)
         store = self.registry.store
         ProcessMetrics(
@@ -171,6 +171,19 @@ class Telemetry:
     def on_shutdown(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` when this telemetry shuts down (e.g. remove engine listeners)."""
         self._on_shutdown.append(callback)
+
+    def flush(self) -> None:
+        """Export queued spans and a metric collection now (bounded by the OTLP timeout), and
+        keep running: the ASGI lifespan shutdown of a worker that is about to exit (recycled by
+        ``--max-requests``, terminated), whose export threads die with it; the app may serve a
+        lifespan again, so this is not :meth:`shutdown`."""
+        timeout = self.settings.performance.observability.otlp.timeout_seconds
+        if self.tracer is not None:
+            self.tracer.exporter.flush(timeout)
+        # The OTLP reader only: a collection by the Prometheus reader is queued until the next
+        # scrape, which would then print every SDK series twice.
+        if self._otlp_reader is not None:
+            self._otlp_reader.force_flush(timeout_millis=timeout * 1000)
 
     def shutdown(self) -> None:
         """Flush and stop exporters, readers and the extra listener (bounded by timeouts)."""

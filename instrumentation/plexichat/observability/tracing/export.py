@@ -127,6 +127,7 @@ class SpanExporter:
     def _start(self) -> None:
         self._queue: deque[SpanRecord] = deque()
         self._wake = threading.Event()
+        self._flushes: deque[threading.Event] = deque()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="plexichat-span-export", daemon=True)
         self._thread.start()
@@ -153,7 +154,10 @@ class SpanExporter:
         while not self._stopping:
             self._wake.wait(self._delay)
             self._wake.clear()
-            self._drain()
+            flushes = [self._flushes.popleft() for _ in range(len(self._flushes))]
+            self._drain()  # everything queued before those flushes asked, and more
+            for done in flushes:
+                done.set()
         self._drain()
 
     def _drain(self) -> None:
@@ -166,6 +170,16 @@ class SpanExporter:
                 self._transport(self._encoder.request(batch))
             except Exception as exc:  # the receiver's problem must not end the thread
                 log.warning("OTLP span export failed (%d spans lost): %s", len(batch), exc)
+
+    def flush(self, timeout: float) -> bool:
+        """Export what is queued now, on the export thread (the one owner of the connection);
+        wait at most ``timeout`` seconds. False when it did not finish in time."""
+        if self._stopping or not self._thread.is_alive():
+            return False
+        done = threading.Event()
+        self._flushes.append(done)
+        self._wake.set()
+        return done.wait(timeout)
 
     def shutdown(self, timeout: float) -> None:
         """Export what is queued (bounded by ``timeout``) and stop the thread."""
