@@ -91,6 +91,8 @@ def test_prometheus_stores_exemplars_that_lead_to_received_traces(
                     )
                 except httpx.TransportError:
                     return []  # Prometheus is still starting
+                if response.status_code == 503:
+                    return []  # listening, but its storage is not ready yet
                 return [
                     e["labels"] for series in response.json()["data"] for e in series["exemplars"]
                 ]
