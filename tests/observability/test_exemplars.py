@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import FastAPI
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-from plexichat.config import load_settings
-from plexichat.observability import MetricRegistry, instrument_app, uninstrument_app
+from plexichat.observability import uninstrument_app
 from tests.support.asgi import call
+from tests.support.items_app import items_app
 from tests.support.otlp_receiver import HttpReceiver
 
 OPENMETRICS = [(b"accept", b"application/openmetrics-text; version=1.0.0")]
@@ -18,26 +18,13 @@ TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
 def make_app(endpoint: str, **tracing: Any) -> FastAPI:
-    app = FastAPI()
-
-    @app.get("/items/{item_id}")
-    async def item(item_id: int) -> dict[str, int]:
-        return {"item_id": item_id}
-
-    settings = load_settings(
-        environ={},
-        overrides={
-            "performance": {
-                "metrics_collection_interval": 1,
-                "observability": {
-                    "otlp": {"endpoint": endpoint, "timeout_seconds": 1},
-                    "tracing": {"sampler": "parentbased_always_off", **tracing},
-                },
-            }
+    return items_app(
+        {
+            "otlp": {"endpoint": endpoint, "timeout_seconds": 1},
+            "tracing": {"sampler": "parentbased_always_off", **tracing},
         },
+        metrics_collection_interval=1,
     )
-    instrument_app(app, settings, registry=MetricRegistry())
-    return app
 
 
 def exemplars(text: str, family: str) -> dict[str, Any]:

@@ -14,28 +14,17 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from plexichat.config import load_settings
-from plexichat.observability import MetricRegistry, instrument_app, uninstrument_app
+from plexichat.observability import uninstrument_app
 from plexichat.observability.metrics.directory import MultiprocessDirectory
 from tests.support.asgi import call
+from tests.support.items_app import items_app
 from tests.support.scrape import value
 
 DURATION = "http_server_request_duration_seconds_count"
 
 
 def worker(directory: Path) -> FastAPI:
-    app = FastAPI()
-
-    @app.get("/items/{item_id}")
-    async def item(item_id: int) -> dict[str, int]:
-        return {"item_id": item_id}
-
-    settings = load_settings(
-        environ={},
-        overrides={"performance": {"observability": {"multiprocess_dir": str(directory)}}},
-    )
-    instrument_app(app, settings, registry=MetricRegistry())
-    return app
+    return items_app({"multiprocess_dir": str(directory)})
 
 
 async def start(app: FastAPI) -> None:

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from plexichat.config import load_settings
 from plexichat.observability import MetricRegistry, instrument_app, uninstrument_app
 from tests.support.asgi import call, lifespan
+from tests.support.items_app import items_app
 from tests.support.otlp_receiver import GrpcReceiver, HttpReceiver
 from tests.support.tools import free_port
 
@@ -22,27 +23,14 @@ PARENT_ID = "00f067aa0ba902b7"
 
 
 def make_app(endpoint: str, protocol: str = "http/protobuf", **tracing: Any) -> FastAPI:
-    app = FastAPI()
-
-    @app.get("/items/{item_id}")
-    async def item(item_id: int) -> dict[str, int]:
-        return {"item_id": item_id}
-
-    settings = load_settings(
-        environ={},
-        overrides={
-            "performance": {
-                "observability": {
-                    "service_name": "otlp-test",
-                    "environment": "ci",
-                    "otlp": {"endpoint": endpoint, "protocol": protocol, "timeout_seconds": 1},
-                    "tracing": {"sampler": "parentbased_always_on", **tracing},
-                }
-            }
-        },
+    return items_app(
+        {
+            "service_name": "otlp-test",
+            "environment": "ci",
+            "otlp": {"endpoint": endpoint, "protocol": protocol, "timeout_seconds": 1},
+            "tracing": {"sampler": "parentbased_always_on", **tracing},
+        }
     )
-    instrument_app(app, settings, registry=MetricRegistry())
-    return app
 
 
 async def test_the_lifespan_shutdown_flushes_spans_and_metrics(receiver: HttpReceiver) -> None:
