@@ -4,12 +4,13 @@ reads gets a default panel from its kind (the README's "Add a metric")."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import yaml
 
 from plexichat.catalog import Catalog, Instrument, load_catalog
+from plexichat.catalog.model import Dashboard
 from plexichat.generate.dashboards import DASHBOARDS
 from plexichat.generate.options import Options
 from tests.generate import support
@@ -103,6 +104,12 @@ def test_each_kind_gets_its_default_panel_after_the_designed_ones(
     assert _exprs(backlog) == [
         f"sum by (instance, job_kind) (plexichat_examples_backlog{{{selector}}})"
     ]
+
+
+def test_every_dashboard_an_instrument_may_name_is_generated() -> None:
+    """The catalog's ``dashboard:`` choices are the generated dashboards: none names a
+    dashboard that would never show it."""
+    assert set(get_args(Dashboard)) == set(DASHBOARDS)
 
 
 def test_a_designed_panel_replaces_the_default(business: dict[str, Any]) -> None:
