@@ -1,10 +1,12 @@
 """Environment variables: ``PLEXICHAT_<PATH>`` problems, and the standard ``OTEL_*`` mapping."""
 
 from collections.abc import Callable
+from typing import get_args
 
 import pytest
 
 from plexichat.config import ConfigError, Settings, load_settings
+from plexichat.config.observability import Sampler
 from tests.support.hostile import EMPTY, HOSTILE_TEXT
 
 OBS = "PLEXICHAT_PERFORMANCE__OBSERVABILITY__"
@@ -181,6 +183,13 @@ def test_otel_variables_map_onto_observability() -> None:
     assert observability.otlp.headers == {"authorization": "Bearer t", "x-tenant": "7"}
     assert observability.otlp.timeout_seconds == 0.5
     assert (observability.tracing.sampler, observability.tracing.sampler_arg) == ("always_on", 0.5)
+
+
+@pytest.mark.parametrize("sampler", get_args(Sampler))
+def test_otel_traces_sampler_names_every_configurable_sampler(sampler: str) -> None:
+    """The variable and the ``tracing.sampler`` key accept the same samplers (one list)."""
+    settings = load_settings(environ={"OTEL_TRACES_SAMPLER": sampler})
+    assert settings.performance.observability.tracing.sampler == sampler
 
 
 def test_older_deployment_environment_attribute() -> None:

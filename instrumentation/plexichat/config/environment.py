@@ -16,6 +16,7 @@ empty one counts as unset, as the OpenTelemetry specification says. Others are l
 
 import re
 from collections.abc import Callable, Mapping
+from typing import get_args
 from urllib.parse import unquote
 
 import yaml
@@ -23,6 +24,7 @@ import yaml
 from plexichat.config.aliases import canonicalize
 from plexichat.config.errors import ConfigError
 from plexichat.config.files import yaml_problem
+from plexichat.config.observability import Sampler
 from plexichat.config.textkeys import is_text_key
 from plexichat.config.tree import Tree, leaves, nest
 
@@ -41,14 +43,8 @@ _SERVICE_LINK = re.compile(
     r"PLEXICHAT_(SERVICE_HOST|SERVICE_PORT(_\w+)?|PORT(_\d+_(TCP|UDP|SCTP)(_(ADDR|PORT|PROTO))?)?)"
 )
 _OBSERVABILITY = ("performance", "observability")
-_SAMPLERS = (
-    "parentbased_traceidratio",
-    "parentbased_always_on",
-    "parentbased_always_off",
-    "traceidratio",
-    "always_on",
-    "always_off",
-)
+_SAMPLERS: tuple[str, ...] = get_args(Sampler)
+"""What ``OTEL_TRACES_SAMPLER`` may name: the samplers the configuration accepts."""
 
 Source = tuple[str, Tree]
 """A variable's name and the (not yet canonical) tree it sets."""
