@@ -20,9 +20,10 @@ from plexichat.config import Settings
 from plexichat.config.scalars import parse_rate
 from plexichat.core.performance import CacheManager, LatencyOptimizer
 from plexichat.core.performance.client_identity import ClientIdentity
+from plexichat.core.performance.middleware import TimeoutMiddleware
 from plexichat.core.performance.rate_limiter import LocalRateLimiter
 from plexichat.observability import MetricRegistry, instrument_app
-from plexichat.observability.metrics.instruments import HistogramSeries
+from plexichat.observability.metrics.instruments import CounterSeries, HistogramSeries
 from tests.support.datamodel import values
 from tests.support.redis_server import RedisServer
 
@@ -115,6 +116,31 @@ async def test_504_after_request_timeout(make_cache_settings: Callable[..., Sett
         response = await c.get("/slow")
     assert response.status_code == 504
     assert optimizer.rejected["timeout"].value == 1
+
+
+async def test_a_response_already_started_is_cut_off_not_answered_twice() -> None:
+    """Past the deadline after the app sent its status line, no 504 can follow: the timeout
+    propagates (the server drops the connection) and the refusal is still counted."""
+    sent: list[Any] = []
+
+    async def streaming(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"partial", "more_body": True})
+        await asyncio.sleep(5)
+
+    async def record(message: Any) -> None:
+        sent.append(message)
+
+    async def nothing() -> Any:
+        return {"type": "http.disconnect"}
+
+    rejected = CounterSeries()
+    middleware = TimeoutMiddleware(streaming, timeout_s=0.05, rejected=rejected)
+    with pytest.raises(TimeoutError):
+        await middleware({"type": "http", "path": "/"}, nothing, record)
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert sent[0]["status"] == 200
+    assert rejected.value == 1
 
 
 async def test_429_with_retry_after_per_client(

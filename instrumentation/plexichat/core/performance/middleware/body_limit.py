@@ -10,7 +10,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plexichat.observability.metrics.instruments import CounterSeries
-from plexichat.observability.responses import plain_text
+from plexichat.observability.responses import TrackedSend, plain_text
 
 
 class _TooLargeError(Exception):
@@ -42,7 +42,6 @@ class BodySizeLimitMiddleware:
                     await self._refuse(send)
                     return
         seen = 0
-        started = False
 
         async def limited_receive() -> Message:
             nonlocal seen
@@ -53,16 +52,11 @@ class BodySizeLimitMiddleware:
                     raise _TooLargeError
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracked = TrackedSend(send)
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, tracked)
         except _TooLargeError:
-            if started:
+            if tracked.started:
                 raise
             await self._refuse(send)
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from plexichat.observability.metrics.instruments import CounterSeries
-from plexichat.observability.responses import plain_text
+from plexichat.observability.responses import TrackedSend, plain_text
 
 
 class TimeoutMiddleware:
@@ -29,19 +29,12 @@ class TimeoutMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracked = TrackedSend(send)
         try:
             async with asyncio.timeout(self.timeout_s):
-                await self.app(scope, receive, tracking_send)
+                await self.app(scope, receive, tracked)
         except TimeoutError:
             self.rejected.value += 1
-            if started:
+            if tracked.started:
                 raise
             await plain_text(send, 504, f"request took longer than {self.timeout_s:g} s\n")
