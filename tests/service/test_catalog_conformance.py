@@ -6,7 +6,8 @@ the series budget, the performance logger's timers and business metrics); then e
 a Prometheus scrape and of a decoded OTLP export is held to its catalog entry: name, kind,
 unit, description and attribute names. A family the catalog does not define fails, except
 the ones users create through the performance logger (``increment_counter("anything")`` is
-the guide's API), which say so in their description.
+the guide's API), which say so in their description. Both as one process and as a worker in
+multi-worker mode, whose ``/metrics`` is rendered from the merged slot files.
 """
 
 from __future__ import annotations
@@ -50,11 +51,19 @@ class Emitted:
     attributes: frozenset[str]
 
 
-@pytest.fixture
+@pytest.fixture(params=["one process", "multi-worker"])
 async def exercised(
-    tmp_path: Path, receiver: HttpReceiver, redis_server: RedisServer
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    receiver: HttpReceiver,
+    redis_server: RedisServer,
 ) -> AsyncIterator[tuple[str, HttpReceiver]]:
-    """The service after traffic reaching every instrument: its scrape, and its OTLP export."""
+    """The service after traffic reaching every instrument: its scrape, and its OTLP export;
+    once as one process, once as a worker in multi-worker mode (``/metrics`` is then the merge
+    of the slot files, and the elected worker exports OTLP)."""
+    workers = (
+        {"multiprocess_dir": str(tmp_path / "slots")} if request.param == "multi-worker" else {}
+    )
     settings = load_settings(
         environ={},
         overrides={
@@ -63,6 +72,7 @@ async def exercised(
                 "observability": {
                     "series_limit": SERIES_LIMIT,
                     "otlp": {"endpoint": receiver.endpoint, "timeout_seconds": 2},
+                    **workers,
                 },
                 "latency_optimizer": {"compression": {"min_size": 64}},
                 "caching": {
@@ -109,6 +119,8 @@ async def exercised(
         # A timer of the application's own, as the guide's users write them.
         get_performance_logger().record_timer("conformance_check", 0.01)
         text = (await c.get("/metrics")).text
+        if workers:  # the scrape was the merge of this worker's slot file
+            assert list((tmp_path / "slots").glob("slot-*.db"))
         telemetry = installed_telemetry(app)
         assert isinstance(telemetry, Telemetry)
         assert telemetry.meter_provider.force_flush(timeout_millis=5000)
