@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from plexichat.config import load_settings
@@ -147,6 +148,7 @@ async def test_one_listener_times_each_statement_for_metrics_and_the_slow_query_
     try:
         assert len(sync.dispatch.before_cursor_execute) == 1
         assert len(sync.dispatch.after_cursor_execute) == 1
+        assert len(sync.dialect.dispatch.handle_error) == 1
         with caplog.at_level(logging.WARNING, logger="plexichat.performance"):
             async with engine.connect() as conn:
                 await conn.execute(text("SELECT 42"))
@@ -165,6 +167,37 @@ async def test_one_listener_times_each_statement_for_metrics_and_the_slow_query_
         telemetry.shutdown()
     for name in ("before_cursor_execute", "after_cursor_execute"):
         assert len(getattr(sync.dispatch, name)) == 0, name
+    assert len(sync.dialect.dispatch.handle_error) == 0  # a dialect event since SQLAlchemy 2.0
     for name in ("checkout", "checkin"):
         assert len(getattr(sync.pool.dispatch, name)) == 0, name
     await engine.dispose()
+
+
+async def test_a_failed_statement_is_timed_with_its_error_type_and_not_logged_slow(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``error.type`` (a catalog attribute of db.client.operation.duration, as the semantic
+    conventions have it) names the exception class of a failed statement; a success has none.
+    The slow-query log leaves failures to their caller."""
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'fail.db'}")
+    registry = MetricRegistry()
+    telemetry = Telemetry(load_settings(environ={}), registry=registry)
+    instrument_engine(engine, telemetry)
+    slow_log = SlowQueryLog(threshold_ms=0, explain=False)
+    slow_log.attach(engine)
+    try:
+        with caplog.at_level(logging.WARNING, logger="plexichat.performance"):
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+                with pytest.raises(OperationalError):
+                    await conn.execute(text("SELECT * FROM no_such_table"))
+        points = {
+            (attributes(p)["db.operation.name"], attributes(p).get("error.type")): p.count
+            for p in histogram_points(registry, "db.client.operation.duration")
+        }
+        assert points == {("SELECT", None): 1, ("SELECT", "OperationalError"): 1}
+        assert not any("no_such_table" in r.getMessage() for r in caplog.records)
+    finally:
+        slow_log.detach()
+        telemetry.shutdown()
+        await engine.dispose()
