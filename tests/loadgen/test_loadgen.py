@@ -13,8 +13,11 @@ import pytest
 
 from plexichat.cli import main
 from plexichat.loadgen import LoadConfig, run_async
+from plexichat.loadgen.client import Client
 from plexichat.loadgen.identities import address, headers
+from plexichat.loadgen.mix import Population
 from plexichat.loadgen.report import percentile
+from plexichat.loadgen.runner import _Run
 from tests.support.http_stub import http_stub
 from tests.support.service import serving
 from tests.support.tools import free_port
@@ -69,6 +72,20 @@ async def test_arrivals_keep_their_rate_when_the_server_stalls() -> None:
     assert "was not keeping up" in summary.dropped_line()
     assert summary.unfinished + summary.timeouts == summary.sent - summary.responses
     assert not summary.generator_limited
+
+
+async def test_a_dropped_arrival_counts_in_the_generators_lateness() -> None:
+    """Against a stalled server most arrivals are dropped at the cap; the generator's lateness
+    is judged over all arrivals, so one late send among the few sent is not its p99."""
+    config = LoadConfig(url="http://127.0.0.1:9", duration_s=1.0, rps=100, max_in_flight=1)
+    population = Population(user_ids=[1], post_ids=[1], name_prefix="lg_")
+    run = _Run(Client(config.url, 1.0), config, population)
+    run.in_flight = 1  # the cap is reached: the next arrival is dropped, never sent
+    due = run.clock() - 0.002
+    run._start(due)
+    assert (run.stats.sent, run.stats.dropped) == (0, 1)
+    assert len(run.stats.send_lags_s) == 1
+    assert run.stats.send_lags_s[0] >= 0.002
 
 
 async def test_a_saturated_generator_says_so() -> None:

@@ -4,8 +4,10 @@ Latency is measured from each request's *scheduled* start, as an open-loop measu
 the generator or the server falls behind, the wait counts (no coordinated omission).
 
 The summary's first line is the generator's verdict on itself: it was the bottleneck when it used
-``GENERATOR_CPU_LIMIT`` of its core or more, or sent its requests more than ``SEND_LAG_LIMIT_S``
-late (p99) -- then the latencies include its own delay and the server may have had more to give.
+``GENERATOR_CPU_LIMIT`` of its core or more, or handled its arrivals more than
+``SEND_LAG_LIMIT_S`` late (p99 over every arrival: a sent one when its request starts, a dropped
+one when it is dropped) -- then the latencies include its own delay and the server may have had
+more to give.
 Arrivals dropped at the in-flight cap are the server's doing (it held ``max_in_flight`` requests),
 and are said so on their own line.
 """
@@ -21,8 +23,8 @@ from typing import Any
 GENERATOR_CPU_LIMIT = 0.9
 """The generator's CPU, as a fraction of one core, at which it counts as saturated."""
 SEND_LAG_LIMIT_S = 0.005
-"""p99 of how late requests were sent after their due time, beyond which the generator counts
-as the bottleneck."""
+"""p99 of how late arrivals were handled (sent, or dropped at the cap) after their due time,
+beyond which the generator counts as the bottleneck."""
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
