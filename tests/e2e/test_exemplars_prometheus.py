@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from tests.support.otlp_receiver import HttpReceiver
+from tests.support.processes import stop
 from tests.support.scrape import value
 from tests.support.service import service_environment
 from tests.support.tools import free_port, require_tool
@@ -119,5 +120,4 @@ def test_prometheus_stores_exemplars_that_lead_to_received_traces(
         finally:
             for load in loads:
                 load.stop()
-            process.terminate()
-            process.wait(timeout=10)
+            stop(process)

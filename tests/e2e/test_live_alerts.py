@@ -156,8 +156,7 @@ def test_live_prometheus_with_generated_rules(tmp_path: Path, redis_server: Redi
             _exercise(prom, service_url)
         finally:
             prom.client.close()
-            load.terminate()
-            load.wait(timeout=10)
+            stop(load)
 
 
 def _exercise(prom: Prometheus, service_url: str) -> None:
