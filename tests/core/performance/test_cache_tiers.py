@@ -4,6 +4,7 @@ tiers and replicas, the metrics they record, and Redis failing underneath."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -260,7 +261,8 @@ async def test_clearing_the_redis_tier_keeps_the_hot_set_and_rate_limit_buckets(
     replicas: Callable[..., CacheManager], make_cache_settings: Callable[..., Settings]
 ) -> None:
     """The Redis keyspace has one owner: clear_cache and pattern deletes reach cache entries
-    only, never the fleet's hot set or the rate limiter's buckets under the same prefix."""
+    only, never the fleet's hot set, the rate limiter's buckets or the active users under the
+    same prefix."""
     cache = replicas(latency_optimizer={"preloading": {"preload_threshold": 1}})
     await cache.set("user:1", "alice")
     await cache.get("user:1")  # hot at the first access
@@ -269,7 +271,12 @@ async def test_clearing_the_redis_tier_keeps_the_hot_set_and_rate_limit_buckets(
     assert tier is not None
     limiter = LatencyOptimizer(cache.settings, registry=MetricRegistry(), cache=cache)
     assert await limiter.rate_limiter().acquire("10.0.0.1") == 0
-    own_keys = {b"plexichat:__hot__", b"plexichat:__ratelimit__:10.0.0.1"}
+    assert await tier.active_users({7: time.time()}, since=0) == 1
+    own_keys = {
+        b"plexichat:__hot__",
+        b"plexichat:__ratelimit__:10.0.0.1",
+        b"plexichat:__active_users__",
+    }
     assert set(await tier.client.keys("plexichat:*")) == {b"plexichat:user:1", *own_keys}
 
     assert await cache.invalidate_pattern("*") == 2  # L1 and L2 copies of user:1
@@ -277,6 +284,7 @@ async def test_clearing_the_redis_tier_keeps_the_hot_set_and_rate_limit_buckets(
     await cache.clear_cache("redis")
     assert set(await tier.client.keys("plexichat:*")) == own_keys
     assert await tier.hot_keys(0, 10) == ["user:1"]
+    assert await tier.active_users({}, since=0) == 1
 
 
 async def test_cache_keys_of_the_tier_own_namespace_are_refused(
