@@ -147,6 +147,18 @@ def _line(s: Sample) -> str:
     )
 
 
+def _loadgen_line(summary: dict[str, Any]) -> str:
+    """The run as loadgen saw it: where any errors came from, and whether it kept up."""
+    lat = summary["latency_ms"]
+    return (
+        f"# loadgen: {summary['achieved_rps']:.1f} of {summary['target_rps']:.0f} req/s, "
+        f"statuses {summary['status_classes']}, connection errors "
+        f"{summary['connection_errors']}, timeouts {summary['timeouts']}, unfinished "
+        f"{summary['unfinished']}, dropped {summary['dropped']}; p50 {lat['p50']} ms, p99 "
+        f"{lat['p99']} ms, max {lat['max']} ms; generator CPU {summary['generator_cpu']:.0%}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     from benchmarks.capacity import Served
     from benchmarks.snapshot import snapshot
@@ -167,18 +179,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# {measured}; {args.rate:.0f} req/s for {args.minutes:g} min; load {os.getloadavg()}")
     served = Served(argparse.Namespace(server_core=args.server_core), env, None)
     try:
-        samples, _ = soak(served.url, served.proc.pid, args.rate, args.minutes * 60,
+        samples, summary = soak(served.url, served.proc.pid, args.rate, args.minutes * 60,
                           args.segment, args.load_core,
                           report=lambda s: print(_line(s), flush=True))  # fmt: skip
     finally:
         served.stop()
     max_size = float(load_settings(environ={}).performance.caching.memory_cache.max_size)
     result = verdict(samples, max_size)
+    print(_loadgen_line(summary))
+    print(f"# load at the end {os.getloadavg()}")
     print(json.dumps(result, indent=2))
     if args.json is not None:
-        args.json.write_text(
-            json.dumps({"samples": [asdict(s) for s in samples], "verdict": result}, indent=2)
-        )
+        report = {"samples": [asdict(s) for s in samples], "verdict": result, "loadgen": summary}
+        args.json.write_text(json.dumps(report, indent=2))
     return 0 if result["ok"] else 1
 
 
