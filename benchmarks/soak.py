@@ -152,11 +152,13 @@ def _loadgen_line(summary: dict[str, Any]) -> str:
     from plexichat.loadgen.report import GENERATOR_CPU_LIMIT, SEND_LAG_LIMIT_S
 
     lat, lag = summary["latency_ms"], summary["send_lag_ms"]
+    kinds = ", ".join(f"{k} {n}" for k, n in summary.get("connection_error_kinds", {}).items())
     late = summary["generator_cpu"] >= GENERATOR_CPU_LIMIT or lag["p99"] > SEND_LAG_LIMIT_S * 1000
     return (
         f"# loadgen: {summary['achieved_rps']:.1f} of {summary['target_rps']:.0f} req/s, "
         f"statuses {summary['status_classes']}, connection errors "
-        f"{summary['connection_errors']}, timeouts {summary['timeouts']}, unfinished "
+        f"{summary['connection_errors']}{f' ({kinds})' if kinds else ''}, timeouts "
+        f"{summary['timeouts']}, unfinished "
         f"{summary['unfinished']}, dropped {summary['dropped']}; p50 {lat['p50']} ms, p99 "
         f"{lat['p99']} ms, max {lat['max']} ms; generator CPU {summary['generator_cpu']:.0%}, "
         f"send lag p99 {lag['p99']} ms"

@@ -9,7 +9,11 @@ per-request timeout -- at ~50 µs of the generator's CPU per request all told (1
 core at 4,000 req/s of the mix against a trivial server, ``docs/benchmarks.md``).
 
 A connection is opened when a request finds none idle (``Client.connections`` counts them); a
-connection the server closes, or that errs, is dropped from the pool.
+connection the server closes, or that errs, is dropped from the pool, and so is one that sat
+idle for ``IDLE_TIMEOUT_S``: servers close idle keep-alive connections (uvicorn after 5 s,
+gunicorn 2 s), and a request sent on one at the moment the server closes it fails without the
+server having done anything wrong. The client closes first, as clients should keep their idle
+timeout below the server's, so such a race is never counted against the server.
 """
 
 from __future__ import annotations
@@ -23,13 +27,24 @@ from urllib.parse import urlsplit
 
 import httptools
 
+IDLE_TIMEOUT_S = 1.5
+"""A pooled connection idle this long is closed instead of reused (below gunicorn's 2 s and
+uvicorn's 5 s keep-alive)."""
+
 
 class RequestTimeoutError(Exception):
     """No complete response within the timeout (the connection was closed)."""
 
 
 class ConnectError(OSError):
-    """The connection failed or was closed before a complete response."""
+    """The connection failed or was closed before a complete response. ``kind`` says which:
+    ``connect`` (no connection), ``closed`` (closed before a complete response on a new
+    connection), ``closed_reused`` (the same on a connection that had served a request: the
+    message gives how long it had been idle), ``unparsable`` (not an HTTP response)."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -55,6 +70,11 @@ class _Connection(asyncio.Protocol):
         self._policy: str | None = None
         self._gzip = False
         self.closed = False
+        self.served = 0
+        """Responses completed on this connection."""
+        self.idle_since = 0.0
+        """When it last went back to the pool (the loop's clock)."""
+        self._idle_before_send = 0.0
 
     # -- asyncio.Protocol ----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -64,12 +84,17 @@ class _Connection(asyncio.Protocol):
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError as exc:
-            self._fail(ConnectError(f"unparsable response: {exc}"))
+            self._fail(ConnectError(f"unparsable response: {exc}", "unparsable"))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self._pool._forget(self)
-        self._fail(ConnectError(f"connection closed: {exc!r}" if exc else "connection closed"))
+        reason = f"connection closed: {exc!r}" if exc else "connection closed"
+        if self.served:
+            reason += f" (reused after {self._idle_before_send:.3f} s idle)"
+            self._fail(ConnectError(reason, "closed_reused"))
+        else:
+            self._fail(ConnectError(reason, "closed"))
 
     # -- httptools callbacks -------------------------------------------------------------
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -94,6 +119,7 @@ class _Connection(asyncio.Protocol):
         self._body = []
         self._policy = None
         self._gzip = False
+        self.served += 1
         if not self._parser.should_keep_alive():
             self.close()
         else:
@@ -107,6 +133,7 @@ class _Connection(asyncio.Protocol):
         loop = self._pool.loop
         future: asyncio.Future[Response] = loop.create_future()
         self._future = future
+        self._idle_before_send = loop.time() - self.idle_since
         self._timer = loop.call_later(timeout_s, self._timed_out)
         self._transport.write(request)
         return future
@@ -134,13 +161,14 @@ class _Connection(asyncio.Protocol):
 class Client:
     """Requests to one ``http://host:port`` origin over a pool of keep-alive connections."""
 
-    def __init__(self, url: str, timeout_s: float) -> None:
+    def __init__(self, url: str, timeout_s: float, idle_timeout_s: float = IDLE_TIMEOUT_S) -> None:
         parts = urlsplit(url)
         if parts.scheme != "http" or not parts.hostname:
             raise ValueError(f"the load generator speaks plain http://host[:port], got {url!r}")
         self.host = parts.hostname
         self.port = parts.port or 80
         self.timeout_s = timeout_s
+        self.idle_timeout_s = idle_timeout_s
         self.loop = asyncio.get_running_loop()
         self._host_header = f"Host: {parts.netloc}\r\nAccept-Encoding: gzip\r\n".encode()
         self._idle: deque[_Connection] = deque()
@@ -174,7 +202,12 @@ class Client:
         await asyncio.sleep(0)  # let the transports finish closing
 
     async def _acquire(self) -> _Connection:
-        while self._idle:
+        stale = self.loop.time() - self.idle_timeout_s
+        while self._idle and self._idle[0].idle_since <= stale:  # oldest first
+            old = self._idle.popleft()
+            old.close()
+            self._all.discard(old)
+        while self._idle:  # the most recently used first: the others age out
             conn = self._idle.pop()
             if not conn.closed:
                 return conn
@@ -185,12 +218,14 @@ class Client:
                 self.loop.create_connection(lambda: conn, self.host, self.port), self.timeout_s
             )
         except (OSError, TimeoutError) as exc:
-            raise ConnectError(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
+            message = f"cannot connect to {self.host}:{self.port}: {exc}"
+            raise ConnectError(message, "connect") from exc
         self._all.add(conn)
         return conn
 
     def _release(self, conn: _Connection) -> None:
         if not conn.closed:
+            conn.idle_since = self.loop.time()
             self._idle.append(conn)
 
     def _forget(self, conn: _Connection) -> None:

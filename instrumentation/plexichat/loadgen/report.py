@@ -46,6 +46,7 @@ class Stats:
     sent: int = 0
     dropped: int = 0
     connection_errors: int = 0
+    connection_error_kinds: Counter[str] = field(default_factory=Counter)
     timeouts: int = 0
     unfinished: int = 0
     latencies_s: list[float] = field(default_factory=list)
@@ -113,6 +114,8 @@ class Summary:
     send_lag_ms: dict[str, float] = field(default_factory=dict)
     """How late requests were sent after their due time: p50, p99, max."""
     max_in_flight: int = 0
+    connection_error_kinds: dict[str, int] = field(default_factory=dict)
+    """Connection errors by ``ConnectError.kind`` (``closed_reused``, ``closed``, ...)."""
 
     @classmethod
     def from_stats(
@@ -166,6 +169,7 @@ class Summary:
                 )
             },
             max_in_flight=max_in_flight,
+            connection_error_kinds=dict(sorted(stats.connection_error_kinds.items())),
         )
 
     @property
@@ -216,6 +220,10 @@ class Summary:
             f"  {flag}rate limited (429) {self.rate_limited} ({share:.1f}% of responses); {policy}"
         )
 
+    def _kinds(self) -> str:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in self.connection_error_kinds.items())
+        return f" ({kinds})" if kinds else ""
+
     def to_json(self) -> str:
         """The summary as JSON (``loadgen --json``), keys sorted."""
         data: dict[str, Any] = asdict(self)
@@ -235,8 +243,9 @@ class Summary:
                 f"  (sent {self.sent})",
                 self.dropped_line(),
                 f"  responses  {self.responses}  {classes or '-'}",
-                f"  errors     connection {self.connection_errors}  timeout {self.timeouts}"
-                f"  unfinished {self.unfinished}  5xx {self.status_classes.get('5xx', 0)}",
+                f"  errors     connection {self.connection_errors}{self._kinds()}  timeout"
+                f" {self.timeouts}  unfinished {self.unfinished}"
+                f"  5xx {self.status_classes.get('5xx', 0)}",
                 f"  latency ms {latency}",
                 f"  operations {operations or '-'}",
             ]

@@ -142,8 +142,9 @@ class _Run:
         except RequestTimeoutError:
             self.stats.timeouts += 1
             return
-        except ConnectError:
+        except ConnectError as exc:
             self.stats.connection_errors += 1
+            self.stats.connection_error_kinds[exc.kind] += 1
             return
         finally:
             self.in_flight -= 1
