@@ -11,28 +11,33 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from plexichat.config import load_settings
+from plexichat.config import Settings, load_settings
 from plexichat.observability.metrics.registry import DEFAULT_REGISTRY
 from plexichat.service import create_app
 from plexichat.service.state import STATE_KEY, ServiceState
+from tests.support.datamodel import Snapshot, number_values
 
 FINISHED = "plexichat.background_tasks.finished"
 RETRIES = "plexichat.background_tasks.retries"
-Snapshot = dict[tuple[str, tuple[tuple[str, object], ...]], float]
 
 
 def snapshot() -> Snapshot:
     """Every number point of the process-wide registry, by name and attributes."""
-    return {
-        (metric.name, tuple(sorted((point.attributes or {}).items()))): float(point.value)
-        for metric in DEFAULT_REGISTRY.collect()
-        for point in metric.data.data_points
-        if hasattr(point, "value")
-    }
+    return number_values(DEFAULT_REGISTRY)
+
+
+def settings_for(tmp_path: Path, **extra: Any) -> Settings:
+    """The service on ``tmp_path``, monitoring and rate limiting off; ``extra`` overrides
+    (``performance`` merged into those two)."""
+    performance = {"monitoring_enabled": False, "api": {"rate_limiting": {"enabled": False}}}
+    performance.update(extra.pop("performance", {}))
+    overrides = {"service": {"data_dir": str(tmp_path)}, "performance": performance, **extra}
+    return load_settings(environ={}, overrides=overrides)
 
 
 def value(points: Snapshot, name: str, **attributes: str) -> float:
@@ -42,18 +47,11 @@ def value(points: Snapshot, name: str, **attributes: str) -> float:
 async def test_failing_refreshes_are_retried_counted_and_reads_stay_fresh(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = load_settings(
-        environ={},
-        overrides={
-            "service": {"data_dir": str(tmp_path)},
-            "performance": {
-                "monitoring_enabled": False,
-                "background_tasks": {"retry_attempts": 2, "retry_delay": 0},
-                "api": {"rate_limiting": {"enabled": False}},
-            },
-            # Every refresh and warm-up attempt fails; requests themselves get no fault.
-            "chaos": {"enabled": True, "task_failure_rate": 1.0},
-        },
+    settings = settings_for(
+        tmp_path,
+        performance={"background_tasks": {"retry_attempts": 2, "retry_delay": 0}},
+        # Every refresh and warm-up attempt fails; requests themselves get no fault.
+        chaos={"enabled": True, "task_failure_rate": 1.0},
     )
     app = create_app(settings)
     with caplog.at_level(logging.WARNING):
@@ -89,16 +87,7 @@ async def test_failing_refreshes_are_retried_counted_and_reads_stay_fresh(
 
 
 async def test_without_faults_refreshes_succeed_and_the_next_read_is_a_hit(tmp_path: Path) -> None:
-    settings = load_settings(
-        environ={},
-        overrides={
-            "service": {"data_dir": str(tmp_path)},
-            "performance": {
-                "monitoring_enabled": False,
-                "api": {"rate_limiting": {"enabled": False}},
-            },
-        },
-    )
+    settings = settings_for(tmp_path)
     app = create_app(settings)
     async with (
         app.router.lifespan_context(app),

@@ -34,3 +34,17 @@ def attributes(point: NumberDataPoint | HistogramDataPoint) -> dict[str, AnyValu
 def values(registry: MetricRegistry, name: str) -> dict[tuple[tuple[str, AnyValue], ...], float]:
     """``name``'s values by their sorted attribute pairs."""
     return {tuple(sorted(attributes(p).items())): p.value for p in number_points(registry, name)}
+
+
+Snapshot = dict[tuple[str, tuple[tuple[str, AnyValue], ...]], float]
+
+
+def number_values(registry: MetricRegistry) -> Snapshot:
+    """Every counter, up-down counter and gauge value of one collection, by name and sorted
+    attribute pairs (a before/after snapshot)."""
+    return {
+        (m.name, tuple(sorted(attributes(p).items()))): float(p.value)
+        for m in registry.collect()
+        for p in m.data.data_points
+        if isinstance(p, NumberDataPoint)
+    }
