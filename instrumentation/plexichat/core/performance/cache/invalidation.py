@@ -89,6 +89,11 @@ class InvalidationBus:
     it is back (the cache clears its L1: it may have missed messages). ``live`` says whether it is
     subscribed now; ``received`` counts the messages handled.
 
+    ``live`` is true only while it is known to be: the subscription's own connection notices a
+    dead Redis at its next poll (up to ``POLL_S`` later), but the tier's breaker often knows
+    first, so when the breaker opens the bus drops its session at once (``live`` false from that
+    moment, L1 entries older than ``STALE_BOUND_S`` are misses) and subscribes again.
+
     Args:
         tier: The Redis tier whose channel to listen on.
         origin: This cache's id: messages it sent itself are ignored.
@@ -107,10 +112,18 @@ class InvalidationBus:
         self.origin = origin
         self._on_message = on_message
         self._on_resubscribed = on_resubscribed
-        self.live = False
+        self._live = False
         self.received = 0
         self._task: asyncio.Task[None] | None = None
+        self._session: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
+        self._ever_subscribed = False
+        tier.on_open(self._tier_failed)
+
+    @property
+    def live(self) -> bool:
+        """Whether the subscription is up (see the class docstring for when it turns false)."""
+        return self._live
 
     def start(self) -> None:
         """Start the subscriber task on the running loop (idempotent); returns at once,
@@ -125,7 +138,7 @@ class InvalidationBus:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        self.live = False
+        self._lost()
 
     async def wait_live(self, within: float) -> bool:
         """Wait up to ``within`` seconds until subscribed (start-up, tests); whether it is."""
@@ -134,41 +147,61 @@ class InvalidationBus:
                 await self._subscribed.wait()
         return self.live
 
+    def _lost(self) -> None:
+        self._live = False
+        self._subscribed.clear()
+
+    def _tier_failed(self) -> None:
+        if self._live:
+            log.warning(
+                "cache invalidation channel presumed lost (the redis tier failed); L1 serves "
+                "entries at most %.0f s old until it is back",
+                STALE_BOUND_S,
+            )
+        self._lost()
+        if self._session is not None:
+            self._session.cancel()
+
     async def _run(self) -> None:
-        subscribed_before = False
         while True:
-            client = self.tier.subscriber_client()
+            self._session = asyncio.create_task(self._subscribe(), name="plexichat-cache-pubsub")
             try:
-                async with client.pubsub() as pubsub:
-                    async with asyncio.timeout(self.tier.timeout):
-                        await pubsub.subscribe(self.tier.channel)
-                    self.live = True
-                    self._subscribed.set()
-                    if subscribed_before:
-                        self._on_resubscribed()
-                        log.info("cache invalidation channel re-subscribed; L1 cleared")
-                    subscribed_before = True
-                    while True:
-                        msg = await pubsub.get_message(
-                            ignore_subscribe_messages=True, timeout=POLL_S
-                        )
-                        if msg is not None and msg.get("type") == "message":
-                            self._handle(msg["data"])
-            except (RedisError, OSError, TimeoutError) as exc:
-                if self.live:
-                    log.warning(
-                        "cache invalidation channel lost (%s); L1 serves entries at most %.0f s "
-                        "old until it is back",
-                        type(exc).__name__,
-                        STALE_BOUND_S,
-                    )
-                self.live = False
+                await asyncio.wait({self._session})
             finally:
-                self.live = False
-                self._subscribed.clear()
-                with contextlib.suppress(Exception):
-                    await client.aclose()
+                self._session.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._session
+                self._lost()
             await asyncio.sleep(RECONNECT_S)
+
+    async def _subscribe(self) -> None:
+        client = self.tier.subscriber_client()
+        try:
+            async with client.pubsub() as pubsub:
+                async with asyncio.timeout(self.tier.timeout):
+                    await pubsub.subscribe(self.tier.channel)
+                self._live = True
+                self._subscribed.set()
+                if self._ever_subscribed:
+                    self._on_resubscribed()
+                    log.info("cache invalidation channel re-subscribed; L1 cleared")
+                self._ever_subscribed = True
+                while True:
+                    msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=POLL_S)
+                    if msg is not None and msg.get("type") == "message":
+                        self._handle(msg["data"])
+        except (RedisError, OSError, TimeoutError) as exc:
+            if self._live:
+                log.warning(
+                    "cache invalidation channel lost (%s); L1 serves entries at most %.0f s "
+                    "old until it is back",
+                    type(exc).__name__,
+                    STALE_BOUND_S,
+                )
+        finally:
+            self._lost()
+            with contextlib.suppress(Exception):
+                await client.aclose()
 
     def _handle(self, data: bytes) -> None:
         decoded = decode(data)

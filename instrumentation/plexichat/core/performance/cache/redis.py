@@ -101,6 +101,7 @@ class RedisTier:
             clock=clock,
             on_change=self._state_changed,
         )
+        self._on_open: list[Callable[[], None]] = []
         self._own = (self.prefix + OWN).encode()
         self.pool = BlockingConnectionPool(
             host=config.host,
@@ -137,8 +138,16 @@ class RedisTier:
         for name, series in self._state.items():
             series.value = 1 if name == state else 0
 
+    def on_open(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` each time the breaker opens (Redis has just been seen failing); the
+        invalidation bus uses it to stop reporting a subscription that shares Redis's fate."""
+        self._on_open.append(listener)
+
     def _state_changed(self, old: State, new: State) -> None:
         self._publish_state(new)
+        if new == "open":
+            for listener in self._on_open:
+                listener()
         level = logging.WARNING if new == "open" else logging.INFO
         log.log(
             level,
