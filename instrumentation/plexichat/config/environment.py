@@ -35,10 +35,11 @@ RESERVED = frozenset(
         "PLEXICHAT_LOG_LEVEL",
         "PLEXICHAT_PERFORMANCE_PROFILING",
         "PLEXICHAT_SERVE_ARGUMENTS",
+        "PLEXICHAT_SERVE_PARENT",
     }
 )
 """Read by their own code, never configuration keys: the guide's three, and the handoff from
-``plexichat-obs serve --workers N`` to its workers (``plexichat.service.server``)."""
+``plexichat-obs serve --workers N`` to its workers (``plexichat.service.workers``)."""
 _SERVICE_LINK = re.compile(
     r"PLEXICHAT_(SERVICE_HOST|SERVICE_PORT(_\w+)?|PORT(_\d+_(TCP|UDP|SCTP)(_(ADDR|PORT|PROTO))?)?)"
 )

@@ -15,7 +15,8 @@ Before any worker starts, the parent
   the same settings from the same files and environment (:func:`worker_app`).
 
 uvicorn's supervisor restarts a worker that dies; the successor claims the dead worker's slot
-and continues its counters. Every worker serves the merged metrics of all of them.
+and continues its counters. A worker whose parent dies (even SIGKILLed) stops within a second
+(:mod:`plexichat.service.parent`). Every worker serves the merged metrics of all of them.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from plexichat.config import ConfigError, Settings, load_settings
 from plexichat.core.logging_unified import configure_performance_log
 from plexichat.service.app import create_app, prepare_database
 from plexichat.service.db_engine import Database, PoolSettings, create_engine
+from plexichat.service.parent import PARENT, follow_parent
 
 ARGUMENTS = "PLEXICHAT_SERVE_ARGUMENTS"
 SHARED_MEMORY = Path("/dev/shm")
@@ -111,6 +113,7 @@ def serve_workers(sources: Sources, settings: Settings, options: dict[str, Any])
         made = Path(tempfile.mkdtemp(prefix="plexichat-metrics-", dir=base))
         sources = sources.with_override(_METRICS_DIR, str(made))
     os.environ[ARGUMENTS] = sources.to_json()
+    os.environ[PARENT] = str(os.getpid())
     try:
         uvicorn.run(
             f"{__name__}:worker_app",
@@ -119,14 +122,16 @@ def serve_workers(sources: Sources, settings: Settings, options: dict[str, Any])
             **options,
         )
     finally:
-        del os.environ[ARGUMENTS]
+        del os.environ[ARGUMENTS], os.environ[PARENT]
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)
     return 0
 
 
 def worker_app() -> FastAPI:
-    """The app of one worker (uvicorn's factory): the serve command's settings, rebuilt."""
+    """The app of one worker (uvicorn's factory): the serve command's settings, rebuilt; the
+    worker stops when its parent dies (:mod:`plexichat.service.parent`)."""
+    follow_parent(int(os.environ[PARENT]))
     settings = Sources.from_json(os.environ[ARGUMENTS]).load()
     configure_performance_log(settings)
     return create_app(settings, prepare=False)
