@@ -149,20 +149,17 @@ def test_every_dashboard_query_recording_rule_and_status_value_has_data(
 
     # --watch: a look every second until Ctrl-C, one JSON document per line when piped.
     watch = ["status", "--watch", "1", "--format", "json", "--dir", str(stack.dir.root)]
-    watching = subprocess.Popen(
-        [*PLEXICHAT_OBS, *watch],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert watching.stdout is not None
-    watchdog = threading.Timer(90, watching.kill)
-    watchdog.start()
-    try:
-        looks = [json.loads(watching.stdout.readline()) for _ in range(2)]
-    finally:
-        watchdog.cancel()
-    watching.send_signal(signal.SIGINT)
-    watching.communicate(timeout=30)
+    with subprocess.Popen([*PLEXICHAT_OBS, *watch], stdout=subprocess.PIPE, text=True) as watching:
+        assert watching.stdout is not None
+        watchdog = threading.Timer(90, watching.kill)
+        watchdog.start()
+        try:
+            looks = [json.loads(watching.stdout.readline()) for _ in range(2)]
+            watching.send_signal(signal.SIGINT)
+            watching.communicate(timeout=30)
+        finally:
+            watchdog.cancel()
+            watching.kill()
     assert looks[1]["evaluated_at"] > looks[0]["evaluated_at"]
     assert watching.returncode == 3  # the last look: the error-rate page still fires
 

@@ -110,28 +110,28 @@ class Receiver:
 def receiver(tmp_path: Path) -> Iterator[Receiver]:
     port = free_port()
     out = tmp_path / "notifications.jsonl"
-    process = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "plexichat.cli", "receive", "--port", str(port), "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while True:
+    ) as process:  # the pipes are closed however the test ends
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.05)
         try:
-            if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise
-        time.sleep(0.05)
-    try:
-        yield Receiver(url, out, process)
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        process.wait(timeout=10)
+            yield Receiver(url, out, process)
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+            process.wait(timeout=10)
 
 
 def test_the_receiver_process_logs_and_prints_each_alert(receiver: Receiver) -> None:

@@ -4,14 +4,20 @@ real Prometheus, exit codes while alerts fire) is in tests/e2e/test_up_stack.py.
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from plexichat.generate import Options
 from plexichat.stack.prometheus_api import Sample
 from plexichat.stack.status import AlertStatus, BudgetStatus, Status, metric_status
-from plexichat.stack.status_command import EXIT_CRITICAL, exit_status
+from plexichat.stack.status_command import EXIT_CRITICAL, EXIT_UNREACHABLE, exit_status
 from plexichat.stack.status_view import as_json, render
+from tests.support.tools import free_port
 
 OPTIONS = Options.for_profile("development")
 
@@ -83,3 +89,26 @@ def test_the_plain_table_has_every_column_and_the_runbook() -> None:
     assert "runbook: u" in text
     assert "┏" not in text
     assert "━" not in text
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_watch_stops_on_a_signal_even_with_sigint_inherited_ignored(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    # A background job of a non-interactive shell (CI) starts with SIGINT ignored.
+    nobody = f"http://127.0.0.1:{free_port()}"
+    watch = ["status", "--watch", "0.2", "--prometheus", nobody, "--dir", str(tmp_path)]
+    with subprocess.Popen(
+        [sys.executable, "-m", "plexichat.cli", *watch],
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    ) as watching:
+        assert watching.stderr is not None
+        assert "plexichat-obs status:" in watching.stderr.readline()  # a look was made
+        watching.send_signal(stop)
+        try:
+            watching.wait(timeout=10)
+        finally:
+            watching.kill()
+    assert watching.returncode == EXIT_UNREACHABLE  # the status of the last look

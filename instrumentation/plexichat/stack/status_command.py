@@ -3,16 +3,22 @@
 Without ``--prometheus``, the Prometheus of the ``up`` running from ``--dir`` is asked (and its
 profile and time scale apply), else ``http://127.0.0.1:9090`` with the guide's table. Exit
 status: 0; ``EXIT_CRITICAL`` (3) while a critical alert fires; 1 when Prometheus cannot be
-asked. With ``--watch S`` it looks again every S seconds until Ctrl-C, and exits with the
-status of the last look.
+asked. With ``--watch S`` it looks again every S seconds until SIGINT (Ctrl-C) or SIGTERM, and
+exits with the status of the last look. Both signals are handled explicitly: a process started
+in the background by a non-interactive shell (a CI job, ``cmd &`` in a script) inherits SIGINT
+*ignored*, and Python then never raises ``KeyboardInterrupt``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 from rich.live import Live
 
@@ -81,29 +87,45 @@ def run_status(options: StatusOptions) -> int:
         return _watch(api, generated, options, console.is_terminal and not options.json_output)
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise ``KeyboardInterrupt`` inside, whatever was inherited."""
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def _watch(api: PrometheusAPI, generated: Options, options: StatusOptions, live: bool) -> int:
     assert options.watch_s is not None
     code = 0
     console = view.console()
     display = Live(console=console, auto_refresh=False) if live else None
     try:
-        if display is not None:
-            display.start()
-        while True:
-            try:
-                status = collect(api, generated)
-                code = exit_status(status)
-                if display is not None:
-                    display.update(status_view.render(status, plain=False), refresh=True)
-                elif options.json_output:
-                    print(status_view.as_json(status).replace("\n", ""), flush=True)
-                else:
-                    status_view.show(console, status)
-                    console.print()
-            except PrometheusError as exc:
-                code = EXIT_UNREACHABLE
-                print(f"plexichat-obs status: {exc}", file=sys.stderr, flush=True)
-            time.sleep(options.watch_s)
+        with _stopped_by_signals():
+            if display is not None:
+                display.start()
+            while True:
+                try:
+                    status = collect(api, generated)
+                    code = exit_status(status)
+                    if display is not None:
+                        display.update(status_view.render(status, plain=False), refresh=True)
+                    elif options.json_output:
+                        print(status_view.as_json(status).replace("\n", ""), flush=True)
+                    else:
+                        status_view.show(console, status)
+                        console.print()
+                except PrometheusError as exc:
+                    code = EXIT_UNREACHABLE
+                    print(f"plexichat-obs status: {exc}", file=sys.stderr, flush=True)
+                time.sleep(options.watch_s)
     except KeyboardInterrupt:
         return code
     finally:
