@@ -1,5 +1,6 @@
-"""The metric catalog: the packaged metrics.yaml loads, carries DESIGN.md's names, resolves
-profiles, and every broken catalog is refused with an error naming file, entry and field."""
+"""The metric catalog: the packaged metrics.yaml loads, carries the names the design
+(``../shared/DESIGN.md``, beside the checkout) fixes, resolves profiles, and every broken
+catalog is refused with an error naming file, entry and field."""
 
 import copy
 from pathlib import Path
@@ -22,7 +23,7 @@ IDS = (
     "cache_hit_ratio",
 )
 
-# DESIGN.md, "The catalog": id -> (OTel instrument, unit, Prometheus family).
+# ../shared/DESIGN.md, "The catalog": id -> (OTel instrument, unit, Prometheus family).
 DESIGN_INSTRUMENTS = {
     "response_time": (
         "http.server.request.duration",

@@ -8,7 +8,8 @@ import yaml
 
 from plexichat.config import INERT_KEYS, Settings, inert_keys_set, load_settings, log_inert_keys
 from plexichat.config.files import DEFAULTS_FILE
-from plexichat.config.inert import is_inert
+from plexichat.config.inert import GENERATION_KEYS, is_inert
+from plexichat.generate import Options
 
 MARK = "(accepted, not yet in effect)"
 
@@ -85,3 +86,20 @@ def test_defaults_file_marks_exactly_the_inert_keys() -> None:
     walk(root, "")
     assert [key for key in marked if not is_inert(key)] == []
     assert [key for key in unmarked if is_inert(key)] == []
+
+
+def test_aggregation_intervals_act_at_generation_time_and_are_not_called_inert(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    key = "performance.metrics.aggregation_intervals"
+    assert key in GENERATION_KEYS
+    assert not is_inert(key)
+    settings = load_settings(environ={"PLEXICHAT_METRICS__AGGREGATION_INTERVALS": '["2m"]'})
+    with caplog.at_level(logging.DEBUG):
+        assert log_inert_keys(settings, logging.getLogger("test.config")) == []
+    assert caplog.records == []
+    # The generator reads them: the recording rules are made for the profile's windows.
+    production = load_settings(profile="production", environ={}).performance.metrics
+    assert Options.for_profile("production").aggregation_intervals == tuple(
+        production.aggregation_intervals
+    )

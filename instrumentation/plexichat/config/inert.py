@@ -17,12 +17,16 @@ INERT_KEYS: frozenset[str] = frozenset(
         # performance.metrics_collection_interval is the interval that takes effect.
         "performance.metrics.collection_interval",
         "performance.metrics.retention_period",
-        "performance.metrics.aggregation_intervals",
         "performance.metrics.exporters.grafana",
         "performance.metrics.exporters.custom_dashboard",
     }
 )
 """Dotted canonical keys with no effect yet; a key stands for everything beneath it too."""
+GENERATION_KEYS: frozenset[str] = frozenset({"performance.metrics.aggregation_intervals"})
+"""Keys in effect at generation time, not in the service: ``plexichat-obs generate --profile``
+(and ``up``, which generates for its profile) reads them from the packaged defaults and the
+profile to make the recording rules and the overview's windows. The service does not read
+them, and does not warn about them either: they are not inert, they act elsewhere."""
 
 
 def is_inert(key: str) -> bool:

@@ -254,10 +254,10 @@ class ExportersConfig(Section):
 
 
 class MetricsConfig(Section):
-    """``metrics``: the exporters. ``collection_interval``, ``retention_period`` and
-    ``aggregation_intervals`` are accepted, not yet in effect in the service
-    (``metrics_collection_interval`` is the interval in effect; ``plexichat-obs generate
-    --profile`` reads a profile's ``aggregation_intervals`` for its recording rules)."""
+    """``metrics``: the exporters. ``collection_interval`` and ``retention_period`` are
+    accepted, not yet in effect (``metrics_collection_interval`` is the interval in effect);
+    ``aggregation_intervals`` is a generation-time key (``plexichat.config.inert.GENERATION_KEYS``):
+    ``plexichat-obs generate --profile`` reads a profile's for its recording rules."""
 
     collection_interval: PositiveInt = 30  # seconds
     retention_period: PromDuration = "30d"

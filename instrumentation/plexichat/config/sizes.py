@@ -1,8 +1,9 @@
 """Byte sizes as the guide writes them: ``256MB``, ``"1GB"``, ``500MB`` or a plain number of bytes.
 
-Units are binary, as in DESIGN.md: ``KB``, ``K`` and ``KiB`` all mean 1024 bytes, ``MB`` means
-1024**2, and so on up to ``TB``. A unit is case-insensitive and may follow a space; the number may
-have a fraction (``1.5GB``), the result is rounded down to whole bytes.
+Units are binary, as in the design (``../shared/DESIGN.md``, beside the checkout): ``KB``, ``K``
+and ``KiB`` all mean 1024 bytes, ``MB`` means 1024**2, and so on up to ``TB``. A unit is
+case-insensitive and may follow a space; the number may have a fraction (``1.5GB``), the result
+is rounded down to whole bytes.
 """
 
 import re

@@ -1,6 +1,6 @@
 """The guide's performance logger: ``get_performance_logger()``.
 
-Mapping to instruments (DESIGN.md):
+Mapping to instruments (../shared/DESIGN.md, "The catalog"):
 
 * ``increment_counter("x", value=1, **attributes)`` -> counter ``plexichat.x``
 * ``record_gauge("x", v, **attributes)`` -> gauge ``plexichat.x``
