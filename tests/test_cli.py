@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from plexichat.cli import main
+from plexichat.exit_code import ExitCode
+from tests.support.tools import free_port
 
 
 def test_serve_with_an_unknown_config_key_exits_2_naming_it(
@@ -29,6 +34,29 @@ def test_serve_with_an_unusable_database_url_exits_2(
     monkeypatch.setenv("PLEXICHAT_PERFORMANCE__PERFORMANCE_LOG_FILE", str(log))
     assert main(["serve", "--port", "0"]) == 2
     assert "database_url" in capsys.readouterr().err
+
+
+def test_serve_whose_start_up_fails_exits_1_with_the_cause_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    # A database that refuses connections: the lifespan fails. uvicorn's own status would be 3,
+    # which for us means "a critical alert fires".
+    env = {
+        **os.environ,
+        "PLEXICHAT_SERVICE__DATABASE_URL": f"postgresql+asyncpg://u:p@127.0.0.1:{free_port()}/x",
+        "PLEXICHAT_PERFORMANCE__PERFORMANCE_LOG_FILE": str(tmp_path / "performance.log"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "plexichat.cli", "serve", "--port", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == ExitCode.FAILURE, done.stderr
+    assert "ConnectionRefusedError" in done.stderr
+    assert "KeyError" not in done.stderr  # the shutdown half does not bury the cause
+    assert "Application startup failed" in done.stderr
 
 
 def test_serve_refuses_an_unknown_log_level_naming_the_levels(

@@ -11,7 +11,10 @@ Subcommands, each a thin front for a module that holds its logic:
 - ``snapshot`` every dashboard as a PNG with live data (``plexichat.stack.snapshot``)
 - ``receive`` an Alertmanager webhook receiver that logs notifications (``plexichat.stack``)
 
-Exit codes: 0 success, 1 failure, 2 bad usage or configuration (the message names the key).
+Exit codes: :class:`plexichat.exit_code.ExitCode` (0 done, 1 failure, 2 bad usage or
+configuration — the message names the key —, 3 ``status``: a critical alert fires). Options
+several commands share (``--dir``, ``--job``, ``--prometheus``) are defined once, as argparse
+parent parsers.
 """
 
 from __future__ import annotations
@@ -22,10 +25,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from plexichat.catalog.model import PROFILES
+from plexichat.catalog.model import JOB, PROFILES
 from plexichat.config.scalars import LOG_LEVELS, log_level
-
-EXIT_USAGE = 2
+from plexichat.exit_code import ExitCode
+from plexichat.stack.layout import DEFAULT_DIR
 
 
 def _positive_float(text: str) -> float:
@@ -54,6 +57,26 @@ def _log_level(text: str) -> str:
         return log_level(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _parent(*flags: str, **options: Any) -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(*flags, **options)
+    return parent
+
+
+STACK_DIR = _parent(
+    "--dir",
+    type=Path,
+    default=DEFAULT_DIR,
+    help=f"the `up` state directory (default {DEFAULT_DIR})",
+)
+SERVICE_JOB = _parent("--job", default=JOB, help=f"Prometheus job of the service (default {JOB})")
+PROMETHEUS = _parent(
+    "--prometheus",
+    metavar="URL",
+    help="default: the running `plexichat-obs up` of --dir, else http://127.0.0.1:9090",
+)
 
 
 def _add_serve(subparsers: Any) -> None:
@@ -110,7 +133,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
     except (ConfigError, DatabaseURLError) as exc:
         print(f"plexichat-obs serve: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
 
 
 def _add_loadgen(subparsers: Any) -> None:
@@ -182,13 +205,14 @@ def _loadgen(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         print(f"plexichat-obs loadgen: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     return run(config, json_output=args.json)
 
 
 def _add_generate(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "generate",
+        parents=[SERVICE_JOB],
         help="write dashboards, alert/recording rules, runbooks and the README metric table",
         description="Generate every artifact from the metric catalog (needs the generate extra).",
     )
@@ -199,7 +223,6 @@ def _add_generate(subparsers: Any) -> None:
     )
     p.add_argument("--check", action="store_true", help="fail, naming files, when any is stale")
     p.add_argument("--output-dir", type=Path, default=Path("."), metavar="DIR")
-    p.add_argument("--job", default="plexichat", help="Prometheus job the rules select")
     p.add_argument("--runbook-base-url", help="base URL of docs/runbooks.md for runbook_url")
     p.add_argument("--slo-window", default="30d", help="SLO period (default 30d)")
     p.set_defaults(handler=_generate)
@@ -221,10 +244,10 @@ def _generate(args: argparse.Namespace) -> int:
             print(f"plexichat-obs generate --check: {problem}", file=sys.stderr)
         if problems:
             print("run `plexichat-obs generate` and commit the result", file=sys.stderr)
-        return 1 if problems else 0
+        return ExitCode.FAILURE if problems else ExitCode.OK
     for path in generate(options, args.output_dir):
         print(f"wrote {path}")
-    return 0
+    return ExitCode.OK
 
 
 def _profile(name: str) -> str | None:
@@ -234,6 +257,7 @@ def _profile(name: str) -> str | None:
 def _add_up(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "up",
+        parents=[STACK_DIR],
         help="run the whole stack here: Redis, service, Prometheus, Alertmanager, receiver",
         description="Run Redis, the service, Prometheus, Alertmanager, the webhook receiver "
         "and optionally load as child processes on 127.0.0.1, with the shipped configuration "
@@ -266,7 +290,6 @@ def _add_up(subparsers: Any) -> None:
         help="multiply every for: and rule window by F (e.g. 0.02) so alerts fire and resolve "
         "in minutes; demos and tests only",
     )
-    p.add_argument("--dir", type=Path, default=Path(".stack"), help="state directory")
     p.add_argument(
         "--ports",
         metavar="SPEC",
@@ -294,12 +317,12 @@ def _up(args: argparse.Namespace) -> int:
 def _add_fault(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "fault",
+        parents=[STACK_DIR],
         help="change the faults of the service `up` runs, while it runs",
         description="Write the fault switch of a running `plexichat-obs up` (DIR/fault): the "
         "service injects these faults within a second. SPEC as for serve --fault, or off.",
     )
     p.add_argument("spec", metavar="SPEC", help="e.g. error_rate=0.2,latency_ms=300, or off")
-    p.add_argument("--dir", type=Path, default=Path(".stack"), help="the stack's directory")
     p.set_defaults(handler=_fault)
 
 
@@ -311,33 +334,27 @@ def _fault(args: argparse.Namespace) -> int:
         print(set_faults(args.dir, args.spec))
     except ConfigError as exc:
         print(f"plexichat-obs fault: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except FileNotFoundError as exc:
         print(f"plexichat-obs fault: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        return ExitCode.FAILURE
+    return ExitCode.OK
 
 
 def _add_status(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "status",
+        parents=[PROMETHEUS, STACK_DIR, SERVICE_JOB],
         help="the guide's metric table, live from Prometheus; exit 3 while a critical fires",
         description="Each catalog metric's current value (from the catalog's own PromQL), its "
         "target, alert threshold and state, the SLO error budgets left and the firing alerts. "
         "Exit status: 0, 3 while a critical alert fires, 1 when Prometheus cannot be asked.",
     )
     p.add_argument(
-        "--prometheus",
-        metavar="URL",
-        help="default: the running `plexichat-obs up` of --dir, else http://127.0.0.1:9090",
-    )
-    p.add_argument("--dir", type=Path, default=Path(".stack"), help="an `up` state directory")
-    p.add_argument(
         "--profile",
         choices=(*PROFILES, "none"),
         help="thresholds to compare with (default: the running up's, else none)",
     )
-    p.add_argument("--job", default="plexichat", help="Prometheus job of the service")
     p.add_argument("--watch", type=_positive_float, metavar="S", help="refresh every S seconds")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(handler=_status)
@@ -372,17 +389,12 @@ def _duration(text: str) -> float:
 def _add_snapshot(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "snapshot",
+        parents=[PROMETHEUS, STACK_DIR, SERVICE_JOB],
         help="draw every dashboard as a PNG with live data (a preview, no Grafana needed)",
         description="One PNG per dashboard JSON, laid out on the dashboard's grid, each panel "
         "drawn from Prometheus range queries of its own PromQL.",
     )
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="where PNGs go")
-    p.add_argument(
-        "--prometheus",
-        metavar="URL",
-        help="default: the running `plexichat-obs up` of --dir, else http://127.0.0.1:9090",
-    )
-    p.add_argument("--dir", type=Path, default=Path(".stack"), help="an `up` state directory")
     p.add_argument("--range", type=_duration, default=900.0, metavar="DURATION", help="default 15m")
     p.add_argument(
         "--dashboards",
@@ -391,7 +403,6 @@ def _add_snapshot(subparsers: Any) -> None:
         metavar="DIR",
         help="dashboard JSON files (default: dashboards/, as generated)",
     )
-    p.add_argument("--job", default="plexichat", help="the $job variable")
     p.set_defaults(handler=_snapshot)
 
 
@@ -407,8 +418,8 @@ def _snapshot(args: argparse.Namespace) -> int:
                 print(f"wrote {path}")
     except (PrometheusError, NoDashboardsError) as exc:
         print(f"plexichat-obs snapshot: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        return ExitCode.FAILURE
+    return ExitCode.OK
 
 
 def _add_receive(subparsers: Any) -> None:
@@ -437,7 +448,7 @@ def _receive(args: argparse.Namespace) -> int:
         return serve(args.host, args.port, args.out)
     except OSError as exc:
         print(f"plexichat-obs receive: {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 1
+        return ExitCode.FAILURE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -456,8 +467,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``plexichat-obs`` with ``argv`` (default ``sys.argv[1:]``); the exit code (0 success,
-    1 failure, 2 bad usage or configuration)."""
+    """Run ``plexichat-obs`` with ``argv`` (default ``sys.argv[1:]``); the exit code, an
+    :class:`~plexichat.exit_code.ExitCode`: ``OK`` (0) done; ``FAILURE`` (1) the command could
+    not do its job (Prometheus, the service or a component unreachable or dead); ``USAGE`` (2)
+    bad usage or configuration, the message naming the flag or the file and key (argparse's
+    own errors exit 2 too); ``CRITICAL`` (3) ``status`` saw a critical alert firing."""
     args = build_parser().parse_args(argv)
     result: int = args.handler(args)
     return result

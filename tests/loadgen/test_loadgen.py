@@ -16,7 +16,7 @@ from plexichat.loadgen import LoadConfig, run_async
 from plexichat.loadgen.client import Client
 from plexichat.loadgen.identities import address, headers
 from plexichat.loadgen.mix import Population
-from plexichat.loadgen.report import percentile
+from plexichat.loadgen.report import GENERATOR_CPU_LIMIT, percentile
 from plexichat.loadgen.runner import _Run
 from tests.support.http_stub import http_stub
 from tests.support.service import serving
@@ -71,7 +71,10 @@ async def test_arrivals_keep_their_rate_when_the_server_stalls() -> None:
     assert summary.dropped > 50
     assert "was not keeping up" in summary.dropped_line()
     assert summary.unfinished + summary.timeouts == summary.sent - summary.responses
-    assert not summary.generator_limited
+    # Dropping is cheap: the generator's own CPU stays far below its limit. (Its send lag is
+    # not asserted here: on a contended machine it is really late, and says so; that dropped
+    # arrivals do not inflate it is the next test's.)
+    assert summary.generator_cpu < GENERATOR_CPU_LIMIT / 2
 
 
 async def test_a_dropped_arrival_counts_in_the_generators_lateness() -> None:

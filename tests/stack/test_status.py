@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from plexichat.exit_code import ExitCode
 from plexichat.generate import Options
 from plexichat.stack.prometheus_api import Sample
 from plexichat.stack.status import AlertStatus, BudgetStatus, Status, metric_status
-from plexichat.stack.status_command import EXIT_CRITICAL, EXIT_UNREACHABLE, exit_status
+from plexichat.stack.status_command import exit_status
 from plexichat.stack.status_view import as_json, render
 from tests.support.tools import free_port
 
@@ -70,7 +71,7 @@ def _report(severity: str) -> Status:
 
 def test_exit_status_and_json_report_a_firing_critical() -> None:
     critical = _report("critical")
-    assert exit_status(critical) == EXIT_CRITICAL
+    assert exit_status(critical) == ExitCode.CRITICAL
     assert exit_status(_report("warning")) == 0
     data = json.loads(as_json(critical))
     assert data["critical_firing"] is True
@@ -111,4 +112,4 @@ def test_watch_stops_on_a_signal_even_with_sigint_inherited_ignored(
             watching.wait(timeout=10)
         finally:
             watching.kill()
-    assert watching.returncode == EXIT_UNREACHABLE  # the status of the last look
+    assert watching.returncode == ExitCode.FAILURE  # the status of the last look

@@ -160,6 +160,9 @@ class Profiles(_Model):
     production: ProfileOverride | None = None
 
 
+JOB = "plexichat"
+"""The Prometheus job the bundles and ``up`` scrape the service as: the default ``job`` matcher
+of every generated rule, panel and ``status`` query (``--job`` changes it)."""
 PROFILES: tuple[str, ...] = tuple(Profiles.model_fields)
 """The profiles (``development``, ``production``), each with its packaged
 ``config/<profile>/performance.yaml``; ``None`` stands for the guide's table itself."""

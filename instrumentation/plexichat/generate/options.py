@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from plexichat.catalog import Catalog, MetricEntry, Thresholds, load_catalog
+from plexichat.catalog.model import JOB
 from plexichat.config import load_settings
 from plexichat.generate import promql
 
@@ -35,7 +36,7 @@ class Options:
     """
 
     profile: str | None = None
-    job: str = "plexichat"
+    job: str = JOB
     runbook_base_url: str = DEFAULT_RUNBOOK_BASE_URL
     slo_window: str = "30d"
     catalog: Catalog = field(default_factory=load_catalog)
@@ -49,7 +50,7 @@ class Options:
         cls,
         profile: str | None = None,
         *,
-        job: str = "plexichat",
+        job: str = JOB,
         runbook_base_url: str = DEFAULT_RUNBOOK_BASE_URL,
         slo_window: str = "30d",
     ) -> Options:

@@ -32,6 +32,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from plexichat.exit_code import ExitCode
 from plexichat.loadgen import identities
 from plexichat.loadgen.client import Client, ConnectError, RequestTimeoutError
 from plexichat.loadgen.mix import Mix, Population, RequestSpec
@@ -256,7 +257,8 @@ def run_loop(coroutine: Coroutine[Any, Any, Summary]) -> Summary:
 
 
 def run(config: LoadConfig, *, json_output: bool = False) -> int:
-    """Run, print the summary on stdout; 1 if the server was unreachable for every request."""
+    """Run, print the summary on stdout; ``FAILURE`` if the server was unreachable for every
+    request."""
     summary = run_loop(run_async(config, progress=sys.stderr))
     print(summary.to_json() if json_output else summary.to_text())
-    return 1 if summary.unreachable else 0
+    return ExitCode.FAILURE if summary.unreachable else ExitCode.OK

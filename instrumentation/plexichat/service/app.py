@@ -145,7 +145,7 @@ def create_app(
             gc.freeze()
             yield
         finally:
-            with contextlib.suppress(AttributeError):
+            if hasattr(app.state, STATE_KEY):  # not when start-up failed before it was set
                 delattr(app.state, STATE_KEY)
             for task in (publisher, pressure):
                 if task is not None:

@@ -20,10 +20,11 @@ import logging
 from typing import Any
 
 import uvicorn
-from uvicorn.config import LOGGING_CONFIG
+from uvicorn.config import LOGGING_CONFIG, STARTUP_FAILURE
 
 from plexichat.config import ConfigError, Settings, log_inert_keys, scalars
 from plexichat.core.logging_unified import configure_performance_log
+from plexichat.exit_code import ExitCode
 from plexichat.observability.tracing.log_context import TRACE_CONTEXT_FORMAT, TraceContextFilter
 from plexichat.service.app import create_app
 from plexichat.service.resources import apply_open_files_limit
@@ -88,9 +89,9 @@ def serve(
     access_log: bool = False,
     sources: Sources | None = None,
 ) -> int:
-    """Serve until SIGTERM/SIGINT; 0 after a clean shutdown (uvicorn exits 3 if start-up
-    fails). ``sources`` (where ``settings`` came from) lets workers rebuild them: needed with
-    ``service.workers`` above 1."""
+    """Serve until SIGTERM/SIGINT; ``OK`` after a clean shutdown, ``FAILURE`` when start-up
+    failed (uvicorn logs why). ``sources`` (where ``settings`` came from) lets workers rebuild
+    them: needed with ``service.workers`` above 1."""
     log_inert_keys(settings, logging.getLogger("plexichat.service"))
     apply_open_files_limit(settings)  # before workers fork: they inherit it
     if settings.service.workers > 1:
@@ -99,5 +100,10 @@ def serve(
         return serve_workers(sources or Sources(), settings, options)
     configure_performance_log(settings)
     config = uvicorn_config(settings, log_level=log_level, access_log=access_log)
-    uvicorn.Server(config).run()
-    return 0
+    try:
+        uvicorn.Server(config).run()
+    except SystemExit as exc:  # uvicorn's own status when start-up fails (lifespan, bind)
+        if exc.code != STARTUP_FAILURE:
+            raise
+        return ExitCode.FAILURE
+    return ExitCode.OK

@@ -35,6 +35,7 @@ from fastapi import FastAPI
 
 from plexichat.config import ConfigError, Settings, load_settings
 from plexichat.core.logging_unified import configure_performance_log
+from plexichat.exit_code import ExitCode
 from plexichat.service.app import create_app, prepare_database
 from plexichat.service.db_engine import Database, PoolSettings, create_engine
 from plexichat.service.parent import PARENT, follow_parent
@@ -125,7 +126,7 @@ def serve_workers(sources: Sources, settings: Settings, options: dict[str, Any])
         del os.environ[ARGUMENTS], os.environ[PARENT]
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)
-    return 0
+    return ExitCode.OK
 
 
 def worker_app() -> FastAPI:

@@ -23,6 +23,7 @@ from types import FrameType
 from typing import TextIO
 
 from plexichat.config.sizes import MiB
+from plexichat.exit_code import ExitCode
 from plexichat.stack.notifications import Notification, PayloadError, parse
 
 MAX_BODY_BYTES = 4 * MiB
@@ -124,4 +125,4 @@ def serve(host: str, port: int, out: Path, echo: TextIO | None = sys.stdout) -> 
     finally:
         server.server_close()
         log.close()
-    return 0
+    return ExitCode.OK

@@ -2,11 +2,12 @@
 
 Without ``--prometheus``, the Prometheus of the ``up`` running from ``--dir`` is asked (and its
 profile and time scale apply), else ``http://127.0.0.1:9090`` with the guide's table. Exit
-status: 0; ``EXIT_CRITICAL`` (3) while a critical alert fires; 1 when Prometheus cannot be
-asked. With ``--watch S`` it looks again every S seconds until SIGINT (Ctrl-C) or SIGTERM, and
-exits with the status of the last look. Both signals are handled explicitly: a process started
-in the background by a non-interactive shell (a CI job, ``cmd &`` in a script) inherits SIGINT
-*ignored*, and Python then never raises ``KeyboardInterrupt``.
+status (:class:`~plexichat.exit_code.ExitCode`): ``OK``; ``CRITICAL`` while a critical alert
+fires; ``FAILURE`` when Prometheus cannot be asked. With ``--watch S`` it looks again every S
+seconds until SIGINT (Ctrl-C) or SIGTERM, and exits with the status of the last look. Both
+signals are handled explicitly: a process started in the background by a non-interactive
+shell (a CI job, ``cmd &`` in a script) inherits SIGINT *ignored*, and Python then never
+raises ``KeyboardInterrupt``.
 """
 
 from __future__ import annotations
@@ -22,15 +23,16 @@ from types import FrameType
 
 from rich.live import Live
 
+from plexichat.catalog.model import JOB
+from plexichat.exit_code import ExitCode
 from plexichat.generate import Options, promql
 from plexichat.stack import state as stack_state
 from plexichat.stack import status_view, view
+from plexichat.stack.layout import DEFAULT_DIR
 from plexichat.stack.prometheus_api import PrometheusAPI, PrometheusError
 from plexichat.stack.status import Status, collect
 
 DEFAULT_PROMETHEUS = "http://127.0.0.1:9090"
-EXIT_CRITICAL = 3
-EXIT_UNREACHABLE = 1
 
 
 @dataclass(frozen=True)
@@ -39,9 +41,9 @@ class StatusOptions:
     (``none``: the guide's table), job, ``--watch`` interval, JSON or not."""
 
     prometheus: str | None = None
-    directory: Path = Path(".stack")
+    directory: Path = DEFAULT_DIR
     profile: str | None = None  # development | production | none; None: the stack's
-    job: str = "plexichat"
+    job: str = JOB
     watch_s: float | None = None
     json_output: bool = False
 
@@ -62,9 +64,9 @@ def generation_options(options: StatusOptions) -> tuple[str, Options]:
     return url, generated
 
 
-def exit_status(status: Status) -> int:
-    """``EXIT_CRITICAL`` while a critical alert fires, else 0."""
-    return EXIT_CRITICAL if status.critical_firing else 0
+def exit_status(status: Status) -> ExitCode:
+    """``CRITICAL`` while a critical alert fires, else ``OK``."""
+    return ExitCode.CRITICAL if status.critical_firing else ExitCode.OK
 
 
 def run_status(options: StatusOptions) -> int:
@@ -78,7 +80,7 @@ def run_status(options: StatusOptions) -> int:
                 status = collect(api, generated)
             except PrometheusError as exc:
                 print(f"plexichat-obs status: {exc}", file=sys.stderr)
-                return EXIT_UNREACHABLE
+                return ExitCode.FAILURE
             if options.json_output:
                 print(status_view.as_json(status))
             else:
@@ -104,7 +106,7 @@ def _stopped_by_signals() -> Iterator[None]:
 
 def _watch(api: PrometheusAPI, generated: Options, options: StatusOptions, live: bool) -> int:
     assert options.watch_s is not None
-    code = 0
+    code = ExitCode.OK
     console = view.console()
     display = Live(console=console, auto_refresh=False) if live else None
     try:
@@ -123,7 +125,7 @@ def _watch(api: PrometheusAPI, generated: Options, options: StatusOptions, live:
                         status_view.show(console, status)
                         console.print()
                 except PrometheusError as exc:
-                    code = EXIT_UNREACHABLE
+                    code = ExitCode.FAILURE
                     print(f"plexichat-obs status: {exc}", file=sys.stderr, flush=True)
                 time.sleep(options.watch_s)
     except KeyboardInterrupt:

@@ -25,6 +25,7 @@ from rich.console import Console
 
 from plexichat.config import ConfigError
 from plexichat.config.chaos import ChaosConfig
+from plexichat.exit_code import ExitCode
 from plexichat.generate import Options
 from plexichat.generate import promql as promql_text
 from plexichat.generate.stack import alertmanager as alertmanager_config
@@ -41,8 +42,6 @@ from plexichat.stack.state import AlreadyRunningError, ComponentState, StackLock
 from plexichat.stack.state import write as write_state
 
 POLL_S = 0.25
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
 WRITTEN_BY = "# Written by `plexichat-obs up` from plexichat.generate.stack (the compose and helm\n"
 WRITTEN_BY += "# bundles' files come from the same code); rewritten at every start.\n"
 
@@ -159,16 +158,16 @@ class Supervisor:
             requested = ports.parse(self.options.ports)
         except MissingBinaryError as exc:
             self.error(str(exc))
-            return EXIT_FAILURE
+            return ExitCode.FAILURE
         except (ConfigError, ports.PortError) as exc:
             self.error(str(exc))
-            return EXIT_USAGE
+            return ExitCode.USAGE
         lock = StackLock(self.stack)
         try:
             lock.acquire()
         except AlreadyRunningError as exc:
             self.error(str(exc))
-            return EXIT_FAILURE
+            return ExitCode.FAILURE
         previous = {
             sig: signal.signal(sig, self._on_signal)
             for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -176,7 +175,7 @@ class Supervisor:
         try:
             return self._run(binaries, requested)
         except _Stop:
-            return 0
+            return ExitCode.OK
         finally:
             self.stopping = True
             self._stop_all()
@@ -189,7 +188,7 @@ class Supervisor:
             self.ports = ports.resolve(requested)
         except ports.PortError as exc:
             self.error(str(exc))
-            return EXIT_USAGE
+            return ExitCode.USAGE
         self.stack.create()
         target = up_target(self.stack.root.resolve(), self.ports, self.options.time_scale)
         self._write_configuration(target)
@@ -205,7 +204,7 @@ class Supervisor:
                 self.say(f"  {component.name} {component.ready_what} in {took:.1f} s")
         except StartError as exc:
             self.error(str(exc))
-            return EXIT_FAILURE
+            return ExitCode.FAILURE
         state = self._state(target)
         write_state(self.stack, state)
         self._print_started(state)
@@ -294,7 +293,7 @@ class Supervisor:
                 f"{component.name} exited with status {status} (log {component.child.log}); "
                 "stopping the stack"
             )
-            return EXIT_FAILURE
+            return ExitCode.FAILURE
         return None
 
     def _stop_all(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from plexichat.catalog.model import JOB
 from plexichat.generate import promql
 
 RETENTION_TIME = "30d"
@@ -67,7 +68,7 @@ class StackTarget:
 
 COMPOSE = StackTarget(
     name="compose",
-    job="plexichat",
+    job=JOB,
     timing=SHIPPED_TIMING,
     environment="compose",
     rule_files=("rules/*.yaml",),
@@ -87,7 +88,7 @@ COMPOSE = StackTarget(
 
 HELM = StackTarget(
     name="helm",
-    job="plexichat",
+    job=JOB,
     timing=SHIPPED_TIMING,
     environment=None,
     rule_files=("rules/*.yaml",),
@@ -141,7 +142,7 @@ def up_target(root: Path, ports: dict[str, int], time_scale: float = 1.0) -> Sta
     host = "127.0.0.1"
     return StackTarget(
         name="up",
-        job="plexichat",
+        job=JOB,
         timing=up_timing(time_scale),
         environment="up",
         rule_files=(str(root / "prometheus" / "rules" / "*.yaml"),),

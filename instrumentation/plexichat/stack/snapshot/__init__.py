@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from plexichat.catalog.model import JOB
 from plexichat.stack.prometheus_api import PrometheusAPI
 from plexichat.stack.snapshot.dashboard import load
 from plexichat.stack.snapshot.render import snapshot_dashboard
@@ -23,7 +24,7 @@ class NoDashboardsError(FileNotFoundError):
 
 
 def snapshot(
-    api: PrometheusAPI, dashboards: Path, out: Path, range_s: float, job: str = "plexichat"
+    api: PrometheusAPI, dashboards: Path, out: Path, range_s: float, job: str = JOB
 ) -> list[Path]:
     """Write ``<out>/<dashboard>.png`` for every ``<dashboards>/*.json``; their paths."""
     files = sorted(dashboards.glob("*.json"))

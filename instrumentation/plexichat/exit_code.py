@@ -1,0 +1,23 @@
+"""The exit statuses of every ``plexichat-obs`` command, one meaning per number.
+
+A leaf: the commands' modules (``stack``, ``loadgen``, ``service``) return these, ``cli`` passes
+them on, and scripts can test for them by name.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """What a ``plexichat-obs`` command's exit status means."""
+
+    OK = 0
+    """Done (``status``: no critical alert fires)."""
+    FAILURE = 1
+    """It could not do its job: Prometheus or the service unreachable, a component that would
+    not start or died, a missing binary, a server that failed to start."""
+    USAGE = 2
+    """Bad usage or configuration; the message names the flag, or the file and the key."""
+    CRITICAL = 3
+    """``status``: a critical alert fires (the last look's, with ``--watch``)."""
