@@ -113,3 +113,17 @@ def test_watch_stops_on_a_signal_even_with_sigint_inherited_ignored(
         finally:
             watching.kill()
     assert watching.returncode == ExitCode.FAILURE  # the status of the last look
+
+
+def test_each_row_says_which_statistic_over_which_window() -> None:
+    def statistic(entry_id: str, options: Options = OPTIONS) -> str:
+        return metric_status(options.catalog[entry_id], options, [], set()).statistic
+
+    assert statistic("request_latency") == "5m p95 TTFB, bucket-bounded"
+    assert statistic("response_time") == "5m mean"
+    assert statistic("cpu_usage") == "now"
+    assert statistic("throughput", OPTIONS.scaled(0.1)) == "6s rate"  # up's compressed time
+    row = metric_status(OPTIONS.catalog["request_latency"], OPTIONS, [], set())
+    shown = Console(width=200, record=True)
+    shown.print(render(Status("u", None, 1, 0.0, [row], [], []), plain=True))
+    assert "Request Latency (5m p95 TTFB, bucket-bounded)" in shown.export_text()

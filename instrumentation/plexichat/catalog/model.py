@@ -230,6 +230,10 @@ class MetricEntry(_Model):
     id: EntryId
     guide_name: NonEmpty
     description: NonEmpty
+    statistic: NonEmpty
+    """Which statistic the value is, as ``status`` and the README table label it (``mean``,
+    ``p95 TTFB, bucket-bounded``): the guide's names do not say, and a quantile read from a
+    histogram is only as fine as its buckets."""
     instrument: Instrument
     """The instrument the value is read from (named in ``metrics.yaml``, defined under
     ``instruments:``)."""

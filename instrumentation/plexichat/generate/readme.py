@@ -14,11 +14,11 @@ class MarkersMissingError(ValueError):
 
 
 def table(options: Options) -> str:
-    """The guide's metric table as Markdown: series, target, alert and severity of each entry in
-    ``options``' profile."""
+    """The guide's metric table as Markdown: statistic, series, target, alert and severity of
+    each entry in ``options``' profile."""
     rows = [
-        "| id | guide's metric | Prometheus series | target | alert (for) | severity |",
-        "|---|---|---|---|---|---|",
+        "| id | guide's metric | statistic | Prometheus series | target | alert (for) | severity |",
+        "|---|---|---|---|---|---|---|",
     ]
     for entry in options.catalog:
         resolved = options.thresholds(entry)
@@ -27,8 +27,9 @@ def table(options: Options) -> str:
         shown = (
             f"{alert.op} {promql.display(entry, alert.value)} ({alert.for_})" if alert else "off"
         )
+        statistic = f"{entry.window} {entry.statistic}" if entry.window else entry.statistic
         rows.append(
-            f"| {entry.id} | {entry.guide_name} | {series} | "
+            f"| {entry.id} | {entry.guide_name} | {statistic} | {series} | "
             f"{resolved.target.op} {promql.display(entry, resolved.target.value)} | {shown} | "
             f"{alert.severity if alert else '-'} |"
         )

@@ -34,6 +34,7 @@ class MetricStatus:
 
     id: str
     name: str
+    statistic: str  # which statistic over which window: "5m p95 TTFB, bucket-bounded"
     value: float | None  # in the PromQL's unit (value_unit); None: no data
     display: str  # in the display unit
     instances: int
@@ -125,6 +126,11 @@ def metric_status(
     return MetricStatus(
         id=entry.id,
         name=entry.guide_name,
+        statistic=(
+            f"{options.window(entry.window)} {entry.statistic}"
+            if entry.window is not None
+            else entry.statistic
+        ),
         value=value,
         display=_display(entry, value) if value is not None else "no data",
         instances=len(samples),

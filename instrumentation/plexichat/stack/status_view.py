@@ -51,7 +51,7 @@ def render(status: Status, plain: bool) -> RenderableType:
         if metric.instances > 1:
             value += f" (worst of {metric.instances})"
         table.add_row(
-            metric.name,
+            f"{metric.name} ({metric.statistic})",
             value,
             metric.target,
             metric.alert,
