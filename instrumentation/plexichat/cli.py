@@ -102,14 +102,14 @@ def _add_serve(subparsers: Any) -> None:
         "--fault",
         metavar="SPEC",
         help="inject faults, e.g. error_rate=0.2,latency_ms=300[,routes=/api/posts/*] "
-        "(sets chaos.*; refused under the production profile)",
+        "(sets faults.*; refused under the production profile)",
     )
     p.set_defaults(handler=_serve)
 
 
 def _serve(args: argparse.Namespace) -> int:
     from plexichat.config import ConfigError
-    from plexichat.config.chaos import parse_fault_spec
+    from plexichat.config.faults import parse_fault_spec
     from plexichat.service.db_engine import DatabaseURLError
     from plexichat.service.server import serve
     from plexichat.service.workers import Sources
@@ -124,7 +124,7 @@ def _serve(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {"service": service} if service else {}
     try:
         if args.fault is not None:
-            overrides["chaos"] = parse_fault_spec(args.fault)
+            overrides["faults"] = parse_fault_spec(args.fault)
         config_file = None if args.config is None else str(args.config.resolve())
         sources = Sources(args.profile, config_file, overrides)
         settings = sources.load()

@@ -122,7 +122,7 @@ def test_text_keys_still_get_the_models_checks() -> None:
     ("variable", "text", "read", "value"),
     [
         ("PLEXICHAT_SERVICE__PORT", "9000", lambda s: s.service.port, 9000),
-        ("PLEXICHAT_CHAOS__ENABLED", "true", lambda s: s.chaos.enabled, True),
+        ("PLEXICHAT_FAULTS__ENABLED", "true", lambda s: s.faults.enabled, True),
         (
             "PLEXICHAT_MEMORY_CACHE__MAX_SIZE",
             "1GB",

@@ -5,7 +5,7 @@ the generated rule files.
 Checks, in one run of ~45 s: the service exposes every series the dashboards and rules read
 (except the named ``NOT_YET_EMITTED``), every recording rule produces series, a healthy
 service's error-rate panel reads 0 (not "No data"), a forced error burst (fault injection on
-``/api/chaos/*``, a path only this test calls) takes the error-rate alert from pending to firing
+``/api/fault/*``, a path only this test calls) takes the error-rate alert from pending to firing
 and, once it stops, back to inactive, and afterwards every dashboard query returns data.
 
 Test-only override, so that this fits in seconds: ``PlexichatErrorRateHigh`` keeps its
@@ -39,7 +39,7 @@ from tests.support.tools import free_port, require_tool
 pytestmark = pytest.mark.integration
 
 ALERT = "PlexichatErrorRateHigh"
-FAULTS = "error_rate=1.0,routes=/api/chaos/*"
+FAULTS = "error_rate=1.0,routes=/api/fault/*"
 
 
 def _wait(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
@@ -189,7 +189,7 @@ def _exercise(prom: Prometheus, service_url: str) -> None:
 
     # A forced error burst: the alert goes pending, then firing; it resolves after the burst.
     stop = threading.Event()
-    burst = threading.Thread(target=_drive, args=(service_url, stop, "/api/chaos/burst", 80))
+    burst = threading.Thread(target=_drive, args=(service_url, stop, "/api/fault/burst", 80))
     burst.start()
     try:
         _wait(lambda: "pending" in prom.alert_states(ALERT), 20, "the alert to go pending")

@@ -51,7 +51,7 @@ async def test_failing_refreshes_are_retried_counted_and_reads_stay_fresh(
         tmp_path,
         performance={"background_tasks": {"retry_attempts": 2, "retry_delay": 0}},
         # Every refresh and warm-up attempt fails; requests themselves get no fault.
-        chaos={"enabled": True, "task_failure_rate": 1.0},
+        faults={"enabled": True, "task_failure_rate": 1.0},
     )
     app = create_app(settings)
     with caplog.at_level(logging.WARNING):

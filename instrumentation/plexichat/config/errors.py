@@ -1,4 +1,5 @@
-"""``ConfigError``: a configuration problem, told as ``<source>: <key>: <what is wrong>``."""
+"""``ConfigError``: a configuration problem, told as ``<source>: <key>: <what is wrong>``; and
+``DeprecatedKeyWarning``, told the same way."""
 
 
 class ConfigError(ValueError):
@@ -12,3 +13,12 @@ class ConfigError(ValueError):
         self.source = source
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("\n".join(f"{source}: {problem}" for problem in self.problems))
+
+
+class DeprecatedKeyWarning(FutureWarning):
+    """A source used a key's deprecated old name: the value still applies, the key should be
+    renamed. The message names the source, the old key and the new one.
+
+    A ``FutureWarning``, Python's category for deprecations meant for an application's users,
+    so it is shown by default (a ``DeprecationWarning`` is hidden outside ``__main__``).
+    """

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from plexichat.config.aliases import canonicalize
-from plexichat.config.chaos import check_chaos_allowed
+from plexichat.config.aliases import canonicalize, warn_renamed
 from plexichat.config.environment import otel_sources, plexichat_sources
+from plexichat.config.faults import check_faults_allowed
 from plexichat.config.files import DEFAULTS_FILE, profile_file, read_yaml
 from plexichat.config.settings import Settings
 from plexichat.config.tree import Tree, dotted, leaves, merge
@@ -60,11 +60,12 @@ def load_settings(
     settings = Settings()
     for name, raw in sources:
         tree, spellings = canonicalize(raw, name)
+        warn_renamed(spellings, name)
         merged = merge(merged, tree)
         settings = validate(merged, name, spellings)
         if name != str(DEFAULTS_FILE):
             explicit.update(dotted(path) for path in leaves(tree))
-    check_chaos_allowed(settings.chaos, profile)
+    check_faults_allowed(settings.faults, profile)
     return settings.model_copy(
         update={
             "profile": profile,

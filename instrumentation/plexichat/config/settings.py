@@ -3,11 +3,11 @@
 from pydantic import Field
 
 from plexichat.config.base import Section
-from plexichat.config.chaos import ChaosConfig
+from plexichat.config.faults import FaultsConfig
 from plexichat.config.performance import PerformanceConfig
 from plexichat.config.service import ServiceConfig
 
-KEY_SECTIONS = ("performance", "service", "chaos")
+KEY_SECTIONS = ("performance", "service", "faults")
 """The top-level keys a configuration source may use (besides the guide's aliases)."""
 
 
@@ -20,7 +20,7 @@ class Settings(Section):
 
     performance: PerformanceConfig = Field(default_factory=PerformanceConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
-    chaos: ChaosConfig = Field(default_factory=ChaosConfig)
+    faults: FaultsConfig = Field(default_factory=FaultsConfig)
     profile: str | None = None
     sources: list[str] = Field(default_factory=list)  # files and variables applied, in order
     explicit_keys: frozenset[str] = frozenset()  # dotted keys set by a source other than defaults

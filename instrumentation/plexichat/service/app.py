@@ -97,8 +97,8 @@ def create_app(
     cache = CacheManager(settings, tasks=tasks)
     slow_queries = SlowQueryLog.from_settings(settings)
     batch_size = settings.performance.latency_optimizer.query_optimization.batch_size
-    # Fault injection (chaos): settings are frozen, so off means no fault code on any path.
-    faults = FaultSwitch(settings.chaos) if settings.chaos.switchable else None
+    # Fault injection: settings are frozen, so off means no fault code on any path.
+    faults = FaultSwitch(settings.faults) if settings.faults.switchable else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -118,7 +118,7 @@ def create_app(
                 SlowQueries(database.engine, faults)
                 limit = settings.performance.resource_limits.max_memory_usage
                 pressure = asyncio.create_task(
-                    Pressure(faults, limit).run(), name="plexichat-chaos-pressure"
+                    Pressure(faults, limit).run(), name="plexichat-fault-pressure"
                 )
             if prepare:
                 await prepare_database(database, settings)

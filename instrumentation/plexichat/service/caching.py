@@ -24,7 +24,7 @@ data. Refreshes of one key coalesce: while one is queued, more writes to the key
 start-up :func:`warm_cache` (a ``cache_warm`` task of the same runner) loads the popular posts
 and the profiles and listings of the most recent authors, as the guide's ``warm_cache`` does.
 
-Under the ``task_failure_rate`` fault (``chaos``) that share of refresh and warm-up attempts
+Under the ``faults.task_failure_rate`` fault that share of refresh and warm-up attempts
 fails before reading, so the background-task alert can be watched firing.
 """
 
@@ -182,7 +182,7 @@ class ServiceCache:
         if self.faults is not None:
             faults = self.faults.faults()
             if faults.enabled and self._rng.random() < faults.task_failure_rate:
-                raise InjectedFaultError("chaos.task_failure_rate")
+                raise InjectedFaultError("faults.task_failure_rate")
 
 
 async def warm_cache(service_cache: ServiceCache) -> int:

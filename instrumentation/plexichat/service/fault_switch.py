@@ -1,5 +1,5 @@
-"""``FaultSwitch``: the faults a running service injects -- the configured ``chaos`` section,
-replaced while it runs by ``chaos.control_file`` when one is set.
+"""``FaultSwitch``: the faults a running service injects -- the configured ``faults`` section,
+replaced while it runs by ``faults.control_file`` when one is set.
 
 The file holds a fault spec as ``--fault`` takes it (``error_rate=0.2,latency_ms=300``) or
 ``off``. It is looked at no more than once a second, from the request path (a ``stat``; the
@@ -16,21 +16,21 @@ import time
 from collections.abc import Callable
 
 from plexichat.config import ConfigError
-from plexichat.config.chaos import ChaosConfig
+from plexichat.config.faults import FaultsConfig
 
 CHECK_INTERVAL_S = 1.0
 logger = logging.getLogger("plexichat.service.faults")
 
 
 class InjectedFaultError(RuntimeError):
-    """A failure the ``chaos`` section asked for (the message names its key)."""
+    """A failure the ``faults`` section asked for (the message names its key)."""
 
 
 class FaultSwitch:
     """The faults in force: the configured ones, replaced by the control file's spec."""
 
     def __init__(
-        self, configured: ChaosConfig, clock: Callable[[], float] = time.monotonic
+        self, configured: FaultsConfig, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.path = configured.control_file
         self.configured = configured
@@ -39,7 +39,7 @@ class FaultSwitch:
         self._stamp: tuple[int, int, int] | None = None
         self._next_check = 0.0
 
-    def faults(self) -> ChaosConfig:
+    def faults(self) -> FaultsConfig:
         """The faults in force now; looks at the control file at most once a second."""
         if self.path is None:
             return self.current

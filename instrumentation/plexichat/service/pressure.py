@@ -35,7 +35,7 @@ _BUFFER = b"\x5a" * MiB
 
 class _Burner(threading.Thread):
     def __init__(self, share: float) -> None:
-        super().__init__(name="plexichat-chaos-cpu", daemon=True)
+        super().__init__(name="plexichat-fault-cpu", daemon=True)
         self.share = share
         self.stop = threading.Event()
 

@@ -114,7 +114,7 @@ def service_environment(
         }
     )
     if profile != "production":  # fault injection is refused there, the switch too
-        env["PLEXICHAT_CHAOS__CONTROL_FILE"] = str(stack.fault)
+        env["PLEXICHAT_FAULTS__CONTROL_FILE"] = str(stack.fault)
     if traffic:
         # The load generator claims many client identities in X-Forwarded-For; the service
         # believes the header from loopback only, so the per-client rate limit stays real.

@@ -1,6 +1,6 @@
 """``set_faults``: flip the runtime fault switch of the service a ``plexichat-obs up`` runs.
 
-The switch is the file ``<dir>/fault`` (``chaos.control_file`` of that service); the spec is
+The switch is the file ``<dir>/fault`` (``faults.control_file`` of that service); the spec is
 checked here first, so a typo is an error now rather than a log line in the service.
 """
 
@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from plexichat.config.chaos import ChaosConfig
+from plexichat.config.faults import FaultsConfig
 from plexichat.stack.layout import StackDir
 
 
 def set_faults(directory: Path, spec: str) -> str:
     """Write ``spec`` to the switch of the stack in ``directory``; a sentence saying so."""
     stack = StackDir(directory)
-    faults = ChaosConfig(control_file=stack.fault).with_spec(spec, "SPEC")
+    faults = FaultsConfig(control_file=stack.fault).with_spec(spec, "SPEC")
     if not stack.fault.exists():
         raise FileNotFoundError(
             f"{stack.fault} does not exist: no `plexichat-obs up` has run from {directory} "

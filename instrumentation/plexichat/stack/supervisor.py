@@ -24,7 +24,7 @@ import yaml
 from rich.console import Console
 
 from plexichat.config import ConfigError
-from plexichat.config.chaos import ChaosConfig
+from plexichat.config.faults import FaultsConfig
 from plexichat.exit_code import ExitCode
 from plexichat.generate import Options
 from plexichat.generate import promql as promql_text
@@ -97,7 +97,7 @@ class Supervisor:
             raise ConfigError(
                 "--fault", "fault injection is refused under the 'production' profile"
             )
-        ChaosConfig().with_spec(self.options.fault, "--fault")
+        FaultsConfig().with_spec(self.options.fault, "--fault")
 
     def _rules(self, target: StackTarget) -> Options:
         scrape_s = promql_text.seconds(target.timing.scrape_interval)

@@ -1,10 +1,11 @@
 """``@cache.cached(ttl, cache_type)``: a function's results cached by its arguments.
 
-Async functions use the tiers of ``cache_type`` through :meth:`CacheManager.get_or_set`; sync
-functions can only use L1 (a sync call cannot wait for Redis), through
-:meth:`CacheManager.get_or_set_sync`. ``key(*args, **kwargs)`` names the entry; by default
-``<module>.<qualname>:<arguments as JSON>``, with arguments longer than ``MAX_KEY_ARGS``
-characters replaced by their SHA-256. Results must be serialisable (see :mod:`.serialization`).
+Async functions use the tiers of ``cache_type`` through the cache's ``get_or_set``; sync
+functions can only use L1 (a sync call cannot wait for Redis), through its ``get_or_set_sync``:
+the two methods of :class:`ResultCache`, which ``CacheManager`` has. ``key(*args, **kwargs)``
+names the entry; by default ``<module>.<qualname>:<arguments as JSON>``, with arguments longer
+than ``MAX_KEY_ARGS`` characters replaced by their SHA-256. Results must be serialisable (see
+:mod:`.serialization`).
 """
 
 from __future__ import annotations
@@ -13,12 +14,10 @@ import functools
 import hashlib
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
+from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
+from plexichat.core.performance.cache.kinds import CacheType
 from plexichat.core.performance.cache.serialization import dumps
-
-if TYPE_CHECKING:
-    from plexichat.core.performance.cache.manager import CacheManager, CacheType
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -26,8 +25,24 @@ MAX_KEY_ARGS = 200
 """Longer argument parts of ``@cached`` keys are replaced by their SHA-256."""
 
 
+class ResultCache(Protocol):
+    """What ``cached`` calls on its cache; ``CacheManager`` is one."""
+
+    async def get_or_set(
+        self,
+        key: str,
+        loader: Callable[[], Awaitable[Any]],
+        ttl: float | None,
+        cache_type: CacheType,
+    ) -> Any:
+        """The cached value of ``key``; on a miss, ``await loader()``, store and return it."""
+
+    def get_or_set_sync(self, key: str, loader: Callable[[], R], ttl: float | None) -> R:
+        """``get_or_set`` for a sync ``loader``, in L1 only."""
+
+
 def cached(
-    cache: CacheManager,
+    cache: ResultCache,
     ttl: float | None,
     cache_type: CacheType,
     key: Callable[..., str] | None,

@@ -34,7 +34,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from plexichat.core.performance.cache.decorator import cached
 from plexichat.core.performance.cache.fills import Fills
@@ -46,6 +46,7 @@ from plexichat.core.performance.cache.invalidation import (
     keys_message,
     pattern_message,
 )
+from plexichat.core.performance.cache.kinds import CacheType, Tier
 from plexichat.core.performance.cache.memory import MemoryCache
 from plexichat.core.performance.cache.preloading import Preloader
 from plexichat.core.performance.cache.query import QueryCache
@@ -66,8 +67,6 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 R = TypeVar("R")
-CacheType = Literal["memory", "redis", "multi"]
-Tier = Literal["memory", "redis", "query", "all"]
 
 
 class CacheManager:

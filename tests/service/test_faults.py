@@ -1,4 +1,4 @@
-"""Fault injection: the ``chaos`` section, ``serve --fault``, and the ASGI middleware."""
+"""Fault injection: the ``faults`` section, ``serve --fault``, and the ASGI middleware."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from plexichat.cli import main
 from plexichat.config import ConfigError, load_settings
-from plexichat.config.chaos import ChaosConfig, parse_fault_spec
+from plexichat.config.faults import FaultsConfig, parse_fault_spec
 from plexichat.service.fault_switch import FaultSwitch
 from plexichat.service.faults import FaultInjection
 from plexichat.service.pressure import Pressure
@@ -29,17 +29,17 @@ from plexichat.service.slow_queries import SlowQueries
 
 
 def test_off_by_default_and_routes_default_to_the_api() -> None:
-    chaos = load_settings(environ={}).chaos
-    assert chaos.enabled is False
-    assert chaos.routes == ["/api/*"]
+    faults = load_settings(environ={}).faults
+    assert faults.enabled is False
+    assert faults.routes == ["/api/*"]
 
 
 def test_refused_under_production_from_any_source() -> None:
     with pytest.raises(ConfigError, match="refused under the 'production' profile"):
-        load_settings(profile="production", environ={}, overrides={"chaos": {"enabled": True}})
-    with pytest.raises(ConfigError, match=r"chaos\.enabled"):
-        load_settings(profile="production", environ={"PLEXICHAT_CHAOS__ENABLED": "true"})
-    assert load_settings(profile="development", environ={"PLEXICHAT_CHAOS__ENABLED": "true"})
+        load_settings(profile="production", environ={}, overrides={"faults": {"enabled": True}})
+    with pytest.raises(ConfigError, match=r"faults\.enabled"):
+        load_settings(profile="production", environ={"PLEXICHAT_FAULTS__ENABLED": "true"})
+    assert load_settings(profile="development", environ={"PLEXICHAT_FAULTS__ENABLED": "true"})
 
 
 def test_fault_spec_parses_and_bad_values_name_the_key() -> None:
@@ -51,8 +51,8 @@ def test_fault_spec_parses_and_bad_values_name_the_key() -> None:
     }
     with pytest.raises(ConfigError, match="KEY=VALUE"):
         parse_fault_spec("errors=0.2")
-    with pytest.raises(ConfigError, match=r"chaos\.error_rate"):
-        load_settings(environ={}, overrides={"chaos": parse_fault_spec("error_rate=2")})
+    with pytest.raises(ConfigError, match=r"faults\.error_rate"):
+        load_settings(environ={}, overrides={"faults": parse_fault_spec("error_rate=2")})
 
 
 def test_serve_fault_under_production_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -62,17 +62,17 @@ def test_serve_fault_under_production_exits_2(capsys: pytest.CaptureFixture[str]
     assert "Traceback" not in err
 
 
-def _app(chaos: ChaosConfig) -> FaultInjection:
+def _app(faults: FaultsConfig) -> FaultInjection:
     async def ok(request: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
 
     inner = Starlette(routes=[Route("/api/x", ok), Route("/healthz", ok)])
-    return FaultInjection(inner, FaultSwitch(chaos), rng=random.Random(1))
+    return FaultInjection(inner, FaultSwitch(faults), rng=random.Random(1))
 
 
 async def test_matching_routes_fail_and_wait_others_pass() -> None:
-    chaos = ChaosConfig(enabled=True, error_rate=1.0, latency_ms=50)
-    transport = httpx.ASGITransport(_app(chaos))
+    faults = FaultsConfig(enabled=True, error_rate=1.0, latency_ms=50)
+    transport = httpx.ASGITransport(_app(faults))
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         started = time.perf_counter()
         failed = await client.get("/api/x")
@@ -83,11 +83,11 @@ async def test_matching_routes_fail_and_wait_others_pass() -> None:
 
 
 async def test_error_rate_is_a_share_and_disabled_does_nothing() -> None:
-    transport = httpx.ASGITransport(_app(ChaosConfig(enabled=True, error_rate=0.3)))
+    transport = httpx.ASGITransport(_app(FaultsConfig(enabled=True, error_rate=0.3)))
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         codes = [(await client.get("/api/x")).status_code for _ in range(400)]
     assert 80 < codes.count(503) < 160
-    transport = httpx.ASGITransport(_app(ChaosConfig(enabled=False, error_rate=1.0)))
+    transport = httpx.ASGITransport(_app(FaultsConfig(enabled=False, error_rate=1.0)))
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         assert (await client.get("/api/x")).status_code == 200
 
@@ -104,7 +104,7 @@ def test_the_control_file_replaces_the_faults_within_a_second(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     control = tmp_path / "fault"
-    configured = ChaosConfig(error_rate=0.5, control_file=control)
+    configured = FaultsConfig(error_rate=0.5, control_file=control)
     clock = _Clock()
     switch = FaultSwitch(configured, clock)
     assert switch.faults() == configured  # no file yet: the configured faults
@@ -120,7 +120,7 @@ def test_the_control_file_replaces_the_faults_within_a_second(
     clock.now = 2.0
     with caplog.at_level(logging.ERROR, logger="plexichat.service.faults"):
         assert switch.faults().error_rate == 1.0
-    assert f"{control}: chaos.error_rate" in caplog.text
+    assert f"{control}: faults.error_rate" in caplog.text
 
     control.write_text("off")
     clock.now = 3.0
@@ -131,16 +131,16 @@ def test_the_control_file_replaces_the_faults_within_a_second(
 
 
 def test_a_control_file_is_refused_under_production(tmp_path: Path) -> None:
-    variable = {"PLEXICHAT_CHAOS__CONTROL_FILE": str(tmp_path / "fault")}
-    with pytest.raises(ConfigError, match=r"chaos\.control_file: fault injection is refused"):
+    variable = {"PLEXICHAT_FAULTS__CONTROL_FILE": str(tmp_path / "fault")}
+    with pytest.raises(ConfigError, match=r"faults\.control_file: fault injection is refused"):
         load_settings(profile="production", environ=variable)
-    assert load_settings(profile="development", environ=variable).chaos.switchable
+    assert load_settings(profile="development", environ=variable).faults.switchable
 
 
 async def test_the_middleware_follows_its_control_file(tmp_path: Path) -> None:
     control = tmp_path / "fault"
     control.write_text("error_rate=1.0")
-    app = _app(ChaosConfig(control_file=control))
+    app = _app(FaultsConfig(control_file=control))
     assert app.switch is not None
     transport = httpx.ASGITransport(app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
@@ -151,7 +151,7 @@ async def test_the_middleware_follows_its_control_file(tmp_path: Path) -> None:
 
 
 async def test_spread_statuses_draw_each_failure_from_the_5xx_range() -> None:
-    app = _app(ChaosConfig(enabled=True, error_rate=1.0, spread_statuses=True))
+    app = _app(FaultsConfig(enabled=True, error_rate=1.0, spread_statuses=True))
     transport = httpx.ASGITransport(app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         codes = {(await client.get("/api/x")).status_code for _ in range(300)}
@@ -163,7 +163,7 @@ async def test_db_latency_waits_before_every_statement_without_blocking_the_loop
     tmp_path: Path,
 ) -> None:
     engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
-    switch = FaultSwitch(ChaosConfig(enabled=True, db_latency_ms=100))
+    switch = FaultSwitch(FaultsConfig(enabled=True, db_latency_ms=100))
     slow = SlowQueries(engine, switch)
     ticks = 0
 
@@ -190,7 +190,7 @@ async def test_db_latency_waits_before_every_statement_without_blocking_the_loop
 async def test_cpu_burn_and_memory_fill_apply_and_release() -> None:
     process = psutil.Process()
     rss = process.memory_info().rss
-    switch = FaultSwitch(ChaosConfig(enabled=True, cpu_burn=0.5, memory_fill=0.5))
+    switch = FaultSwitch(FaultsConfig(enabled=True, cpu_burn=0.5, memory_fill=0.5))
     pressure = Pressure(switch, configured_memory_limit=2 * (rss + 64 * 2**20))
     pressure.memory_limit = 2 * (rss + 64 * 2**20)  # whatever the cgroup says: bounded here
     cpu_before = sum(process.cpu_times()[:2])
@@ -201,7 +201,7 @@ async def test_cpu_burn_and_memory_fill_apply_and_release() -> None:
     grown = process.memory_info().rss - rss
     assert burnt / (time.perf_counter() - wall) > 0.25  # at least half of one CPU's share
     assert 32 * 2**20 <= grown <= 96 * 2**20  # towards rss + 64 MiB, never past it
-    switch.current = ChaosConfig()
+    switch.current = FaultsConfig()
     await asyncio.sleep(1)
     assert pressure._burners == []
     assert pressure._ballast == []

@@ -1,4 +1,4 @@
-"""``chaos``: our own top-level section, fault injection for demos and alert proofs.
+"""``faults``: our own top-level section, fault injection for demos and alert proofs.
 
 Off by default. When ``enabled``, requests whose path matches one of ``routes`` (shell-style
 globs, ``fnmatch``) are delayed by ``latency_ms`` and answered with ``status`` instead of
@@ -11,7 +11,7 @@ grown to a share of the memory limit, never beyond it, released when the fault e
 ``task_failure_rate`` (background refreshes and warm-ups that fail, retried as
 ``background_tasks`` says); under
 ``serve --workers N`` each worker applies them, so CPU and memory pressure add up. Refused
-under the production profile (``check_chaos_allowed``, called by ``load_settings``).
+under the production profile (``check_faults_allowed``, called by ``load_settings``).
 
 ``plexichat-obs serve --fault error_rate=0.2,latency_ms=300`` is ``parse_fault_spec`` plus
 ``enabled: true``.
@@ -34,7 +34,7 @@ from plexichat.config.scalars import NonNegativeInt, UrlPath
 REFUSED_PROFILES = frozenset({"production"})
 
 
-class ChaosConfig(Section):
+class FaultsConfig(Section):
     """Fault injection: latency and errors on chosen routes, slow queries, cache misses, CPU
     and memory pressure."""
 
@@ -56,27 +56,27 @@ class ChaosConfig(Section):
         """Whether faults may be injected at all while the service runs."""
         return self.enabled or self.control_file is not None
 
-    def with_spec(self, text: str, source: str) -> "ChaosConfig":
+    def with_spec(self, text: str, source: str) -> "FaultsConfig":
         """These settings with the faults of ``text`` (a ``--fault`` spec, or ``off``/empty)
         instead of the current ones; ``ConfigError`` naming ``source`` and the key when a value
         is bad."""
         spec = text.strip()
         faults = {"enabled": False} if spec in ("", "off") else parse_fault_spec(spec, source)
         try:
-            return ChaosConfig.model_validate({**faults, "control_file": self.control_file})
+            return FaultsConfig.model_validate({**faults, "control_file": self.control_file})
         except ValidationError as exc:
             problems = [
-                f"chaos.{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
+                f"faults.{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
                 for error in exc.errors()
             ]
             raise ConfigError(source, problems) from None
 
 
-def check_chaos_allowed(chaos: ChaosConfig, profile: str | None) -> None:
+def check_faults_allowed(faults: FaultsConfig, profile: str | None) -> None:
     """Raise ``ConfigError`` when fault injection is possible under a refused profile."""
-    if chaos.switchable and profile in REFUSED_PROFILES:
+    if faults.switchable and profile in REFUSED_PROFILES:
         raise ConfigError(
-            "chaos.enabled" if chaos.enabled else "chaos.control_file",
+            "faults.enabled" if faults.enabled else "faults.control_file",
             f"fault injection is refused under the {profile!r} profile "
             "(use the development profile or none)",
         )
@@ -97,11 +97,11 @@ _FAULT_KEYS = (
 
 
 def parse_fault_spec(text: str, source: str = "--fault") -> dict[str, Any]:
-    """``"error_rate=0.2,latency_ms=300"`` -> the ``chaos`` section that enables those faults.
+    """``"error_rate=0.2,latency_ms=300"`` -> the ``faults`` section that enables those faults.
 
     ``routes=GLOB`` may be given more than once; values are checked by the model later.
     """
-    chaos: dict[str, Any] = {"enabled": True}
+    faults: dict[str, Any] = {"enabled": True}
     routes: list[str] = []
     for part in filter(None, (piece.strip() for piece in text.split(","))):
         key, sep, value = part.partition("=")
@@ -114,7 +114,7 @@ def parse_fault_spec(text: str, source: str = "--fault") -> dict[str, Any]:
         if key == "routes":
             routes.append(value.strip())
         else:
-            chaos[key] = value.strip()
+            faults[key] = value.strip()
     if routes:
-        chaos["routes"] = routes
-    return chaos
+        faults["routes"] = routes
+    return faults
