@@ -14,18 +14,18 @@ every merge, one ``tolist()`` per series.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from operator import add
-from typing import TYPE_CHECKING
+from typing import Any
 
-from plexichat.observability.metrics.instruments import LIVE_KINDS, Exemplar, Family
+from plexichat.observability.metrics.instruments import LIVE_KINDS, Exemplar, Family, cell_count
 from plexichat.observability.metrics.points import FamilyPoints, HistogramPoint, Value
-from plexichat.observability.metrics.sharing import cell_count
 from plexichat.observability.metrics.slots import FAMILY, SERIES, SeriesKey, SlotFile
 
-if TYPE_CHECKING:
-    from plexichat.observability.metrics.registry import MetricRegistry
-
 _Gauge = tuple[float, float]  # value, set time
+_Slots = list[tuple[SlotFile, bool]]  # every slot, with whether its worker is alive
+_Families = Callable[[], Iterable[Family]]  # the registry's families, in its order
+_Learn = Callable[[dict[str, Any]], Family]  # the family of another worker's family record
 
 
 def _newer(ours: list[Exemplar | None], theirs: list[Exemplar | None]) -> None:
@@ -36,21 +36,22 @@ def _newer(ours: list[Exemplar | None], theirs: list[Exemplar | None]) -> None:
                 ours[bucket] = exemplar
 
 
-def merge_slots(registry: MetricRegistry, slots: list[tuple[SlotFile, bool]]) -> list[FamilyPoints]:
-    """The instance's points, family by family in the registry's order."""
-    families = {family.name: family for family in registry.families()}
+def merge_slots(families: _Families, learn: _Learn, slots: _Slots) -> list[FamilyPoints]:
+    """The instance's points, family by family: the registry's (``families()``, in its order),
+    then those only other workers have recorded into, which ``learn`` adds to the registry."""
+    known = {family.name: family for family in families()}
     for slot, _ in slots:  # families only other workers have recorded into
         for record in slot.records:
-            if record.kind == FAMILY and record.payload["name"] not in families:
-                families[record.payload["name"]] = registry.learn(record.payload)
+            if record.kind == FAMILY and record.payload["name"] not in known:
+                known[record.payload["name"]] = learn(record.payload)
     # name -> (kind, cells a record of it must have, merged over live slots only)
     specs = {
         name: (family.kind, cell_count(family), family.kind in LIVE_KINDS)
-        for name, family in families.items()
+        for name, family in known.items()
     }
-    sums: dict[str, dict[SeriesKey, list[float]]] = {name: {} for name in families}
-    gauges: dict[str, dict[SeriesKey, list[_Gauge]]] = {name: {} for name in families}
-    exemplars: dict[str, dict[SeriesKey, list[Exemplar | None]]] = {name: {} for name in families}
+    sums: dict[str, dict[SeriesKey, list[float]]] = {name: {} for name in known}
+    gauges: dict[str, dict[SeriesKey, list[_Gauge]]] = {name: {} for name in known}
+    exemplars: dict[str, dict[SeriesKey, list[Exemplar | None]]] = {name: {} for name in known}
     for slot, alive in slots:
         for record in slot.records:
             if record.kind != SERIES:
@@ -85,7 +86,7 @@ def merge_slots(registry: MetricRegistry, slots: list[tuple[SlotFile, bool]]) ->
                 else:
                     _newer(ours, theirs)
     out: list[FamilyPoints] = []
-    for name, family in families.items():
+    for name, family in known.items():
         points: list[tuple[SeriesKey, Value]]
         if family.kind == "gauge":
             points = [(key, _merge_gauge(family, seen)) for key, seen in gauges[name].items()]
