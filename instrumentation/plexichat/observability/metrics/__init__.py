@@ -10,4 +10,10 @@ Multi-worker mode: :mod:`.slots` (a worker's series in an mmap'ed file), :mod:`.
 (the slots of an instance, their liveness by ``flock``, the elected leader),
 :mod:`.sharing` (a registry's series moved into its worker's slot), :mod:`.merge` (every
 slot merged at collection) and :mod:`.listener` (the extra Prometheus port, on the leader).
+
+The modules are layered, each importing only modules below it (under ``TYPE_CHECKING`` too),
+so a change below never needs the ones above: storage (:mod:`.slots`, :mod:`.directory`);
+:mod:`.instruments`, which declares what it needs of a store as a ``Protocol``; :mod:`.points`;
+:mod:`.sharing` and :mod:`.merge`, siblings handed the registry's families as a callable;
+:mod:`.registry`, which wires them; :mod:`.exposition` and :mod:`.readers`, which read it.
 """

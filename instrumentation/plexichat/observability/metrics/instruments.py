@@ -36,12 +36,9 @@ import math
 import time
 from bisect import bisect_left
 from collections.abc import Callable, MutableSequence, Sequence
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Literal, Protocol
 
 from plexichat.catalog.validation import OTEL_NAME
-
-if TYPE_CHECKING:
-    from plexichat.observability.metrics.sharing import SharedStore
 
 InstrumentKind = Literal["counter", "updowncounter", "gauge", "histogram"]
 Merge = Literal["sum", "max", "latest"]
@@ -210,12 +207,28 @@ class HistogramSeries:
 Series = CounterSeries | HistogramSeries
 
 
+class SeriesStore(Protocol):
+    """What a family needs of the store behind its series in multi-worker mode (the registry's
+    :class:`~plexichat.observability.metrics.sharing.SharedStore`). Declared here, not imported:
+    the store is built on top of families and series (it re-points their cells), so they know
+    only the two calls they make."""
+
+    def admit(self, family: Family, key: AttrKey, series: Series) -> bool:
+        """Whether ``key`` gets its own series in ``family``, decided for the whole instance;
+        if so, ``series`` (created just now) is backed by the store."""
+        ...
+
+    def try_bind(self, family: Family, key: AttrKey | None, series: Series) -> bool:
+        """Back ``series`` by the store (``key`` ``None``: the overflow series); ``False`` when
+        the store has no room left, and ``series`` stays in process memory."""
+        ...
+
+
 class Family:
     """All series of one instrument, with its series budget.
 
-    In multi-worker mode ``store`` is the registry's
-    :class:`~plexichat.observability.metrics.sharing.SharedStore`: it decides a new attribute
-    set's admission for the whole instance and backs each new series with slot cells."""
+    In multi-worker mode ``store`` (a :class:`SeriesStore`) decides a new attribute set's
+    admission for the whole instance and backs each new series with slot cells."""
 
     def __init__(
         self,
@@ -259,7 +272,7 @@ class Family:
         self.limit = limit
         self.merge: Merge = merge or ("latest" if kind == "gauge" else "sum")
         self.exemplars = exemplars
-        self.store: SharedStore | None = None
+        self.store: SeriesStore | None = None
         self._on_overflow = on_overflow
         self._series: dict[AttrKey, Series] = {}
         self._overflow: Series | None = None
@@ -356,3 +369,10 @@ class Family:
 
     def __len__(self) -> int:
         return len(self._series) + (self._overflow is not None)
+
+
+def cell_count(family: Family) -> int:
+    """Cells of one series: a value (and its set time for gauges), or the histogram state."""
+    if family.kind == "histogram":
+        return len(family.boundaries) + 4
+    return 2 if family.kind == "gauge" else 1

@@ -201,7 +201,7 @@ class MetricRegistry:
                     f"not {directory.path}"
                 )
             return self.store
-        self.store = SharedStore(self, directory)
+        self.store = SharedStore(self.families, directory)
         return self.store
 
     def unshare(self) -> None:
@@ -232,7 +232,7 @@ class MetricRegistry:
         mode the merge of every worker's slot (this process's series count from its claim on:
         a collection does not claim, so a process that serves nothing holds no slot)."""
         if self.store is not None:
-            return merge_slots(self, self.store.directory.slots())
+            return merge_slots(self.families, self.learn, self.store.directory.slots())
         out = []
         for family in self.families():
             points = local_points(family)

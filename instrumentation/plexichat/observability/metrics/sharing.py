@@ -26,7 +26,7 @@ import math
 import os
 import time
 import weakref
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
 
 from plexichat.observability.metrics.directory import MultiprocessDirectory
 from plexichat.observability.metrics.instruments import (
@@ -40,6 +40,7 @@ from plexichat.observability.metrics.instruments import (
     SharedCounterSeries,
     SharedGaugeSeries,
     UpDownCounterSeries,
+    cell_count,
     histogram_cells,
 )
 from plexichat.observability.metrics.slots import (
@@ -51,17 +52,7 @@ from plexichat.observability.metrics.slots import (
     SlotFile,
 )
 
-if TYPE_CHECKING:
-    from plexichat.observability.metrics.registry import MetricRegistry
-
 log = logging.getLogger("plexichat.observability")
-
-
-def cell_count(family: Family) -> int:
-    """Cells of one series: a value (and its set time for gauges), or the histogram state."""
-    if family.kind == "histogram":
-        return len(family.boundaries) + 4
-    return 2 if family.kind == "gauge" else 1
 
 
 def family_payload(family: Family) -> dict[str, object]:
@@ -112,10 +103,18 @@ def _to_local(series: Series, *, keep: bool) -> None:
 
 
 class SharedStore:
-    """The slot-backed storage of one registry in one worker."""
+    """The slot-backed storage of one registry in one worker.
 
-    def __init__(self, registry: MetricRegistry, directory: MultiprocessDirectory) -> None:
-        self.registry = registry
+    Args:
+        families: Returns the registry's families; called at every claim and release, as
+            families are created all along.
+        directory: The multiprocess directory whose slot this worker claims.
+    """
+
+    def __init__(
+        self, families: Callable[[], Iterable[Family]], directory: MultiprocessDirectory
+    ) -> None:
+        self._families = families
         self.directory = directory
         self.slot: SlotFile | None = None
         self._records: dict[tuple[str, SeriesKey], Record] = {}
@@ -146,7 +145,7 @@ class SharedStore:
                 if kinds.get(record.payload[0]) in LIVE_KINDS:
                     slot.zero(record)  # the dead process's in-flight requests, its gauges
         self.slot = slot
-        for family in self.registry.families():
+        for family in self._families():
             family.store = self
             for key, series in family.all_series():
                 self.bind(family, key, series, fresh=False)
@@ -256,7 +255,7 @@ class SharedStore:
         self.directory.close()
 
     def _unbind(self, *, keep: bool) -> None:
-        for family in self.registry.families():
+        for family in self._families():
             family.store = None
             for _, series in family.all_series():
                 _to_local(series, keep=keep)
