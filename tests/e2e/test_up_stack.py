@@ -164,8 +164,17 @@ def test_every_dashboard_query_recording_rule_and_status_value_has_data(
     assert watching.returncode == 3  # the last look: the error-rate page still fires
 
     out = tmp_path / "png"
+    # ~15 s on a quiet 2-core machine (matplotlib draws every panel); the timeout only catches
+    # a hang: a CI host busy with other jobs took over 60 s.
     snapshot = stack.cli(
-        "snapshot", "--out", str(out), "--dashboards", str(support.DASHBOARDS), "--range", "2m"
+        "snapshot",
+        "--out",
+        str(out),
+        "--dashboards",
+        str(support.DASHBOARDS),
+        "--range",
+        "2m",
+        timeout_s=240,
     )
     assert snapshot.returncode == 0, snapshot.stderr
     pictures = sorted(p.stem for p in out.glob("*.png"))
