@@ -50,6 +50,14 @@ NEW = (
         dashboard="business",
         merge="sum",
     ),
+    Instrument(
+        name="plexichat.examples.spooled",
+        kind="gauge",
+        unit="By",
+        description="Bytes waiting to be sent.",
+        dashboard="business",
+        merge="sum",
+    ),
 )
 
 
@@ -106,6 +114,22 @@ def test_each_kind_gets_its_default_panel_after_the_designed_ones(
     ]
 
 
+def test_default_panels_start_at_zero_unless_the_value_may_be_negative(
+    business: dict[str, Any],
+) -> None:
+    """A counter's rate, a histogram's quantiles and a size cannot go below 0; a gauge of jobs
+    may (an up-down counter is allowed to), so its floor is the data's."""
+    found = _panels(business)
+    floors = {i.name: found[i.name]["fieldConfig"]["defaults"].get("min") for i in NEW}
+    assert floors == {
+        "plexichat.examples.done": 0,
+        "plexichat.examples.sent": 0,
+        "plexichat.examples.duration": 0,
+        "plexichat.examples.backlog": None,
+        "plexichat.examples.spooled": 0,
+    }
+
+
 def test_every_dashboard_an_instrument_may_name_is_generated() -> None:
     """The catalog's ``dashboard:`` choices are the generated dashboards: none names a
     dashboard that would never show it."""
@@ -127,7 +151,7 @@ def test_default_panel_queries_parse(business: dict[str, Any], tmp_path: Path) -
         if title.startswith("plexichat.examples.")
         for expr in _exprs(panel)
     ]
-    assert len(exprs) == 6
+    assert len(exprs) == 7
     rules = [{"record": f"check:default_panel:n{i}", "expr": e} for i, e in enumerate(exprs)]
     path = tmp_path / "defaults.yaml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "parse", "rules": rules}]}))

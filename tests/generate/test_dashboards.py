@@ -177,3 +177,49 @@ def test_overview_shows_the_table_at_a_glance() -> None:
     for stat, entry in zip(stats, entries, strict=True):
         (link,) = stat["links"]
         assert link["url"].startswith(f"/d/plexichat-{entry.instrument.dashboard}?")
+
+
+def _valued(board: dict[str, Any]) -> list[dict[str, Any]]:
+    """The panels that draw values (all but the alert list)."""
+    return [panel for panel in board["panels"] if panel["type"] != "alertlist"]
+
+
+def test_every_panel_starts_at_zero_but_the_error_budget_left(board: dict[str, Any]) -> None:
+    """Rates, ratios, counts, sizes and durations cannot be negative: their axis starts at 0,
+    or Grafana pads its auto range below a quiet series (the negative error rate). Only an
+    error budget left goes below 0 (overspent), so there the data sets the floor."""
+    for panel in _valued(board):
+        minimum = panel["fieldConfig"]["defaults"].get("min")
+        if panel["title"].endswith("error budget left"):
+            assert minimum is None
+            assert panel["targets"][0]["expr"].startswith("1 - ")
+        else:
+            assert minimum == 0, panel["title"]
+
+
+def test_thresholds_are_dashed_lines_not_the_axis_range(board: dict[str, Any]) -> None:
+    """The data sets the top of every axis: no max or soft limit pinned to a threshold (a
+    500 ms alert line would flatten 2 ms of latency); a gauge's range is its scale, 0 to 100 %
+    for a ratio. A time series with thresholds draws them as dashed lines."""
+    for panel in _valued(board):
+        defaults = panel["fieldConfig"]["defaults"]
+        custom = defaults.get("custom", {})
+        assert {"axisSoftMin", "axisSoftMax"}.isdisjoint(custom), panel["title"]
+        if panel["type"] in ("gauge", "bargauge"):
+            assert defaults.get("max") == (1 if defaults["unit"] == "percentunit" else None)
+        else:
+            assert "max" not in defaults, panel["title"]
+        if panel["type"] == "timeseries":
+            lines = [s["value"] for s in defaults["thresholds"]["steps"] if s["value"] is not None]
+            mode = custom["thresholdsStyle"]["mode"]
+            assert mode == ("dashed" if lines else "off"), panel["title"]
+
+
+def test_latency_panels_draw_their_thresholds() -> None:
+    """The panels users read latency from against its targets keep their threshold lines."""
+    http = {p["title"]: p for p in support.dashboard(support.DASHBOARDS / "http.json")["panels"]}
+    for title in ("Response time p50 / p95 / p99", "Time to first byte p50 / p95 / p99"):
+        defaults = http[title]["fieldConfig"]["defaults"]
+        assert defaults["unit"] == "s"
+        assert defaults["custom"]["thresholdsStyle"]["mode"] == "dashed"
+        assert [s["value"] for s in defaults["thresholds"]["steps"]][1:]  # target, alert

@@ -7,11 +7,12 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from plexichat.stack.snapshot.dashboard import Panel, Query, Step, load
-from plexichat.stack.snapshot.panels import NamedSeries
+from plexichat.stack.snapshot.dashboard import Dashboard, Panel, Query, Step, load
+from plexichat.stack.snapshot.panels import NamedSeries, y_range
 from plexichat.stack.snapshot.render import draw_dashboard
 from plexichat.stack.snapshot.units import format_value
 from tests.generate import support
@@ -66,8 +67,6 @@ def _panel(kind: str) -> Panel:
 
 
 def test_each_panel_type_draws_and_others_are_a_labelled_box() -> None:
-    from plexichat.stack.snapshot.dashboard import Dashboard
-
     kinds = ("timeseries", "stat", "gauge", "bargauge", "table", "heatmap")
     panels = tuple(_panel(kind) for kind in kinds)
     dashboard = Dashboard("d", "D", panels)
@@ -79,3 +78,54 @@ def test_each_panel_type_draws_and_others_are_a_labelled_box() -> None:
     assert "No data" in [t.get_text() for ax in empty.axes for t in ax.texts]
     assert _panel("stat").color_of(0.9) == "red"
     assert _panel("stat").color_of(0.1) == "green"
+
+
+def _latency(style: str = "dashed") -> Panel:
+    steps = (Step("green", None), Step("yellow", 0.1), Step("red", 0.5))
+    return Panel("timeseries", "p95", 0, 0, 12, 8, "s", steps, (Query("q", ""),), 0, None, style)
+
+
+def _drawn(panel: Panel, values: list[float]) -> tuple[tuple[float, float], list[float], list[str]]:
+    """The y limits, and the value and style of each threshold line (the lines after the one
+    series)."""
+    series = [NamedSeries("p95", [(1000.0 + t, v) for t, v in enumerate(values)])]
+    (ax,) = draw_dashboard(Dashboard("d", "D", (panel,)), {0: series}, "").axes
+    series_line, *thresholds = ax.lines
+    assert np.asarray(series_line.get_ydata(), dtype=float).tolist() == values
+    return (
+        ax.get_ylim(),
+        [float(np.asarray(line.get_ydata(), dtype=float)[0]) for line in thresholds],
+        [str(line.get_linestyle()) for line in thresholds],
+    )
+
+
+def test_fast_latency_fills_the_panel_and_thresholds_above_it_are_not_drawn() -> None:
+    """2 ms against a 500 ms alert line: the data sets the range (from the panel's min 0), as
+    in Grafana, so it is readable; the thresholds lie outside it and are not drawn."""
+    (low, high), lines, _ = _drawn(_latency(), [0.002, 0.0025] * 15)
+    assert low == 0
+    assert 0.0025 < high < 0.003
+    assert lines == []
+
+
+def test_thresholds_inside_the_range_are_drawn_in_their_style() -> None:
+    """A threshold the data reaches is a line over it (the panel's style: dashed, line); one
+    above the data's top still does not widen the range."""
+    (low, high), lines, styles = _drawn(_latency(), [0.05, 0.3] * 15)
+    assert low == 0
+    assert high == pytest.approx(0.3125)
+    assert (lines, styles) == ([0.1], ["--"])
+    assert _drawn(_latency("line"), [0.05, 0.3])[2] == ["-"]
+    assert _drawn(_latency("off"), [0.05, 0.3])[1] == []
+
+
+def test_y_range_pads_the_ends_the_panel_leaves_open() -> None:
+    panel = _latency()
+    assert y_range(panel, [0.0, 0.0]) == (0, 1)  # flat zero: still a range
+    low, high = y_range(panel, [-1.0, -1.0])  # all below the panel's min 0
+    assert low == 0
+    assert high == pytest.approx(0.05)
+    signed = Panel("timeseries", "budget", 0, 0, 12, 8, "percentunit", (), ())
+    low, high = y_range(signed, [-0.5, 0.5])
+    assert low == pytest.approx(-0.55)
+    assert high == pytest.approx(0.55)

@@ -10,6 +10,10 @@ code. The default panel follows from the instrument's kind:
   catalog keeps them);
 - a gauge or up-down counter: its value per instance and attributes.
 
+A counter's rate, a histogram's quantiles (OpenTelemetry histograms take non-negative values)
+and a size cannot be negative: those panels start at 0. Any other gauge may (an up-down
+counter is allowed to), so the data sets its floor.
+
 A panel designed in the dashboard's module that reads the instrument's series replaces the
 default one.
 """
@@ -103,6 +107,7 @@ def default_panel(instrument: Instrument) -> Any:
         f"{instrument.description} Per instance ({instrument.name}, {instrument.unit}).",
         [panels.target(query, _legend(by_instance))],
         unit,
+        minimum=0 if unit == "bytes" else None,
     )
 
 

@@ -5,6 +5,13 @@ Layout is kept apart from queries: a dashboard module lists ``Cell``s (a panel a
 ``Dashboard`` into the JSON Grafana 11 reads: grafanalib still writes keys of Grafana < 7 (``span``,
 Angular graph options, ``null`` fields); ``modern`` drops exactly those, so that every key left
 is one the Grafana 11 schema knows (a test loads each dashboard with grafana-foundation-sdk).
+
+Axes: a panel whose values cannot be negative (a rate, ratio, count, size or duration: all but
+an error budget left) starts at 0 (``min: 0``), because Grafana's auto range otherwise pads
+below the data and a quiet error rate sits on a negative axis. The top is never pinned (no
+``max`` or soft max at a threshold): the data sets it, so 2 ms of latency fills its panel
+instead of lying flat under a 500 ms alert line. Thresholds are dashed lines over the data;
+Grafana's auto range ignores them, so one far above the data is out of view.
 """
 
 from __future__ import annotations
@@ -117,16 +124,19 @@ def timeseries(
     queries: Sequence[core.Target],
     unit: str = "short",
     thresholds: Sequence[core.Threshold] = (),
+    minimum: int | None = 0,
 ) -> core.TimeSeries:
-    """A time series panel; with ``thresholds``, their values are drawn as lines."""
+    """A time series panel from ``minimum`` (``None``: the data's floor) up to the data's top;
+    with ``thresholds``, their values are drawn as dashed lines."""
     return core.TimeSeries(
         title=title,
         description=description,
         dataSource=DATASOURCE,
         targets=list(queries),
         unit=unit,
+        valueMin=minimum,
         thresholds=list(thresholds) or [core.Threshold("green", 0, 0.0)],
-        thresholdsStyleMode="line" if thresholds else "off",
+        thresholdsStyleMode="dashed" if thresholds else "off",
         legendDisplayMode="list",
         tooltipMode="multi",
         fillOpacity=10,
@@ -143,8 +153,10 @@ def stat(
     decimals: int | None = None,
     legend: str = "",
     text_mode: str = "auto",
+    minimum: int | None = 0,
 ) -> core.Stat:
-    """A single value; ``text_mode="name"`` shows the series' legend instead (a state)."""
+    """A single value over its sparkline from ``minimum`` (``None``: the data's floor);
+    ``text_mode="name"`` shows the series' legend instead (a state)."""
     return core.Stat(
         title=title,
         description=description,
@@ -157,6 +169,7 @@ def stat(
         colorMode="value",
         decimals=decimals,
         thresholds=list(thresholds) or [core.Threshold("green", 0, 0.0)],
+        extraJson={"fieldConfig": {"defaults": {"min": minimum}}},  # grafanalib has no field
     )
 
 
@@ -187,19 +200,27 @@ def bargauge(
     unit: str,
     thresholds: Sequence[core.Threshold],
 ) -> core.BarGauge:
-    """A horizontal bar per series of ``expr`` (named by ``legend``), coloured by ``thresholds``."""
+    """A horizontal bar per series of ``expr`` (named by ``legend``) from 0 (to 1 for
+    ``percentunit``), coloured by ``thresholds``.
+
+    grafanalib writes the unit, range and calculation under the pre-Grafana 7 ``fieldOptions``,
+    which Grafana 11 ignores (``modern`` drops it): without them here each bar's range would be
+    the data's own, the lowest bar drawn empty.
+    """
     return core.BarGauge(
         title=title,
         description=description,
         dataSource=DATASOURCE,
         targets=[target(expr, legend)],
-        format=unit,
-        calc="lastNotNull",
         displayMode="gradient",
         orientation="horizontal",
-        min=0,
-        max=1 if unit == "percentunit" else None,
         thresholds=list(thresholds),
+        extraJson={
+            "fieldConfig": {
+                "defaults": {"unit": unit, "min": 0, "max": 1 if unit == "percentunit" else None}
+            },
+            "options": {"reduceOptions": REDUCE_LAST},
+        },
     )
 
 

@@ -33,6 +33,7 @@ def build(options: Options) -> dict[str, Any]:
                         core.Threshold("yellow", 1, 0.25),
                         core.Threshold("green", 2, 0.5),
                     ],
+                    minimum=None,  # an overspent budget is negative: its sparkline shows how far
                 ),
                 6,
                 8,

@@ -55,7 +55,7 @@ class Panel:
     queries: tuple[Query, ...]
     minimum: float | None = None
     maximum: float | None = None
-    threshold_lines: bool = False
+    thresholds_style: str = "off"  # Grafana's thresholdsStyle.mode: off, line, dashed, area...
     options: dict[str, Any] = field(default_factory=dict)
 
     def color_of(self, value: float) -> str:
@@ -115,7 +115,7 @@ def _panel(data: dict[str, Any], job: str) -> Panel:
         ),
         minimum=defaults.get("min"),
         maximum=defaults.get("max"),
-        threshold_lines=style in ("line", "dashed", "line+area"),
+        thresholds_style=str(style),
         options=data.get("options", {}),
     )
 

@@ -1,17 +1,18 @@
 """Drawing one panel on a matplotlib ``Axes``, by panel type, from its range-query series.
 
-timeseries: a line per series, threshold lines where the panel shows them, the unit on the
-y axis, a legend. stat: the last value, coloured by the thresholds, over a faint sparkline.
-gauge: a half ring from min to max with the thresholds' colours and the value. bargauge: a bar
-per series. table: a row per series with its last value. Any other type: a labelled box saying
-it is not drawn (this is a preview, not Grafana). Empty data reads "No data", as in Grafana.
+timeseries: a line per series on the y range of :func:`y_range`, threshold lines where the
+panel shows them and they fall in that range, the unit on the y axis, a legend. stat: the last
+value, coloured by the thresholds, over a faint sparkline. gauge: a half ring from min to max
+with the thresholds' colours and the value. bargauge: a bar per series. table: a row per series
+with its last value. Any other type: a labelled box saying it is not drawn (this is a preview,
+not Grafana). Empty data reads "No data", as in Grafana.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,6 +25,10 @@ from plexichat.stack.snapshot.units import PALETTE, color, format_value
 
 TITLE_SIZE = 9
 MAX_LEGEND = 8
+MARGIN = 0.05
+"""Of the data's span, left free at each end of a time series' y range the panel leaves open."""
+LINE_STYLES = {"line": "-", "dashed": "--"}
+"""How Grafana's threshold styles that draw lines draw them (``+area`` is not filled here)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,22 @@ def _clock(value: float, position: object) -> str:
     return datetime.fromtimestamp(value, UTC).strftime("%H:%M:%S")
 
 
+def y_range(panel: Panel, values: Sequence[float]) -> tuple[float, float]:
+    """A time series' y range: from the panel's ``min`` (else the data's lowest value less
+    ``MARGIN`` of the span) to its ``max`` (else the data's highest plus as much).
+
+    Thresholds never widen it, as in Grafana, whose auto range follows the data alone: ranged
+    up to a 500 ms alert line, 2 ms of latency would lie flat on the floor. So a threshold is
+    drawn only where it falls inside the range. A flat series is padded by ``MARGIN`` of its
+    value (1 at zero), so the range is never empty.
+    """
+    low, high = min(values), max(values)
+    pad = (high - low) * MARGIN or abs(high) * MARGIN or 1.0
+    low = low - pad if panel.minimum is None else float(panel.minimum)
+    high = high + pad if panel.maximum is None else float(panel.maximum)
+    return low, max(high, low + pad)  # data all below the panel's min: still a range
+
+
 def _timeseries(ax: Axes, panel: Panel, series: list[NamedSeries]) -> None:
     drawn = [s for s in series if s.points]
     if not drawn:
@@ -74,10 +95,13 @@ def _timeseries(ax: Axes, panel: Panel, series: list[NamedSeries]) -> None:
             color=PALETTE[index % len(PALETTE)],
             label=one.name,
         )
-    if panel.threshold_lines:
+    low, high = y_range(panel, [v for one in drawn for _, v in one.points])
+    ax.set_ylim(low, high)  # also ends autoscaling, which axhline would widen
+    style = LINE_STYLES.get(panel.thresholds_style.split("+")[0])
+    if style is not None:
         for step in panel.steps:
-            if step.value is not None:
-                ax.axhline(step.value, color=color(step.color), linestyle="--", linewidth=1)
+            if step.value is not None and low <= step.value <= high:
+                ax.axhline(step.value, color=color(step.color), linestyle=style, linewidth=1)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_value(v, panel.unit)))
     ax.xaxis.set_major_formatter(FuncFormatter(_clock))
     ax.tick_params(labelsize=7)
