@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,20 @@ class RecordingMetrics:
     def __init__(self) -> None:
         self.counters: Counter[str] = Counter()
         self.gauges: dict[str, float] = {}
+        self.timed: Counter[str] = Counter()
 
     def increment_counter(self, name: str) -> None:
         self.counters[name] += 1
 
     def record_gauge(self, name: str, value: float) -> None:
         self.gauges[name] = value
+
+    @contextmanager
+    def timer(self, name: str) -> Iterator[None]:
+        try:
+            yield
+        finally:
+            self.timed[name] += 1
 
 
 def _settings(data_dir: Path, **service: Any) -> Settings:

@@ -22,6 +22,7 @@ from plexichat.service.db_engine import Database, PoolSettings, create_engine
 from plexichat.service.models import Comment, Message, Post, User
 from plexichat.service.seed import DEMO_USERS, seed_demo_data
 from plexichat.service.state import STATE_KEY
+from tests.generate import support
 
 if TYPE_CHECKING:
     from plexichat.config import Settings
@@ -156,6 +157,42 @@ async def test_business_metrics_and_active_users(
     await client.post("/api/posts", json={"user_id": 3, "title": "t", "body": "b"})
     await client.post("/api/posts/1/comments", json={"user_id": 3, "body": "c"})
     assert getattr(app.state, STATE_KEY).active_users.count() == 2
+
+
+async def test_each_route_times_its_operation_once_per_request_failures_included(
+    client: httpx.AsyncClient, metrics: RecordingMetrics
+) -> None:
+    """The operations ``service/metrics.py`` lists, which the Business dashboard's panel names:
+    a write that fails in the handler (unknown author, missing post, taken username) is timed
+    too; a body refused by validation never reaches it; a profile read is not an operation."""
+    user = {"username": "timed", "display_name": "T"}
+    calls = [
+        ("post", "/api/users", user, 201),
+        ("post", "/api/users", user, 409),
+        ("post", "/api/messages", {"sender_id": 1, "recipient_id": 2, "body": "x"}, 201),
+        ("post", "/api/posts", {"user_id": 1, "title": "t", "body": "b"}, 201),
+        ("post", "/api/posts", {"user_id": 999999, "title": "t", "body": "b"}, 422),
+        ("post", "/api/posts", {"user_id": 1, "title": "", "body": "b"}, 422),
+        ("post", "/api/posts/999999/comments", {"user_id": 1, "body": "c"}, 404),
+        ("get", "/api/posts/popular", None, 200),
+        ("get", "/api/posts/popular", None, 200),
+        ("get", "/api/users/1/posts", None, 200),
+        ("get", "/api/users/1", None, 200),
+    ]
+    for method, url, body, code in calls:
+        response = await client.request(method, url, json=body)
+        assert response.status_code == code, (url, response.text)
+    assert metrics.timed == {
+        "user_register": 2,
+        "message_send": 1,
+        "post_create": 2,
+        "comment_create": 1,
+        "feed_read": 2,
+        "user_posts_read": 1,
+    }
+    business = support.dashboard(support.DASHBOARDS / "business.json")
+    (panel,) = [p for p in business["panels"] if p["title"] == "Timed operations p95"]
+    assert all(operation in panel["description"] for operation in metrics.timed)
 
 
 async def test_monitoring_on_serves_metrics(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -71,40 +72,64 @@ async def test_every_catalog_series_is_exposed_after_traffic(client: httpx.Async
     assert grew("plexichat_api_calls_total") == 4
 
 
-async def test_database_spans_are_children_of_the_request_span(
-    client: httpx.AsyncClient, receiver: HttpReceiver
-) -> None:
-    # limit=50 reads the 100-post listing, not warmed at start-up: a miss, so the database is
-    # queried.
-    assert (await client.get("/api/users/1/posts?limit=50")).status_code == 200
+async def test_the_routes_time_their_operations(client: httpx.AsyncClient) -> None:
+    """Each post written and each feed read is one ``plexichat.operation.duration`` event of
+    its operation: what the Business dashboard's "Timed operations p95" reads."""
+    before = (await client.get("/metrics")).text
+    for title in ("first", "second"):
+        created = await client.post("/api/posts", json={"user_id": 1, "title": title, "body": "b"})
+        assert created.status_code == 201
+    for _ in range(3):
+        assert (await client.get("/api/posts/popular")).status_code == 200
+    text = (await client.get("/metrics")).text
+    count = "plexichat_operation_duration_seconds_count"
+    grew = {
+        op: value(text, count, operation=op) - value(before, count, operation=op)
+        for op in ("post_create", "feed_read", "user_posts_read")
+    }
+    assert grew == {"post_create": 2, "feed_read": 3, "user_posts_read": 0}
+
+
+def _spans_of(client: httpx.AsyncClient, receiver: HttpReceiver, route: str) -> list[Any]:
+    """The spans exported after the request to ``route``: the server span first."""
     installed = installed_telemetry(client._transport.app)  # type: ignore[attr-defined]
     assert installed is not None
     assert installed.tracer is not None
     installed.tracer.exporter.shutdown(timeout=2)
     spans = receiver.received.spans()
-    server = [s for s in spans if s.name == "GET /api/users/{user_id}/posts"]
-    assert len(server) == 1
-    children = [s for s in spans if s.parent_span_id == server[0].span_id]
-    assert children
-    assert {s.name for s in children} <= {"SELECT sqlite", "BEGIN sqlite", "ROLLBACK sqlite"}
-    assert all(s.trace_id == server[0].trace_id for s in children)
+    (server,) = [s for s in spans if s.name == route]
+    return [server, *(s for s in spans if s is not server and s.trace_id == server.trace_id)]
 
 
-async def test_write_statements_are_children_of_the_request_span(
+def _children(spans: list[Any], parent: Any) -> list[Any]:
+    return [s for s in spans if s.parent_span_id == parent.span_id]
+
+
+async def test_database_spans_are_children_of_the_operation_span(
+    client: httpx.AsyncClient, receiver: HttpReceiver
+) -> None:
+    """Request, then the timed operation (the timer's span), then its statements."""
+    # limit=50 reads the 100-post listing, not warmed at start-up: a miss, so the database is
+    # queried.
+    assert (await client.get("/api/users/1/posts?limit=50")).status_code == 200
+    server, *spans = _spans_of(client, receiver, "GET /api/users/{user_id}/posts")
+    (operation,) = _children(spans, server)
+    assert operation.name == "user_posts_read"
+    statements = _children(spans, operation)
+    assert statements
+    assert {s.name for s in statements} <= {"SELECT sqlite", "BEGIN sqlite", "ROLLBACK sqlite"}
+
+
+async def test_write_statements_are_children_of_the_operation_span(
     client: httpx.AsyncClient, receiver: HttpReceiver
 ) -> None:
     # the writer runs the INSERT in its batch, on its own task, in the request's context
     response = await client.post("/api/posts", json={"user_id": 1, "title": "t", "body": "b"})
     assert response.status_code == 201
-    installed = installed_telemetry(client._transport.app)  # type: ignore[attr-defined]
-    assert installed is not None
-    assert installed.tracer is not None
-    installed.tracer.exporter.shutdown(timeout=2)
-    spans = receiver.received.spans()
-    server = [s for s in spans if s.name == "POST /api/posts"]
-    assert len(server) == 1
-    children = [s for s in spans if s.parent_span_id == server[0].span_id]
-    assert "INSERT sqlite" in {s.name for s in children}
+    server, *spans = _spans_of(client, receiver, "POST /api/posts")
+    (operation,) = _children(spans, server)
+    assert operation.name == "post_create"
+    assert "INSERT sqlite" in {s.name for s in _children(spans, operation)}
 
 
 async def test_promtool_finds_nothing_wrong_with_the_service_exposition(

@@ -68,7 +68,9 @@ def build(options: Options) -> dict[str, Any]:
                 "Timed operations p95",
                 "95th percentile duration of the operations timed with the performance logger "
                 "(timer(), record_timer(), @time_function, @performance_profile), by operation "
-                "(plexichat.operation.duration).",
+                "(plexichat.operation.duration): the service's user_register, message_send, "
+                "post_create, comment_create, feed_read (popular posts) and user_posts_read, "
+                "failures included, and any the application times itself.",
                 [
                     panels.target(
                         "histogram_quantile(0.95, sum by (le, operation) "

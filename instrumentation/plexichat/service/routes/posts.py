@@ -42,18 +42,21 @@ async def list_user_posts(
     (``queries.user_posts``). Only when it finds nothing is the user looked up, to tell "no
     posts yet" (200, empty list) from "no such user" (404).
     """
-    listing = await state.cache.user_posts(session, user_id, limit)
-    if listing is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"user {user_id} does not exist")
-    return listing
+    with state.metrics.timer("user_posts_read"):
+        listing = await state.cache.user_posts(session, user_id, limit)
+        if listing is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"user {user_id} does not exist")
+        return listing
 
 
 @router.get("/posts/popular", response_model=list[PostSummary])
 async def list_popular_posts(
     session: SessionDep, state: StateDep, limit: Limit = DEFAULT_POPULAR_LIMIT
 ) -> list[dict[str, Any]]:
-    """The posts with the most comments, through the cache (``popular_posts:{limit}``)."""
-    return await state.cache.popular_posts(session, limit)
+    """The posts with the most comments, through the cache (``popular_posts:{limit}``): the
+    feed."""
+    with state.metrics.timer("feed_read"):
+        return await state.cache.popular_posts(session, limit)
 
 
 @router.post(
@@ -64,12 +67,13 @@ async def list_popular_posts(
 async def create_post(body: PostCreate, session: SessionDep, state: StateDep) -> PostOut:
     """Write a post: 201 with the post, 422 when the author does not exist. The author's listing
     and the popular posts are invalidated before the answer."""
-    if await state.cache.user(session, body.user_id) is None:
-        raise unknown_reference("user_id", "user", body.user_id)
-    post = await state.writer.run(writes.create_post(body.user_id, body.title, body.body))
-    state.active_users.touch(body.user_id)
-    await state.cache.posts_changed(body.user_id)
-    return PostOut.model_validate(post)
+    with state.metrics.timer("post_create"):
+        if await state.cache.user(session, body.user_id) is None:
+            raise unknown_reference("user_id", "user", body.user_id)
+        post = await state.writer.run(writes.create_post(body.user_id, body.title, body.body))
+        state.active_users.touch(body.user_id)
+        await state.cache.posts_changed(body.user_id)
+        return PostOut.model_validate(post)
 
 
 @router.post(
@@ -87,17 +91,18 @@ async def create_comment(
     state: StateDep,
 ) -> CommentOut:
     """A comment on a post: 404 when the post does not exist, else 422 when the author does not."""
-    if await state.cache.user(session, body.user_id) is None:
-        if await state.cache.post_author(session, post_id) is None:
+    with state.metrics.timer("comment_create"):
+        if await state.cache.user(session, body.user_id) is None:
+            if await state.cache.post_author(session, post_id) is None:
+                raise _no_such_post(post_id)
+            raise unknown_reference("user_id", "user", body.user_id)
+        written = await state.writer.run(writes.create_comment(post_id, body.user_id, body.body))
+        if written is None:
             raise _no_such_post(post_id)
-        raise unknown_reference("user_id", "user", body.user_id)
-    written = await state.writer.run(writes.create_comment(post_id, body.user_id, body.body))
-    if written is None:
-        raise _no_such_post(post_id)
-    comment, author_id = written
-    state.active_users.touch(body.user_id)
-    await state.cache.posts_changed(author_id)
-    return CommentOut.model_validate(comment)
+        comment, author_id = written
+        state.active_users.touch(body.user_id)
+        await state.cache.posts_changed(author_id)
+        return CommentOut.model_validate(comment)
 
 
 def _no_such_post(post_id: int) -> HTTPException:

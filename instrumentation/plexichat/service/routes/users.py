@@ -23,16 +23,17 @@ UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
 )
 async def register_user(body: UserCreate, state: StateDep) -> UserOut:
     """Register a user: 201 with the profile, 409 when the username is taken."""
-    try:
-        user = await state.writer.run(writes.register(body.username, body.display_name))
-    except IntegrityError:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, f"username {body.username!r} is taken"
-        ) from None
-    state.metrics.increment_counter("user_registrations")
-    profile = UserOut.model_validate(user)
-    await state.cache.user_created(profile.model_dump(mode="json"))
-    return profile
+    with state.metrics.timer("user_register"):
+        try:
+            user = await state.writer.run(writes.register(body.username, body.display_name))
+        except IntegrityError:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT, f"username {body.username!r} is taken"
+            ) from None
+        state.metrics.increment_counter("user_registrations")
+        profile = UserOut.model_validate(user)
+        await state.cache.user_created(profile.model_dump(mode="json"))
+        return profile
 
 
 @router.get(
