@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 import yaml
 
+from plexichat.generate import promql
 from plexichat.generate.stack import alertmanager, prometheus
 from plexichat.generate.stack.targets import COMPOSE, HELM, up_target
+from plexichat.generate.watchers import ALERTMANAGER_JOB, PROMETHEUS_JOB, WATCHDOG
 from tests.deploy.chart import objects, one, render
 from tests.deploy.compose import COMPOSE_DIR, document, dotenv, interpolate
 from tests.support.tools import promtool, require_tool, requires_tool
@@ -84,10 +86,15 @@ def test_the_charts_value_blocks_switch_with_the_values() -> None:
 
 
 @pytest.mark.parametrize("webhook", [None, "http://hook.example:9000/alerts"])
-def test_the_charts_alertmanager_is_the_helm_targets_data(webhook: str | None) -> None:
-    rendered = objects(render({"alertmanager": {"webhookUrl": webhook or ""}}))
+@pytest.mark.parametrize("heartbeat", [None, "https://hc-ping.example/uuid"])
+def test_the_charts_alertmanager_is_the_helm_targets_data(
+    webhook: str | None, heartbeat: str | None
+) -> None:
+    values = {"webhookUrl": webhook or "", "watchdogUrl": heartbeat or ""}
+    rendered = objects(render({"alertmanager": values}))
     config = _config(rendered, "alertmanager", "alertmanager.yml")
-    assert config == alertmanager.config(dataclasses.replace(HELM, webhook_url=webhook))
+    target = dataclasses.replace(HELM, webhook_url=webhook, heartbeat_url=heartbeat)
+    assert config == alertmanager.config(target)
 
 
 def test_the_charts_command_lines_are_the_generated_flags_and_its_retention() -> None:
@@ -114,16 +121,76 @@ def test_every_target_routes_and_inhibits_alike() -> None:
             ),
         )
     ]
+
+    def untimed(route: dict[str, Any]) -> dict[str, Any]:
+        shape = {k: v for k, v in route.items() if not k.endswith(("_wait", "_interval"))}
+        if "routes" in shape:
+            shape["routes"] = [untimed(r) for r in shape["routes"]]
+        return shape
+
     shapes = [
         (
-            {k: v for k, v in c["route"].items() if not k.endswith(("_wait", "_interval"))},
+            untimed(c["route"]),
             c["inhibit_rules"],
             [r["name"] for r in c["receivers"]],
         )
         for c in configs
     ]
     assert shapes[0] == shapes[1] == shapes[2]
-    assert "routes" not in configs[0]["route"]  # no notify="webhook" sub-route: every alert
+    # One sub-route, the Watchdog's: every other alert goes to the default receiver.
+    for config in configs:
+        (heartbeat,) = config["route"]["routes"]
+        assert heartbeat["matchers"] == [f'alertname="{WATCHDOG}"']
+        assert heartbeat["receiver"] == alertmanager.HEARTBEAT_RECEIVER
+        assert "continue" not in heartbeat  # it goes to the heartbeat only
+        assert promql.seconds(heartbeat["repeat_interval"]) <= 60
+        # Alertmanager re-sends only at a group interval's tick.
+        assert promql.seconds(heartbeat["group_interval"]) < promql.seconds(
+            heartbeat["repeat_interval"]
+        )
+
+
+def test_the_watchdog_is_neither_inhibited_nor_inhibiting_and_never_resolves() -> None:
+    config = alertmanager.config(COMPOSE)
+    watchdog = {"alertname": WATCHDOG, "severity": "none", "service": "prometheus"}
+    for rule in config["inhibit_rules"]:
+        for side in ("source_matchers", "target_matchers"):
+            for matcher in rule[side]:
+                name, value = matcher.split("=", 1)
+                assert watchdog.get(name) != value.strip('"'), (rule, side)
+    receivers = {r["name"]: r for r in config["receivers"]}
+    (hook,) = receivers[alertmanager.HEARTBEAT_RECEIVER]["webhook_configs"]
+    assert hook == {"url": "http://receiver:9095/watchdog", "send_resolved": False}
+
+
+@pytest.mark.parametrize("scenario", ["compose", "helm", "helm-without-alertmanager", "up"])
+def test_every_target_scrapes_prometheus_and_alertmanager_themselves(scenario: str) -> None:
+    """The jobs the stack alerts select, in the configuration each target really runs."""
+    ports = dict.fromkeys(("service", "prometheus", "alertmanager", "receiver", "redis"), 9)
+    if scenario == "compose":
+        config = yaml.safe_load((COMPOSE_DIR / "prometheus" / "prometheus.yml").read_text())
+        expected = {"prometheus": ["localhost:9090"], "alertmanager": ["alertmanager:9093"]}
+    elif scenario == "up":
+        config = prometheus.config(up_target(Path("/s"), ports))
+        expected = {"prometheus": ["127.0.0.1:9"], "alertmanager": ["127.0.0.1:9"]}
+    else:
+        enabled = scenario == "helm"
+        rendered = objects(render({"alertmanager": {"enabled": enabled}}))
+        config = _config(rendered, "prometheus", "prometheus.yml")
+        expected = {"prometheus": ["localhost:9090"]}
+        if enabled:
+            expected["alertmanager"] = [ALERTMANAGER]
+    jobs = {
+        job["job_name"]: [t for c in job.get("static_configs", []) for t in c["targets"]]
+        for job in config["scrape_configs"]
+    }
+    assert {name: jobs.get(name) for name in (PROMETHEUS_JOB, ALERTMANAGER_JOB)} == {
+        PROMETHEUS_JOB: expected["prometheus"],
+        ALERTMANAGER_JOB: expected.get("alertmanager"),
+    }
+    if "alertmanager" in expected:
+        (alerting,) = config["alerting"]["alertmanagers"]
+        assert alerting["static_configs"][0]["targets"] == expected["alertmanager"]
 
 
 @requires_tool("promtool", "amtool")

@@ -30,6 +30,7 @@ import yaml
 from plexichat.catalog import load_catalog
 from plexichat.generate import Options
 from plexichat.generate.rules import SERIES_OVERFLOW, SERVICE_ABSENT, SERVICE_DOWN, alert_name
+from plexichat.generate.watchers import WATCHERS
 from plexichat.generate.writer import rule_texts
 from tests.support.stack import Stack, wait_for
 
@@ -45,6 +46,13 @@ SERVICE_ENV = {
     # Failing background tasks give up at once instead of after 3 retries 5 s apart.
     "PLEXICHAT_PERFORMANCE__BACKGROUND_TASKS__RETRY_DELAY": "0",
 }
+
+
+NOT_PROVOKED_HERE = {w.name for w in WATCHERS}
+"""The alerting path's own alerts (alerts/stack.yaml): the Watchdog always fires and is seen at
+its receiver in tests/e2e/test_watchers.py, which also finds every series the others read on
+the real binaries; the others are promtool-tested to fire and stay silent. Provoking each one
+live (a failing rule, a dead webhook, ...) is still to do (issue 18)."""
 
 
 def shipped_alerts(options: Options) -> set[str]:
@@ -177,8 +185,9 @@ def test_every_development_alert_fires_and_resolves_at_the_receiver(development:
 
     steps.prove([SERVICE_ABSENT], lose_the_job, restore)
 
-    # Every alert rule the stack loaded (the development profile has no throughput floor).
-    assert shipped_alerts(Options.for_profile(dev)) - steps.proven == set()
+    # Every alert rule the stack loaded (the development profile has no throughput floor), but
+    # the alerting path's own (NOT_PROVOKED_HERE).
+    assert shipped_alerts(Options.for_profile(dev)) - steps.proven == NOT_PROVOKED_HERE
 
 
 def test_the_throughput_floor_fires_when_traffic_stops(tmp_path: Path) -> None:

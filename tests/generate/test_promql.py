@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from plexichat.catalog import load_catalog
+from plexichat.generate import watchers
 from tests.generate import support
 from tests.support.tools import promtool, requires_tool
 
@@ -34,7 +35,11 @@ resource (``target_info``, the job and instance variables)."""
 
 
 def known_series() -> set[str]:
-    return {i.prometheus_name for i in load_catalog().instruments} | NOT_INSTRUMENTS
+    """The catalog's series, Prometheus' and OpenTelemetry's, and the series Prometheus and
+    Alertmanager expose about themselves that the stack alerts read (``watchers.SERIES``,
+    found on the real binaries by tests/e2e/test_watchers.py)."""
+    stack = {name.removesuffix("_total") for name in watchers.SERIES}
+    return {i.prometheus_name for i in load_catalog().instruments} | NOT_INSTRUMENTS | stack
 
 
 def read_series() -> set[str]:

@@ -12,6 +12,7 @@ import yaml
 from plexichat.generate import Options, render
 from plexichat.generate.dashboards import DASHBOARDS
 from plexichat.generate.promql import seconds
+from plexichat.generate.watchers import WATCHDOG
 from tests.generate import support
 from tests.support.tools import promtool, requires_tool
 
@@ -54,7 +55,8 @@ def test_every_alert_has_a_firing_and_a_silent_promtool_case() -> None:
     firing, silent, windows = _cases()
     names = {rule["alert"] for rule in support.alerts()}
     assert names - firing == set(), "alerts never shown to fire"
-    assert names - silent == set(), "alerts never shown to stay silent"
+    assert names - silent == {WATCHDOG}, "alerts never shown to stay silent"
+    assert WATCHDOG not in silent  # it fires always, by design
     burn = {
         (rule["alert"], rule["labels"]["long_window"])
         for rule in support.alerts()
@@ -83,7 +85,10 @@ def test_every_recorded_series_is_read_by_a_dashboard_or_an_alert() -> None:
 def test_alerts_carry_severity_summary_and_runbook_anchor() -> None:
     runbooks = (support.ROOT / "docs" / "runbooks.md").read_text(encoding="utf-8")
     for rule in support.alerts():
-        assert rule["labels"]["severity"] in ("warning", "critical")
+        if rule["alert"] == WATCHDOG:  # always fires: nothing to act on, only its absence
+            assert rule["labels"]["severity"] == "none"
+        else:
+            assert rule["labels"]["severity"] in ("warning", "critical")
         if "metric" in rule["labels"] or "slo" in rule["labels"]:
             assert "{{ $value" in rule["annotations"]["summary"]
         anchor = rule["annotations"]["runbook_url"].split("#")[1]
@@ -114,3 +119,23 @@ def test_slo_latency_threshold_is_a_bucket_boundary_and_the_window_is_configurab
     assert "ratio_rate28d" in text
     assert "(13.44 * 0.001)" in text  # 2 % of a 28-day budget in 1h
     assert len(DASHBOARDS) == 7
+
+
+def test_the_watchdog_always_fires_and_every_watcher_selects_a_scraped_job() -> None:
+    files = render(Options.for_profile(None), Path("/nonexistent"))
+    (group,) = yaml.safe_load(files["alerts/stack.yaml"])["groups"]
+    rules = {rule["alert"]: rule for rule in group["rules"]}
+    assert rules[WATCHDOG]["expr"] == "vector(1)"
+    assert rules[WATCHDOG]["labels"] == {
+        "severity": "none",
+        "job": "prometheus",
+        "service": "prometheus",
+    }
+    jobs = set(re.findall(r'job=~?"([^"]+)"', "\n".join(r["expr"] for r in rules.values())))
+    assert jobs == {"prometheus", "alertmanager", "prometheus|alertmanager"}
+    # Time-scaled like every other rule (plexichat-obs up --time-scale).
+    scaled = render(Options.for_profile(None).scaled(0.01, 4.0), Path("/nonexistent"))
+    (fast,) = yaml.safe_load(scaled["alerts/stack.yaml"])["groups"]
+    failing = {r["alert"]: r for r in fast["rules"]}["PrometheusRuleEvaluationFailures"]
+    assert failing["for"] == "6s"
+    assert "[4s]" in failing["expr"]

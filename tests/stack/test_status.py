@@ -8,14 +8,16 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
 
 from plexichat.exit_code import ExitCode
 from plexichat.generate import Options
+from plexichat.generate.watchers import WATCHDOG
 from plexichat.stack.prometheus_api import Sample
-from plexichat.stack.status import AlertStatus, BudgetStatus, Status, metric_status
+from plexichat.stack.status import AlertStatus, BudgetStatus, Status, collect, metric_status
 from plexichat.stack.status_command import exit_status
 from plexichat.stack.status_view import as_json, render
 from tests.support.tools import free_port
@@ -127,3 +129,62 @@ def test_each_row_says_which_statistic_over_which_window() -> None:
     shown = Console(width=200, record=True)
     shown.print(render(Status("u", None, 1, 0.0, [row], [], []), plain=True))
     assert "Request Latency (5m p95 TTFB, bucket-bounded)" in shown.export_text()
+
+
+class _Prometheus:
+    """What ``collect`` asks of Prometheus: no samples, these active alerts."""
+
+    url = "http://p"
+
+    def __init__(self, alerts: list[dict[str, Any]]) -> None:
+        self._alerts = alerts
+
+    def alerts(self) -> list[dict[str, Any]]:
+        return self._alerts
+
+    def query(self, expr: str) -> list[Sample]:
+        return []
+
+
+def _active(name: str, severity: str, since: str = "2026-12-01T10:00:00Z") -> dict[str, Any]:
+    return {
+        "labels": {"alertname": name, "severity": severity},
+        "annotations": {"summary": f"{name} fires", "runbook_url": f"u#{name.lower()}"},
+        "state": "firing",
+        "activeAt": since,
+    }
+
+
+def _shown(status: Status) -> str:
+    console = Console(width=200, no_color=True)
+    with console.capture() as captured:
+        console.print(render(status, plain=True))
+    return captured.get()
+
+
+def test_the_watchdog_has_its_own_line_and_never_counts_as_a_problem() -> None:
+    api = _Prometheus([_active(WATCHDOG, "none"), _active("PlexichatErrorRateHigh", "warning")])
+    status = collect(api, OPTIONS)  # type: ignore[arg-type]
+    assert [a.alertname for a in status.alerts] == ["PlexichatErrorRateHigh"]
+    assert status.watchdog_firing
+    assert status.watchdog_since == "2026-12-01T10:00:00Z"
+    assert exit_status(status) == ExitCode.OK
+    assert json.loads(as_json(status))["watchdog_firing"] is True
+    text = _shown(status)
+    assert "Watchdog (alerting heartbeat): firing since 2026-12-01T10:00:00Z" in text
+    assert "Firing alerts:" in text
+    assert "Watchdog (none)" not in text  # not listed among the firing alerts
+
+    quiet = collect(_Prometheus([_active(WATCHDOG, "none")]), OPTIONS)  # type: ignore[arg-type]
+    assert quiet.alerts == []
+    assert "No alert is firing." in _shown(quiet)  # the Watchdog is no alert to act on
+
+
+def test_a_silent_watchdog_says_alerting_is_dead_without_changing_the_exit_status() -> None:
+    status = collect(_Prometheus([]), OPTIONS)  # type: ignore[arg-type]
+    assert not status.watchdog_firing
+    assert exit_status(status) == ExitCode.OK
+    assert json.loads(as_json(status))["watchdog_firing"] is False
+    text = _shown(status)
+    assert "Watchdog (alerting heartbeat): NOT firing" in text
+    assert "alerting is dead" in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from plexichat.generate import banner, rules, slo
+from plexichat.generate import banner, rules, slo, watchers
 from plexichat.generate.options import Options
 
 FIRST_LOOK = {
@@ -42,14 +42,22 @@ OTHERS = {
 
 
 def _silence(alert: str, job: str) -> str:
+    return _silence_matching(alert, f"job={job}")
+
+
+def _silence_matching(alert: str, matcher: str) -> str:
     return (
-        f"`amtool silence add alertname={alert} job={job} --duration=2h "
+        f"`amtool silence add alertname={alert} {matcher} --duration=2h "
         f'--comment="<why>"` (or Alertmanager\'s UI); fix the cause or the catalog threshold, '
         "never the generated rule."
     )
 
 
 def _section(alert: dict[str, Any], meaning: str, first: str, job: str) -> str:
+    return _section_silenced(alert, meaning, first, _silence(alert["alert"], job))
+
+
+def _section_silenced(alert: dict[str, Any], meaning: str, first: str, silence: str) -> str:
     name = alert["alert"]
     return (
         f"## {name}\n\n"
@@ -57,12 +65,13 @@ def _section(alert: dict[str, Any], meaning: str, first: str, job: str) -> str:
         f"**What it means.** {meaning}\n\n"
         f"```promql\n{alert['expr']}\n```\n\n"
         f"**Look first at.** {first}\n\n"
-        f"**Silence it.** {_silence(name, job)}\n"
+        f"**Silence it.** {silence}\n"
     )
 
 
 def render(options: Options) -> str:
-    """``docs/runbooks.md`` for ``options``: a section per catalog, rule, service and SLO alert."""
+    """``docs/runbooks.md`` for ``options``: a section per catalog, rule, service, SLO and
+    stack (alerting path) alert."""
     parts = [
         banner.markdown_comment(options.profile),
         "# Runbooks\n\nOne section per generated alert. Thresholds, windows and `for:` come from "
@@ -98,4 +107,13 @@ def render(options: Options) -> str:
             " on the HTTP dashboard and the runbook of the matching catalog alert.\n\n"
             f"**Silence it.** {_silence(alert['alert'], options.job)}\n"
         )
+    for watcher in watchers.WATCHERS:
+        alert = watchers.alert(watcher, options)
+        silence = (
+            _silence_matching(watcher.name, watcher.silence)
+            if watcher.silence is not None
+            else "Never: a silenced Watchdog is a heartbeat that stopped, and the dead-man's "
+            "switch pages. Pause the switch instead (planned maintenance)."
+        )
+        parts.append(_section_silenced(alert, watcher.meaning, watcher.first_look, silence))
     return "\n".join(parts)

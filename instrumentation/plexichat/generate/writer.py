@@ -12,7 +12,16 @@ import json
 import tempfile
 from pathlib import Path
 
-from plexichat.generate import banner, readme, recording, rules, ruleyaml, runbooks, slo
+from plexichat.generate import (
+    banner,
+    readme,
+    recording,
+    rules,
+    ruleyaml,
+    runbooks,
+    slo,
+    watchers,
+)
 from plexichat.generate.dashboards import DASHBOARDS
 from plexichat.generate.options import Options
 from plexichat.generate.stack import files as stack_files
@@ -22,6 +31,7 @@ RULE_FILES = {
     "alerts": rules.groups,
     "recording": recording.groups,
     "slo": slo.groups,
+    "stack": watchers.groups,
 }
 """``alerts/<name>.yaml`` -> the function making its groups."""
 GENERATED_DIRS = (

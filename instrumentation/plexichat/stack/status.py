@@ -9,7 +9,10 @@ no traffic in the window, see the catalog's empty-data policy). Where an entry h
 per instance (CPU, memory), the worst one counts.
 
 Also: how much of each SLO's error budget is left over the SLO window (the recorded
-``…:ratio_rate<window>`` over the budget), and every firing alert with its runbook link.
+``…:ratio_rate<window>`` over the budget), every firing alert with its runbook link, and
+whether the always-firing ``Watchdog`` fires (Prometheus loads and evaluates the rules, so the
+heartbeat leaves for Alertmanager; that it *arrives* is the dead-man's switch's business). The
+Watchdog is not among the alerts: it is no problem, its absence is.
 ``Status.critical_firing`` is what the exit status reports, so a pipeline can gate on it.
 """
 
@@ -22,6 +25,7 @@ from typing import Any
 
 from plexichat.catalog import MetricEntry
 from plexichat.generate import Options, promql, slo
+from plexichat.generate.watchers import WATCHDOG
 from plexichat.stack.prometheus_api import PrometheusAPI, Sample
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1}
@@ -75,17 +79,25 @@ class Status:
     evaluated_at: float
     metrics: list[MetricStatus]
     budgets: list[BudgetStatus]
-    alerts: list[AlertStatus]
+    alerts: list[AlertStatus]  # firing, the Watchdog left out
+    watchdog_since: str | None = None  # when the Watchdog started firing; None: it does not
 
     @property
     def critical_firing(self) -> bool:
-        """Whether a critical alert fires (the exit status reports it)."""
+        """Whether a critical alert fires (the exit status reports it; the Watchdog, severity
+        ``none``, never counts)."""
         return any(a.state == "firing" and a.severity == "critical" for a in self.alerts)
 
+    @property
+    def watchdog_firing(self) -> bool:
+        """Whether the Watchdog fires: Prometheus evaluates the rules and sends the heartbeat."""
+        return self.watchdog_since is not None
+
     def to_dict(self) -> dict[str, Any]:
-        """The status as JSON-ready data, ``critical_firing`` included."""
+        """The status as JSON-ready data, ``critical_firing`` and ``watchdog_firing`` included."""
         data = asdict(self)
         data["critical_firing"] = self.critical_firing
+        data["watchdog_firing"] = self.watchdog_firing
         return data
 
 
@@ -176,10 +188,15 @@ def collect(api: PrometheusAPI, options: Options) -> Status:
                 active_since=a.get("activeAt", ""),
             )
             for a in active
-            if a["state"] == "firing"
+            if a["state"] == "firing" and a["labels"].get("alertname") != WATCHDOG
         ),
         key=lambda a: (SEVERITY_ORDER.get(a.severity, 9), a.alertname),
     )
+    watchdog = [
+        a.get("activeAt", "")
+        for a in active
+        if a["state"] == "firing" and a["labels"].get("alertname") == WATCHDOG
+    ]
     return Status(
         prometheus=api.url,
         profile=options.profile,
@@ -188,4 +205,5 @@ def collect(api: PrometheusAPI, options: Options) -> Status:
         metrics=metrics,
         budgets=budgets,
         alerts=alerts,
+        watchdog_since=min(watchdog) if watchdog else None,
     )

@@ -36,6 +36,20 @@ def _budget(left: float | None) -> Text:
     return Text(f"{left * 100:.1f} % left", style=style)
 
 
+def _watchdog(since: str | None) -> Text:
+    line = Text("Watchdog (alerting heartbeat): ")
+    if since is None:
+        line.append(
+            "NOT firing: Prometheus does not evaluate the stack rules (alerts/stack.yaml), so "
+            "no alert can fire or reach Alertmanager; alerting is dead",
+            style="bold red",
+        )
+    else:
+        line.append(f"firing since {since}", style="green")
+        line.append(": rules evaluate and the heartbeat goes to Alertmanager")
+    return line
+
+
 def render(status: Status, plain: bool) -> RenderableType:
     """The status as a rich renderable; ``plain`` for piped output."""
     when = datetime.fromtimestamp(status.evaluated_at, UTC).strftime("%H:%M:%S UTC")
@@ -62,6 +76,7 @@ def render(status: Status, plain: bool) -> RenderableType:
         line = Text(f"SLO {budget.slo} ({budget.objective}), {budget.window} error budget: ")
         line.append_text(_budget(budget.left))
         parts.append(line)
+    parts.append(_watchdog(status.watchdog_since))
     if status.alerts:
         parts.append(Text("Firing alerts:", style="bold"))
         for alert in status.alerts:

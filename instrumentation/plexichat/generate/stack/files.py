@@ -56,8 +56,9 @@ def render() -> dict[str, str]:
             alertmanager.config(COMPOSE),
             COMPOSE,
             "Alertmanager of the Compose stack: every alert goes to the `receiver` service\n"
-            "(`docker compose logs -f receiver`). To notify your own system, mount your own\n"
-            "alertmanager.yml in a docker-compose.override.yml.",
+            "(`docker compose logs -f receiver`), the always-firing Watchdog every minute to its\n"
+            "/watchdog path. To notify your own system, and send the Watchdog to a dead-man's\n"
+            "switch, mount your own alertmanager.yml in a docker-compose.override.yml.",
         ),
         (compose / "alertmanager" / "command.yml").as_posix(): _yaml(
             _command("alertmanager", alertmanager.flags(COMPOSE)),
@@ -78,7 +79,8 @@ def render() -> dict[str, str]:
         (helm / "alertmanager" / "alertmanager.yml").as_posix(): _yaml(
             alertmanager.config(HELM),
             HELM,
-            "templates/alertmanager/configmap.yaml adds the webhook of alertmanager.webhookUrl.",
+            "templates/alertmanager/configmap.yaml adds the webhooks of alertmanager.webhookUrl\n"
+            "and alertmanager.watchdogUrl (the Watchdog's dead-man's switch).",
         ),
         (helm / "alertmanager" / "args.yaml").as_posix(): _yaml(
             alertmanager.flags(HELM), HELM, "templates/alertmanager/deployment.yaml uses these."

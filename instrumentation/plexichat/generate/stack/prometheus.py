@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from plexichat.generate.stack.targets import StackTarget
+from plexichat.generate.watchers import ALERTMANAGER_JOB, PROMETHEUS_JOB
 
 SERVICE_LABEL = "service"
 
@@ -44,12 +45,12 @@ def config(target: StackTarget) -> dict[str, Any]:
         }
     scrape = [
         _service_job(target),
-        {"job_name": "prometheus", "static_configs": [{"targets": [target.prometheus_address]}]},
+        {"job_name": PROMETHEUS_JOB, "static_configs": [{"targets": [target.prometheus_address]}]},
     ]
     if target.alertmanager_address is not None:
         scrape.append(
             {
-                "job_name": "alertmanager",
+                "job_name": ALERTMANAGER_JOB,
                 "static_configs": [{"targets": [target.alertmanager_address]}],
             }
         )

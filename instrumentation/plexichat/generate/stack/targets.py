@@ -31,9 +31,12 @@ class Timing:
     group_wait: str  # how long a new alert group waits for more alerts before notifying
     group_interval: str  # how long before a changed group (new alert, resolved) notifies again
     repeat_interval: str  # how long before an unchanged firing group is notified again
+    # How often the always-firing Watchdog is notified again: the period an external
+    # dead-man's switch expects a heartbeat in (page when none came for a few of these).
+    heartbeat_interval: str
 
 
-SHIPPED_TIMING = Timing("15s", "15s", "30s", "5m", "4h")
+SHIPPED_TIMING = Timing("15s", "15s", "30s", "5m", "4h", "1m")
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,8 @@ class StackTarget:
     """Where and how one stack runs Prometheus and Alertmanager.
 
     ``None`` means "left to the target's own mechanism": the chart fills the service targets
-    (Kubernetes discovery or its Service), the Alertmanager address, the webhook URL and the
-    retention from its values (``templates/prometheus/configmap.yaml`` and friends).
+    (Kubernetes discovery or its Service), the Alertmanager address, the webhook and heartbeat
+    URLs and the retention from its values (``templates/prometheus/configmap.yaml`` and friends).
     """
 
     name: str
@@ -54,6 +57,7 @@ class StackTarget:
     prometheus_address: str  # host:port Prometheus scrapes itself at
     alertmanager_address: str | None
     webhook_url: str | None
+    heartbeat_url: str | None  # where the Watchdog goes: an external dead-man's switch
     prometheus_config_file: str
     prometheus_storage: str
     alertmanager_config_file: str
@@ -76,6 +80,8 @@ COMPOSE = StackTarget(
     prometheus_address="localhost:9090",
     alertmanager_address="alertmanager:9093",
     webhook_url="http://receiver:9095/alerts",
+    # The local receiver logs the heartbeat; point it at a dead-man's switch in an override.
+    heartbeat_url="http://receiver:9095/watchdog",
     prometheus_config_file="/etc/prometheus/prometheus.yml",
     prometheus_storage="/prometheus",
     alertmanager_config_file="/etc/alertmanager/alertmanager.yml",
@@ -96,6 +102,7 @@ HELM = StackTarget(
     prometheus_address="localhost:9090",
     alertmanager_address=None,
     webhook_url=None,
+    heartbeat_url=None,
     prometheus_config_file="/etc/prometheus/prometheus.yml",
     prometheus_storage="/prometheus",
     alertmanager_config_file="/etc/alertmanager/alertmanager.yml",
@@ -121,6 +128,8 @@ def up_timing(time_scale: float) -> Timing:
         group_wait=_clamp(SHIPPED_TIMING.group_wait, time_scale, 1, 10),
         group_interval=_clamp(SHIPPED_TIMING.group_interval, time_scale, 2, 60),
         repeat_interval=_clamp(SHIPPED_TIMING.repeat_interval, time_scale, 60, 4 * 3600),
+        # At least 10 s: the receiver echoes every heartbeat into up's output.
+        heartbeat_interval=_clamp(SHIPPED_TIMING.heartbeat_interval, time_scale, 10, 60),
     )
 
 
@@ -150,6 +159,7 @@ def up_target(root: Path, ports: dict[str, int], time_scale: float = 1.0) -> Sta
         prometheus_address=f"{host}:{ports['prometheus']}",
         alertmanager_address=f"{host}:{ports['alertmanager']}",
         webhook_url=f"http://{host}:{ports['receiver']}/alerts",
+        heartbeat_url=f"http://{host}:{ports['receiver']}/watchdog",
         prometheus_config_file=str(root / "prometheus" / "prometheus.yml"),
         prometheus_storage=str(root / "prometheus" / "data"),
         alertmanager_config_file=str(root / "alertmanager" / "alertmanager.yml"),
