@@ -470,7 +470,15 @@ def test_network_policies_admit_only_the_expected_peers() -> None:
         p["metadata"]["labels"]["app.kubernetes.io/component"]: p
         for p in find(rendered, "NetworkPolicy")
     }
-    assert set(policies) == {"plexichat", "redis", "prometheus", "alertmanager", "grafana", "tempo"}
+    assert set(policies) == {
+        "plexichat",
+        "redis",
+        "redis-exporter",
+        "prometheus",
+        "alertmanager",
+        "grafana",
+        "tempo",
+    }
 
     def sources(component: str) -> list[str | None]:
         return [
@@ -479,7 +487,8 @@ def test_network_policies_admit_only_the_expected_peers() -> None:
             for peer in rule.get("from", [])
         ]
 
-    assert sources("redis") == ["plexichat"]
+    assert sources("redis") == ["plexichat", "redis-exporter"]
+    assert sources("redis-exporter") == ["prometheus"]  # job redis
     assert sources("alertmanager") == ["prometheus"]
     assert sorted(map(str, sources("prometheus"))) == ["grafana", "test"]
     assert sources("plexichat") == []  # the API is open on its port
