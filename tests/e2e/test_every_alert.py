@@ -54,9 +54,8 @@ NOT_PROVOKED_HERE = {w.name for w in WATCHERS} | {d.name for d in DEPENDENCIES}
 its receiver in tests/e2e/test_watchers.py, which also finds every series the others read on
 the real binaries; the others are promtool-tested to fire and stay silent. Provoking each one
 live (a failing rule, a dead webhook, ...) is still to do (issue 18). The dependencies' alerts
-(alerts/dependencies.yaml): tests/e2e/test_dependencies.py kills Redis and sees RedisDown fire
-and finds every series the others read on the real exporter; filling Redis past maxmemory and
-exhausting maxclients live is still to do."""
+(alerts/dependencies.yaml) are provoked live in tests/e2e/test_dependencies.py: a maxmemory
+just above Redis' use, maxclients below its connections, Redis killed."""
 
 
 def shipped_alerts(options: Options) -> set[str]:
