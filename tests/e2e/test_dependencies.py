@@ -6,10 +6,10 @@ Checks: up starts redis_exporter (its components table shows it), Prometheus scr
 (``dependencies.SERIES``) is on the real exporter; no dependency alert fires on a healthy
 stack. Redis' maxmemory set just above what it uses fires ``RedisMemoryHigh`` (and no
 maxmemory again resolves it); a maxclients Redis has already reached rejects connections and
-``RedisRejectedConnections`` goes pending or fires. Then Redis is killed: the exporter reports
-``redis_up 0`` (it does not crash), ``RedisDown`` goes pending and fires in Prometheus, up keeps
-running, and the service keeps answering the cached feed (its cache falls back to the memory
-tier: degraded, not failed).
+``RedisRejectedConnections`` goes pending or fires, as ``RedisClientsNearMax`` does with one
+connection left. Then Redis is killed: the exporter reports ``redis_up 0`` (it does not crash),
+``RedisDown`` goes pending and fires in Prometheus, up keeps running, and the service keeps
+answering the cached feed (its cache falls back to the memory tier: degraded, not failed).
 """
 
 from __future__ import annotations
@@ -78,6 +78,23 @@ def test_redis_near_its_maxmemory_fires_redis_memory_high(stack: Stack) -> None:
     finally:
         client.config_set("maxmemory", "0")  # none: the ratio means nothing, the alert ends
     wait_for(lambda: not stack.alerts("RedisMemoryHigh"), 60, "RedisMemoryHigh to end")
+    client.close()
+
+
+def test_redis_near_its_maxclients_fires_redis_clients_near_max(stack: Stack) -> None:
+    client = _redis(stack)
+    try:
+        connected = int(client.info("clients")["connected_clients"])
+        # Room for one more: the exporter's, which then sees maxclients all taken.
+        client.config_set("maxclients", str(connected + 1))
+        wait_for(
+            lambda: _state(stack, "RedisClientsNearMax") & {"pending", "firing"},
+            60,
+            "RedisClientsNearMax",
+        )
+    finally:
+        client.config_set("maxclients", "10000")
+    wait_for(lambda: not stack.alerts("RedisClientsNearMax"), 60, "RedisClientsNearMax to end")
     client.close()
 
 

@@ -55,7 +55,7 @@ its receiver in tests/e2e/test_watchers.py, which also finds every series the ot
 the real binaries; the others are promtool-tested to fire and stay silent. Provoking each one
 live (a failing rule, a dead webhook, ...) is still to do (issue 18). The dependencies' alerts
 (alerts/dependencies.yaml) are provoked live in tests/e2e/test_dependencies.py: a maxmemory
-just above Redis' use, maxclients below its connections, Redis killed."""
+just above Redis' use, maxclients one above / below its connections, Redis killed."""
 
 
 def shipped_alerts(options: Options) -> set[str]:

@@ -8,6 +8,8 @@ runs ``redis_exporter`` beside Redis (scrape job ``redis`` in every target,
 - ``RedisDown``: the exporter reaches no Redis (``redis_up == 0``) or is not scraped itself.
 - ``RedisMemoryHigh``: used memory above 90 % of ``maxmemory``, only where one is set (without
   it ``redis_memory_max_bytes`` is 0 and the ratio means nothing).
+- ``RedisClientsNearMax``: connected clients above 80 % of ``maxclients``, before Redis refuses
+  any.
 - ``RedisRejectedConnections``: Redis refused clients (``maxclients`` reached).
 
 Metric names are those of Debian's ``prometheus-redis-exporter`` 1.45 against ``redis-server``
@@ -34,6 +36,8 @@ SERIES = frozenset(
         "redis_memory_used_bytes",
         "redis_memory_max_bytes",
         "redis_rejected_connections_total",
+        "redis_connected_clients",
+        "redis_config_maxclients",
     }
 )
 """The exporter's series these alerts read (besides ``up``): no catalog instrument, so the live
@@ -85,6 +89,23 @@ DEPENDENCIES: tuple[Watcher, ...] = (
         first_look="`redis-cli info memory` (used_memory, maxmemory, mem_fragmentation_ratio); "
         "`redis-cli info stats` (evicted_keys); the cache's TTLs and what fills it "
         "(`redis-cli --bigkeys`); raise `redis.maxmemory` or the memory limit.",
+        silence=f"job={REDIS_JOB}",
+    ),
+    Watcher(
+        name="RedisClientsNearMax",
+        expr=lambda options: (
+            f"redis_connected_clients{{{_REDIS}}} / redis_config_maxclients{{{_REDIS}}} > 0.8"
+        ),
+        hold="5m",
+        severity="warning",
+        summary="Redis {{ $labels.instance }} has {{ $value | humanizePercentage }} of its "
+        "maxclients connected: near the limit where it refuses clients.",
+        meaning="More than 80 % of Redis' `maxclients` connections are open. At the limit "
+        "Redis refuses new connections (`RedisRejectedConnections`) and the service's workers "
+        "that cannot connect lose their Redis tier.",
+        first_look="`redis-cli info clients` and `redis-cli client list` (who holds the "
+        "connections: each worker's and replica's pool, a leak); `redis-cli config get "
+        "maxclients` against the process' open-file limit.",
         silence=f"job={REDIS_JOB}",
     ),
     Watcher(
