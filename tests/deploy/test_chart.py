@@ -17,6 +17,7 @@ import yaml
 from cloudcoil.models.prometheus_operator import v1 as monitoring
 
 from plexichat.config import load_settings
+from plexichat.generate.dependencies import REDIS_JOB
 from tests.deploy import grafana
 from tests.deploy.chart import (
     CHART,
@@ -328,6 +329,14 @@ def test_operator_mode_creates_servicemonitor_rules_and_sidecar_dashboards() -> 
         r["targetLabel"]: r["replacement"] for r in monitor["spec"]["endpoints"][0]["relabelings"]
     }
     assert relabelled["job"] == "plexichat"  # the job the generated rules select
+    exporter = one(rendered, "ServiceMonitor", "redis-exporter")
+    (endpoint,) = exporter["spec"]["endpoints"]
+    assert (
+        endpoint["port"] == one(rendered, "Service", "redis-exporter")["spec"]["ports"][0]["name"]
+    )
+    assert {r["targetLabel"]: r["replacement"] for r in endpoint["relabelings"]} == {
+        "job": REDIS_JOB  # the dependency alerts' job
+    }
     rules = find(rendered, "PrometheusRule")
     assert len(rules) == len(generated_files("rules"))
     for rule, path in zip(rules, generated_files("rules"), strict=True):
@@ -470,7 +479,15 @@ def test_network_policies_admit_only_the_expected_peers() -> None:
         p["metadata"]["labels"]["app.kubernetes.io/component"]: p
         for p in find(rendered, "NetworkPolicy")
     }
-    assert set(policies) == {"plexichat", "redis", "prometheus", "alertmanager", "grafana", "tempo"}
+    assert set(policies) == {
+        "plexichat",
+        "redis",
+        "redis-exporter",
+        "prometheus",
+        "alertmanager",
+        "grafana",
+        "tempo",
+    }
 
     def sources(component: str) -> list[str | None]:
         return [
@@ -479,7 +496,15 @@ def test_network_policies_admit_only_the_expected_peers() -> None:
             for peer in rule.get("from", [])
         ]
 
-    assert sources("redis") == ["plexichat"]
+    assert sources("redis") == ["plexichat", "redis-exporter"]
+    assert sources("redis-exporter") == ["prometheus"]  # job redis
+    # Without the release's Prometheus (operator mode) whoever scrapes it lives elsewhere.
+    values = scenario_values(CHART / "ci" / "operator-values.yaml") | {
+        "networkPolicy": {"enabled": True}
+    }
+    rendered = objects(render(values))
+    exporter = one(rendered, "NetworkPolicy", "redis-exporter")
+    assert [rule.get("from") for rule in exporter["spec"]["ingress"]] == [None]
     assert sources("alertmanager") == ["prometheus"]
     assert sorted(map(str, sources("prometheus"))) == ["grafana", "test"]
     assert sources("plexichat") == []  # the API is open on its port

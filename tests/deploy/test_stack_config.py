@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from plexichat.generate import promql
+from plexichat.generate.dependencies import REDIS_EXPORTER_PORT, REDIS_JOB
 from plexichat.generate.stack import alertmanager, prometheus
 from plexichat.generate.stack.targets import COMPOSE, HELM, up_target
 from plexichat.generate.watchers import ALERTMANAGER_JOB, PROMETHEUS_JOB, WATCHDOG
@@ -22,6 +23,8 @@ from tests.deploy.compose import COMPOSE_DIR, document, dotenv, interpolate
 from tests.support.tools import promtool, require_tool, requires_tool
 
 SERVICE = "obs-plexichat-observability-plexichat:8000"
+REDIS_EXPORTER = f"obs-plexichat-observability-redis-exporter:{REDIS_EXPORTER_PORT}"
+UP_COMPONENTS = ("service", "prometheus", "alertmanager", "receiver", "redis", "redis_exporter")
 ALERTMANAGER = "obs-plexichat-observability-alertmanager:9093"
 
 
@@ -58,6 +61,7 @@ def test_the_charts_prometheus_is_the_helm_targets_data_with_its_values(discover
         HELM,
         service_targets=(SERVICE,) if discovery == "static" else None,
         alertmanager_address=ALERTMANAGER,
+        redis_exporter_address=REDIS_EXPORTER,
     )
     expected = prometheus.config(target)
     if discovery == "kubernetes":
@@ -80,7 +84,8 @@ def test_the_charts_value_blocks_switch_with_the_values() -> None:
     )
     config = _config(rendered, "prometheus", "prometheus.yml")
     assert "alerting" not in config
-    assert [job["job_name"] for job in config["scrape_configs"]] == ["plexichat", "prometheus"]
+    jobs = [job["job_name"] for job in config["scrape_configs"]]
+    assert jobs == ["plexichat", "prometheus", REDIS_JOB]
     assert config["global"]["scrape_interval"] == "30s"
     assert config["remote_write"] == [{"url": "http://m/"}]
 
@@ -116,7 +121,17 @@ def test_every_target_routes_and_inhibits_alike() -> None:
             HELM,
             up_target(
                 Path("/s"),
-                dict.fromkeys(("service", "prometheus", "alertmanager", "receiver", "redis"), 1),
+                dict.fromkeys(
+                    (
+                        "service",
+                        "prometheus",
+                        "alertmanager",
+                        "receiver",
+                        "redis",
+                        "redis_exporter",
+                    ),
+                    1,
+                ),
                 0.01,
             ),
         )
@@ -166,7 +181,7 @@ def test_the_watchdog_is_neither_inhibited_nor_inhibiting_and_never_resolves() -
 @pytest.mark.parametrize("scenario", ["compose", "helm", "helm-without-alertmanager", "up"])
 def test_every_target_scrapes_prometheus_and_alertmanager_themselves(scenario: str) -> None:
     """The jobs the stack alerts select, in the configuration each target really runs."""
-    ports = dict.fromkeys(("service", "prometheus", "alertmanager", "receiver", "redis"), 9)
+    ports = dict.fromkeys(UP_COMPONENTS, 9)
     if scenario == "compose":
         config = yaml.safe_load((COMPOSE_DIR / "prometheus" / "prometheus.yml").read_text())
         expected = {"prometheus": ["localhost:9090"], "alertmanager": ["alertmanager:9093"]}
@@ -203,6 +218,7 @@ def test_the_up_targets_files_pass_promtool_and_amtool(tmp_path: Path) -> None:
             "alertmanager": 9093,
             "receiver": 9095,
             "redis": 6380,
+            "redis_exporter": 9121,
         },
         0.01,
     )
@@ -218,3 +234,39 @@ def test_the_up_targets_files_pass_promtool_and_amtool(tmp_path: Path) -> None:
         [amtool, "check-config", str(routes)], capture_output=True, text=True, check=False
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@pytest.mark.parametrize("scenario", ["compose", "helm", "helm-without-exporter", "up"])
+def test_every_target_that_runs_redis_scrapes_its_exporter(scenario: str) -> None:
+    """Job ``redis`` (the dependency alerts' job) at redis_exporter, wherever Redis runs."""
+    ports = dict.fromkeys(UP_COMPONENTS, 9)
+    expected: list[str] | None
+    if scenario == "compose":
+        config = yaml.safe_load((COMPOSE_DIR / "prometheus" / "prometheus.yml").read_text())
+        expected = [f"redis-exporter:{REDIS_EXPORTER_PORT}"]
+        assert "redis-exporter" in document()["services"]
+    elif scenario == "up":
+        config = prometheus.config(up_target(Path("/s"), ports))
+        expected = ["127.0.0.1:9"]
+    else:
+        enabled = scenario == "helm"
+        rendered = objects(render({"redisExporter": {"enabled": enabled}}))
+        config = _config(rendered, "prometheus", "prometheus.yml")
+        expected = [REDIS_EXPORTER]
+        if not enabled:
+            expected = None
+            assert not [o for o in rendered if "redis-exporter" in o["metadata"]["name"]]
+        else:
+            container = _container(rendered, "redis-exporter")
+            assert "REDIS_PASSWORD" in {e["name"] for e in container["env"]}
+            assert not container.get("args")
+            assert not container.get("command")
+    jobs = {
+        job["job_name"]: [t for c in job.get("static_configs", []) for t in c["targets"]]
+        for job in config["scrape_configs"]
+    }
+    assert jobs.get(REDIS_JOB) == expected
+    if scenario == "helm":  # no Redis in the release: no exporter, no job
+        rendered = objects(render({"redis": {"enabled": False}, "externalRedis": {"host": "x"}}))
+        config = _config(rendered, "prometheus", "prometheus.yml")
+        assert REDIS_JOB not in {job["job_name"] for job in config["scrape_configs"]}

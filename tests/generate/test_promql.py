@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from plexichat.catalog import load_catalog
-from plexichat.generate import watchers
+from plexichat.generate import dependencies, watchers
 from tests.generate import support
 from tests.support.tools import promtool, requires_tool
 
@@ -35,8 +35,9 @@ resource (``target_info``, the job and instance variables)."""
 def known_series() -> set[str]:
     """The catalog's series, Prometheus' and OpenTelemetry's, and the series Prometheus and
     Alertmanager expose about themselves that the stack alerts read (``watchers.SERIES``,
-    found on the real binaries by tests/e2e/test_watchers.py)."""
-    stack = {name.removesuffix("_total") for name in watchers.SERIES}
+    found on the real binaries by tests/e2e/test_watchers.py), and redis_exporter's that the
+    dependency alerts read (``dependencies.SERIES``, tests/e2e/test_dependencies.py)."""
+    stack = {name.removesuffix("_total") for name in watchers.SERIES | dependencies.SERIES}
     return {i.prometheus_name for i in load_catalog().instruments} | NOT_INSTRUMENTS | stack
 
 

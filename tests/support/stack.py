@@ -56,7 +56,12 @@ class Stack:
     """A running ``plexichat-obs up``."""
 
     def __init__(self, home: Path, args: Sequence[str], env: dict[str, str] | None = None) -> None:
-        for tool in ("redis-server", "prometheus", "prometheus-alertmanager"):
+        for tool in (
+            "redis-server",
+            "prometheus-redis-exporter",
+            "prometheus",
+            "prometheus-alertmanager",
+        ):
             require_tool(tool)
         self.home = home
         self.dir = StackDir(home / "stack")

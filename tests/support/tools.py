@@ -23,6 +23,9 @@ INSTALL = {
     "amtool": "apt-get install -y --no-install-recommends prometheus-alertmanager",
     "prometheus-alertmanager": "apt-get install -y --no-install-recommends prometheus-alertmanager",
     "redis-server": "apt-get install -y --no-install-recommends redis-server",
+    "prometheus-redis-exporter": (
+        "apt-get install -y --no-install-recommends prometheus-redis-exporter"
+    ),
     "wrk": "apt-get install -y wrk",
 }
 

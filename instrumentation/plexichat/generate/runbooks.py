@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from plexichat.generate import banner, rules, slo, watchers
+from plexichat.generate import banner, dependencies, rules, slo, watchers
 from plexichat.generate.options import Options
 
 FIRST_LOOK = {
@@ -116,4 +116,8 @@ def render(options: Options) -> str:
             "switch pages. Pause the switch instead (planned maintenance)."
         )
         parts.append(_section_silenced(alert, watcher.meaning, watcher.first_look, silence))
+    for dependency in dependencies.DEPENDENCIES:
+        alert = watchers.alert(dependency, options)
+        silence = _silence_matching(dependency.name, dependency.silence or "")
+        parts.append(_section_silenced(alert, dependency.meaning, dependency.first_look, silence))
     return "\n".join(parts)

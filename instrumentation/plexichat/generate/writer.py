@@ -14,6 +14,7 @@ from pathlib import Path
 
 from plexichat.generate import (
     banner,
+    dependencies,
     readme,
     recording,
     rules,
@@ -32,6 +33,7 @@ RULE_FILES = {
     "recording": recording.groups,
     "slo": slo.groups,
     "stack": watchers.groups,
+    "dependencies": dependencies.groups,
 }
 """``alerts/<name>.yaml`` -> the function making its groups."""
 GENERATED_DIRS = (

@@ -27,6 +27,12 @@ BINARIES: dict[str, Binary] = {
         "alertmanager", ("prometheus-alertmanager", "alertmanager"), "prometheus-alertmanager"
     ),
     "prometheus": Binary("prometheus", ("prometheus",), "prometheus"),
+    # Debian names it after the package; upstream's tarball and image call it redis_exporter.
+    "redis_exporter": Binary(
+        "redis_exporter",
+        ("prometheus-redis-exporter", "redis_exporter"),
+        "prometheus-redis-exporter",
+    ),
 }
 
 

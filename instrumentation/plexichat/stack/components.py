@@ -1,8 +1,9 @@
 """What each child of ``plexichat-obs up`` is: its command, its readiness check, its URL.
 
-Start order (stop is the reverse): Redis, the service (with the Redis tier on), the webhook
-receiver, Alertmanager (notifying the receiver), Prometheus (scraping the service, sending to
-Alertmanager), and with ``--traffic`` the load generator. Prometheus and Alertmanager get the
+Start order (stop is the reverse): Redis, its exporter (``redis_exporter``), the service (with
+the Redis tier on), the webhook receiver, Alertmanager (notifying the receiver), Prometheus
+(scraping the service and the exporter, sending to Alertmanager), and with ``--traffic`` the
+load generator. Prometheus and Alertmanager get the
 configuration ``plexichat.generate.stack`` builds for the ``up`` target, written under the
 state directory together with the rules generated for the chosen profile and time scale.
 """
@@ -44,6 +45,9 @@ class Component:
     data: Path | None = None
     timeout_s: float = 30.0
     restart_on_success: bool = False  # the load generator's segments
+    # What its death means when the stack survives it (Redis: the service degrades to its
+    # memory cache, RedisDown fires); None: its death stops the stack.
+    survivable: str | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -94,6 +98,23 @@ def redis(binary: str, stack: StackDir, port: int) -> Component:
         "answering PING",
         url=f"redis://{HOST}:{port}",
         data=directory,
+        survivable="the service degrades to its memory cache and per-process rate limits; "
+        "RedisDown fires (restart up to get Redis back)",
+    )
+
+
+def redis_exporter(binary: str, stack: StackDir, redis_port: int, port: int) -> Component:
+    """``redis_exporter`` on ``port``, reading up's Redis (no password there); ready when it
+    serves ``/metrics``. Prometheus scrapes it as job ``redis``."""
+    url = f"http://{HOST}:{port}"
+    argv = [binary, "-redis.addr", f"redis://{HOST}:{redis_port}"]
+    argv += ["-web.listen-address", f"{HOST}:{port}"]
+    return Component(
+        "redis_exporter",
+        Child("redis_exporter", argv, stack.log("redis_exporter")),
+        _http_ok(f"{url}/metrics"),
+        "serving /metrics",
+        url=f"{url}/metrics",
     )
 
 

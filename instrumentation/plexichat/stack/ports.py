@@ -1,7 +1,8 @@
 """Which loopback port each component of ``plexichat-obs up`` listens on.
 
 Defaults are the Compose stack's (service 8000, Prometheus 9090, Alertmanager 9093) plus the
-webhook receiver on 9095 and Redis on 6380 (not 6379, so a system Redis does not collide).
+webhook receiver on 9095, Redis on 6380 (not 6379, so a system Redis does not collide) and
+redis_exporter on its default 9121.
 ``--ports`` changes them: ``auto`` picks free ports for all, ``prometheus=19090,service=0``
 sets some (0: a free one). A port that is taken is an error naming it and the flag.
 """
@@ -17,6 +18,7 @@ DEFAULT_PORTS: Mapping[str, int] = {
     "alertmanager": 9093,
     "receiver": 9095,
     "redis": 6380,
+    "redis_exporter": 9121,
 }
 HOST = "127.0.0.1"
 

@@ -4,9 +4,9 @@
 Debian package), takes the state directory's lock (a second ``up`` is refused), writes the
 Prometheus and Alertmanager configuration of the ``up`` target and the rules of the profile,
 starts each component in order and waits until it is healthy, prints what runs where, then
-streams the webhook receiver's notifications. Ctrl-C or SIGTERM (or a child that dies) stops
-everything in reverse order: SIGTERM, SIGKILL after 10 s, then checks that no port is left
-bound.
+streams the webhook receiver's notifications. Ctrl-C or SIGTERM (or a child that dies, except
+Redis: the service survives it, degraded, and ``RedisDown`` says so) stops everything in
+reverse order: SIGTERM, SIGKILL after 10 s, then checks that no port is left bound.
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ class Supervisor:
         self.started: list[Component] = []
         self.ports: dict[str, int] = {}
         self.stopping = False
+        self.gone: set[str] = set()  # survivable components that have exited
 
     def say(self, message: str, style: str = "") -> None:
         """Print a progress line."""
@@ -125,6 +126,9 @@ class Supervisor:
         traffic = self.options.traffic_rps is not None
         chosen = [
             components.redis(binaries["redis"], s, p["redis"]),
+            components.redis_exporter(
+                binaries["redis_exporter"], s, p["redis"], p["redis_exporter"]
+            ),
             components.service(s, p, profile=self.options.profile, traffic=traffic),
             components.receiver(s, p["receiver"]),
             components.alertmanager(
@@ -288,6 +292,15 @@ class Supervisor:
             if component.restart_on_success and status == 0:
                 self.say(f"{component.name}: segment finished, starting the next one")
                 component.child.start()
+                continue
+            if component.survivable is not None:
+                if component.name not in self.gone:
+                    self.gone.add(component.name)
+                    self.error(
+                        f"{component.name} exited with status {status} (log "
+                        f"{component.child.log}); the stack keeps running: "
+                        f"{component.survivable}"
+                    )
                 continue
             self.error(
                 f"{component.name} exited with status {status} (log {component.child.log}); "

@@ -63,6 +63,17 @@ static_configs:
 {{- end }}
 {{- end }}
 
+{{/* And redis_exporter (job redis) when the release runs Redis and the exporter. */}}
+{{- define "plexichat-obs.prometheus.redisJobs" -}}
+{{- if and .Values.redis.enabled .Values.redisExporter.enabled }}
+- job_name: redis
+  static_configs:
+    - targets: ["{{ include "plexichat-obs.componentName" (dict "ctx" . "component" "redis-exporter") }}:9121"]
+{{- else }}
+[]
+{{- end }}
+{{- end }}
+
 {{- define "plexichat-obs.alertmanagerAddress" -}}
 {{ include "plexichat-obs.componentName" (dict "ctx" . "component" "alertmanager") }}:9093
 {{- end }}

@@ -3,17 +3,19 @@
 The scrape job of the service is the rules' job (``plexichat``), with a ``service`` label set by
 relabelling (the same for static targets and the chart's Kubernetes discovery, which prepends
 its own relabelling); Prometheus scrapes itself and Alertmanager too, so their health is in the
-same TSDB. Flags: where the configuration and the TSDB are, the retention (the guide's
-``metrics.retention_period``, or a size cap, whichever comes first: a full disk crash-loops
-Prometheus), exemplar storage (the trace ids the service puts on latency buckets), and where
-nothing else restarts Prometheus, ``--web.enable-lifecycle`` so a changed configuration or rule
-file is picked up with ``POST /-/reload``.
+same TSDB, and ``redis_exporter`` (job ``redis``) where the target runs Redis. Flags: where the
+configuration and the TSDB are, the retention (the guide's ``metrics.retention_period``, or a
+size cap, whichever comes first: a full disk crash-loops Prometheus), exemplar storage (the
+trace ids the service puts on latency buckets), and where nothing else restarts Prometheus,
+``--web.enable-lifecycle`` so a changed configuration or rule file is picked up with
+``POST /-/reload``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from plexichat.generate.dependencies import REDIS_JOB
 from plexichat.generate.stack.targets import StackTarget
 from plexichat.generate.watchers import ALERTMANAGER_JOB, PROMETHEUS_JOB
 
@@ -52,6 +54,13 @@ def config(target: StackTarget) -> dict[str, Any]:
             {
                 "job_name": ALERTMANAGER_JOB,
                 "static_configs": [{"targets": [target.alertmanager_address]}],
+            }
+        )
+    if target.redis_exporter_address is not None:
+        scrape.append(
+            {
+                "job_name": REDIS_JOB,
+                "static_configs": [{"targets": [target.redis_exporter_address]}],
             }
         )
     document["scrape_configs"] = scrape

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from plexichat.catalog.model import JOB
 from plexichat.generate import promql
+from plexichat.generate.dependencies import REDIS_EXPORTER_PORT
 
 RETENTION_TIME = "30d"
 """The guide's ``metrics.retention_period``."""
@@ -68,6 +69,9 @@ class StackTarget:
     prometheus_listen: str | None = None  # --web.listen-address; None: the default :9090
     query_lookback: str | None = None  # --query.lookback-delta; None: Prometheus' 5m
     alertmanager_listen: str | None = None
+    # host:port of redis_exporter (job redis); None: no Redis, or the chart adds the job itself
+    # (templates/prometheus/_config.tpl) when its values run Redis and the exporter.
+    redis_exporter_address: str | None = None
 
 
 COMPOSE = StackTarget(
@@ -90,6 +94,7 @@ COMPOSE = StackTarget(
     # The size cap is a deployment's choice: compose/.env holds it.
     retention_size="${PROMETHEUS_RETENTION_SIZE:?set in compose/.env}",
     enable_lifecycle=True,
+    redis_exporter_address=f"redis-exporter:{REDIS_EXPORTER_PORT}",
 )
 
 HELM = StackTarget(
@@ -170,4 +175,5 @@ def up_target(root: Path, ports: dict[str, int], time_scale: float = 1.0) -> Sta
         prometheus_listen=f"{host}:{ports['prometheus']}",
         query_lookback=up_lookback(time_scale),
         alertmanager_listen=f"{host}:{ports['alertmanager']}",
+        redis_exporter_address=f"{host}:{ports['redis_exporter']}",
     )
