@@ -18,6 +18,9 @@ table are generated from it, and the instrumentation creates each instrument fro
     entry.thresholds("production").alert        # Alert(op='>', value=0.5, ...)
     catalog.bucket_boundaries("http.server.request.duration")
 
+``watched.yaml`` is the catalog of what the stack reads from others -- its dependencies'
+exporters and the alerting path itself (``default_watched()``, :mod:`.watched`).
+
 The PromQL template scheme (``{window}``, ``{selector}``) is described in
 ``plexichat.catalog.loader``.
 """
@@ -37,6 +40,8 @@ from plexichat.catalog.model import (
     Target,
     Thresholds,
 )
+from plexichat.catalog.watched import Source, Watched, WatchedEntry
+from plexichat.catalog.watched_loader import default_watched, load_watched
 
 __all__ = [
     "PROFILES",
@@ -49,9 +54,14 @@ __all__ = [
     "Instrument",
     "MetricEntry",
     "Recording",
+    "Source",
     "Target",
     "Thresholds",
+    "Watched",
+    "WatchedEntry",
     "default_catalog",
     "default_path",
+    "default_watched",
     "load_catalog",
+    "load_watched",
 ]

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from plexichat.catalog import validation as v
@@ -55,7 +55,7 @@ from plexichat.catalog.model import Instrument, MetricEntry
 SUPPORTED_VERSION = 2
 WINDOWED_KINDS = ("histogram", "counter")
 TOP_LEVEL = ("version", "instruments", "metrics", "alerts")
-M = TypeVar("M", Instrument, MetricEntry, AlertRule)
+M = TypeVar("M", bound=BaseModel)
 
 
 def default_path() -> Path:
@@ -110,10 +110,10 @@ def _top_level(document: object, name: str, section: str) -> list[Any]:
 def _instruments(raw_instruments: list[Any], name: str) -> dict[str, Instrument]:
     found: dict[str, Instrument] = {}
     for index, raw in enumerate(raw_instruments):
-        label = _label(raw, index, "name", "instrument")
+        label = item_label(raw, index, "name", "instrument")
         if not isinstance(raw, Mapping):
             raise CatalogError(f"{name}: {label}: must be a mapping")
-        instrument = _validate(Instrument, raw, name, label)
+        instrument = validate(Instrument, raw, name, label)
         if instrument.name in found:
             raise CatalogError(f"{name}: {label}: field 'name': defined twice")
         found[instrument.name] = instrument
@@ -123,7 +123,7 @@ def _instruments(raw_instruments: list[Any], name: str) -> dict[str, Instrument]
 def _entry(
     raw: object, index: int, name: str, instruments: Mapping[str, Instrument]
 ) -> MetricEntry:
-    label = _label(raw, index, "id", "entry")
+    label = item_label(raw, index, "id", "entry")
     if not isinstance(raw, Mapping):
         raise CatalogError(f"{name}: {label}: must be a mapping")
     resolved = dict(raw)
@@ -141,11 +141,11 @@ def _entry(
                 )
         picked = [instruments[wanted] for wanted in names]
         resolved[field] = picked[0] if field == "instrument" else picked
-    return _validate(MetricEntry, resolved, name, label)
+    return validate(MetricEntry, resolved, name, label)
 
 
 def _alert(raw: object, index: int, name: str, instruments: Mapping[str, Instrument]) -> AlertRule:
-    label = _label(raw, index, "name", "alert")
+    label = item_label(raw, index, "name", "alert")
     if not isinstance(raw, Mapping):
         raise CatalogError(f"{name}: {label}: must be a mapping")
     wanted = raw.get("instruments")
@@ -158,7 +158,7 @@ def _alert(raw: object, index: int, name: str, instruments: Mapping[str, Instrum
                     "instrument of the 'instruments' section"
                 )
         resolved["instruments"] = [instruments[i] for i in wanted]
-    return _validate(AlertRule, resolved, name, label)
+    return validate(AlertRule, resolved, name, label)
 
 
 def _check_alerts(alerts: Sequence[AlertRule], name: str) -> None:
@@ -169,17 +169,20 @@ def _check_alerts(alerts: Sequence[AlertRule], name: str) -> None:
         seen.add(alert.name)
 
 
-def _validate(model: type[M], raw: Mapping[str, Any], name: str, label: str) -> M:
+def validate(model: type[M], raw: Mapping[str, Any], name: str, where: str) -> M:
+    """``raw`` as a ``model``; the first error (and how many more) as a ``CatalogError`` naming
+    file ``name``, ``where`` in it (``entry 'x'``) and the field."""
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
         error = exc.errors()[0]
         more = exc.error_count() - 1
         suffix = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
-        raise CatalogError(f"{name}: {label}: {_describe(error)}{suffix}") from None
+        raise CatalogError(f"{name}: {where}: {_describe(error)}{suffix}") from None
 
 
-def _label(raw: object, index: int, key: str, what: str) -> str:
+def item_label(raw: object, index: int, key: str, what: str) -> str:
+    """How errors name an item: ``entry 'response_time'`` by its ``key``, else by position."""
     value = raw.get(key) if isinstance(raw, Mapping) else None
     return f"{what} {value!r}" if isinstance(value, str) else f"{what} #{index + 1}"
 

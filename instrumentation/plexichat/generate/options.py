@@ -7,8 +7,9 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from plexichat.catalog import Catalog, MetricEntry, Thresholds, load_catalog
+from plexichat.catalog import Catalog, MetricEntry, Thresholds, Watched, load_catalog
 from plexichat.catalog.model import JOB
+from plexichat.catalog.watched_loader import default_watched
 from plexichat.config import load_settings
 from plexichat.generate import promql
 
@@ -27,6 +28,9 @@ class Options:
     ``profile`` ``None`` is the guide's table (what the Compose and Helm bundles ship); a profile
     applies the catalog's overrides and the profile's ``performance.yaml`` values the catalog
     ``follows``. ``job`` is the Prometheus job the rules select; ``slo_window`` the SLO period.
+    ``watched`` is what the stack reads from others (``watched.yaml``); ``optional_sources``
+    the optional ones of its sources the target runs (``postgres``): the rest of those get no
+    rule and no panel.
 
     ``time_scale`` (1 for everything shipped) multiplies every ``for:`` and every range window
     of the rules, so that a demo or a test stack (``plexichat-obs up --time-scale``) sees
@@ -44,6 +48,8 @@ class Options:
     settings: Mapping[str, float] = field(default_factory=dict)
     time_scale: float = 1.0
     min_window_s: float = 0.0
+    watched: Watched = field(default_factory=default_watched)
+    optional_sources: frozenset[str] = frozenset()
 
     @classmethod
     def for_profile(
@@ -82,6 +88,23 @@ class Options:
         if not time_scale > 0:
             raise ValueError(f"time scale must be > 0, got {time_scale}")
         return dataclasses.replace(self, time_scale=time_scale, min_window_s=min_window_s)
+
+    def with_sources(self, optional_sources: frozenset[str]) -> Options:
+        """These options for a target that runs the optional sources ``optional_sources``."""
+        for job in optional_sources:
+            if not self.watched.source(job).optional:
+                raise ValueError(f"watched source {job!r} is not optional: it is always there")
+        return dataclasses.replace(self, optional_sources=frozenset(optional_sources))
+
+    @property
+    def watched_jobs(self) -> tuple[str, ...]:
+        """The watched sources' jobs this run generates for: every non-optional one, and the
+        optional ones the target runs."""
+        return tuple(
+            source.job
+            for source in self.watched.sources
+            if not source.optional or source.job in self.optional_sources
+        )
 
     def window(self, duration: str) -> str:
         """A range window (``[5m]``) under the time scale; unchanged at scale 1."""

@@ -107,7 +107,7 @@ def render(options: Options) -> str:
             " on the HTTP dashboard and the runbook of the matching catalog alert.\n\n"
             f"**Silence it.** {_silence(alert['alert'], options.job)}\n"
         )
-    for watcher in watchers.WATCHERS:
+    for watcher in watchers.stack_watchers(options):
         alert = watchers.alert(watcher, options)
         silence = (
             _silence_matching(watcher.name, watcher.silence)
@@ -116,7 +116,7 @@ def render(options: Options) -> str:
             "switch pages. Pause the switch instead (planned maintenance)."
         )
         parts.append(_section_silenced(alert, watcher.meaning, watcher.first_look, silence))
-    for dependency in dependencies.DEPENDENCIES:
+    for dependency in watchers.for_options(dependencies.KIND, options):
         alert = watchers.alert(dependency, options)
         silence = _silence_matching(dependency.name, dependency.silence or "")
         parts.append(_section_silenced(alert, dependency.meaning, dependency.first_look, silence))
