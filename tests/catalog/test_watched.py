@@ -12,7 +12,7 @@ import yaml
 
 from plexichat.catalog import CatalogError, default_watched, load_watched
 from plexichat.catalog.watched_loader import default_watched_path
-from plexichat.generate import Options, dependencies, watchers
+from plexichat.generate import Options, dependencies, readme, watchers
 
 
 def _document() -> dict[str, Any]:
@@ -89,6 +89,15 @@ def test_a_profile_moves_a_threshold_and_switches_an_alert_off(tmp_path: Path) -
     assert development["for"] == "1m"
     assert "RedisMemoryHigh" not in rules("production")
     assert "RedisDown" in rules("production")
+    table = readme.watched_table(
+        dataclasses.replace(Options(), profile="development", watched=watched)
+    )
+    assert "| RedisMemoryHigh | Redis memory used of maxmemory > 50 % (1m) | warning |" in table
+    off = readme.watched_table(
+        dataclasses.replace(Options(), profile="production", watched=watched)
+    )
+    assert "RedisMemoryHigh" not in off
+    assert "| RedisDown | Redis up < 1 (1m) | critical |" in off
 
 
 def test_windows_and_holds_follow_the_time_scale() -> None:

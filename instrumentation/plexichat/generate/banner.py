@@ -1,7 +1,7 @@
 """The DO-NOT-EDIT banner every generated file carries, naming the command that regenerates it."""
 
 COMMAND = "plexichat-obs generate"
-SOURCE = "instrumentation/plexichat/catalog/metrics.yaml"
+SOURCE = "the catalog (instrumentation/plexichat/catalog/: metrics.yaml, watched.yaml)"
 
 
 def text(profile: str | None) -> str:

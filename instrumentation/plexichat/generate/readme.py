@@ -1,16 +1,25 @@
-"""The metric table in ``README.md``, between the ``metric-table`` markers."""
+"""The generated tables in ``README.md``: the guide's metric table (between the
+``metric-table`` markers) and what the stack watches besides the service (``watched-table``)."""
 
 from __future__ import annotations
 
-from plexichat.generate import promql
+from collections.abc import Callable
+
+from plexichat.catalog import WatchedEntry
+from plexichat.generate import banner, promql
 from plexichat.generate.options import Options
 
-BEGIN = "<!-- BEGIN GENERATED: metric-table -->"
-END = "<!-- END GENERATED: metric-table -->"
+
+def markers(name: str) -> tuple[str, str]:
+    """The comments a generated table ``name`` goes between."""
+    return f"<!-- BEGIN GENERATED: {name} -->", f"<!-- END GENERATED: {name} -->"
+
+
+BEGIN, END = markers("metric-table")
 
 
 class MarkersMissingError(ValueError):
-    """``README.md`` lacks the ``metric-table`` markers the table goes between."""
+    """``README.md`` lacks the markers a generated table goes between."""
 
 
 def table(options: Options) -> str:
@@ -36,12 +45,51 @@ def table(options: Options) -> str:
     return "\n".join(rows) + "\n"
 
 
-def splice(readme: str, options: Options) -> str:
-    """``readme`` with the text between the markers replaced by the generated table."""
-    start, end = readme.find(BEGIN), readme.find(END)
-    if start < 0 or end < start:
-        raise MarkersMissingError(f"README.md lacks the markers {BEGIN} ... {END}")
-    from plexichat.generate import banner
+def _threshold(entry: WatchedEntry, op: str, value: float) -> str:
+    number = f"{value * entry.scale:.10g}"
+    flag = entry.value_unit == "1" and entry.scale == 1  # up, reload ok: 1 or 0, no unit
+    shown = number if flag else f"{number} {entry.display_unit}"
+    return f"{entry.title} {op} {shown}" + (f" in {entry.window}" if entry.window else "")
 
-    inner = f"\n{banner.markdown_comment(options.profile)}\n{table(options)}"
-    return readme[: start + len(BEGIN)] + inner + readme[end:]
+
+def watched_table(options: Options) -> str:
+    """What the stack watches besides the service: one row per watched alert (source, what
+    exposes it, the condition, ``for:``, severity), from ``watched.yaml`` in ``options``'
+    profile, optional sources included and marked."""
+    rows = [
+        "| job | watched through | alert | fires when (for) | severity |",
+        "|---|---|---|---|---|",
+    ]
+    beat = options.watched.heartbeat
+    rows.append(f"| prometheus | its rule evaluation | {beat.name} | always (heartbeat) | none |")
+    for entry in options.watched.entries:
+        alert = entry.resolved(options.profile).alert
+        if alert is None:
+            continue
+        source = entry.source
+        job = "`, `".join(entry.jobs or (source.job,))
+        optional = " (when configured)" if source.optional else ""
+        rows.append(
+            f"| `{job}` | {source.component}{optional} | {alert.name} | "
+            f"{_threshold(entry, alert.op, alert.value)} ({alert.for_}) | {alert.severity} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+TABLES: dict[str, Callable[[Options], str]] = {
+    "metric-table": table,
+    "watched-table": watched_table,
+}
+"""Each generated table of the README, by its markers' name."""
+
+
+def splice(readme: str, options: Options) -> str:
+    """``readme`` with the text between each table's markers replaced by the generated table."""
+    for name, build in TABLES.items():
+        begin, end = markers(name)
+        start, stop = readme.find(begin), readme.find(end)
+        if start < 0 or stop < start:
+            raise MarkersMissingError(f"README.md lacks the markers {begin} ... {end}")
+        inner = f"\n{banner.markdown_comment(options.profile)}\n{build(options)}"
+        readme = readme[: start + len(begin)] + inner + readme[stop:]
+    return readme
