@@ -30,7 +30,13 @@ import yaml
 from plexichat.catalog import load_catalog
 from plexichat.generate import Options
 from plexichat.generate.dependencies import DEPENDENCIES
-from plexichat.generate.rules import SERIES_OVERFLOW, SERVICE_ABSENT, SERVICE_DOWN, alert_name
+from plexichat.generate.rules import (
+    REQUESTS_ABSENT,
+    SERIES_OVERFLOW,
+    SERVICE_ABSENT,
+    SERVICE_DOWN,
+    alert_name,
+)
 from plexichat.generate.watchers import WATCHERS
 from plexichat.generate.writer import rule_texts
 from tests.support.stack import Stack, wait_for
@@ -187,6 +193,21 @@ def test_every_development_alert_fires_and_resolves_at_the_receiver(development:
         _reload(development)
 
     steps.prove([SERVICE_ABSENT], lose_the_job, restore)
+
+    def drop_the_request_counter() -> None:  # scraped, up == 1, but no request series
+        document = yaml.safe_load(shipped)
+        (job,) = (j for j in document["scrape_configs"] if j["job_name"] == "plexichat")
+        job["metric_relabel_configs"] = [
+            {
+                "source_labels": ["__name__"],
+                "regex": "http_server_request_duration_seconds_count",
+                "action": "drop",
+            }
+        ]
+        config.write_text(yaml.safe_dump(document))
+        _reload(development)
+
+    steps.prove([REQUESTS_ABSENT], drop_the_request_counter, restore)
 
     # Every alert rule the stack loaded (the development profile has no throughput floor), but
     # the alerting path's own (NOT_PROVOKED_HERE).

@@ -71,6 +71,12 @@ def target_absent(selector: str) -> str:
     return f"absent(up{{{selector}}})"
 
 
+def scraped_without(series: str, selector: str) -> str:
+    """Targets scraped (``up == 1``) while ``series`` is absent from all of them: the
+    instrumentation is off or relabelled away, which ``up`` alone never shows."""
+    return f"absent({series}{{{selector}}})\nand on () (count(up{{{selector}}} == 1) > 0)"
+
+
 def overflowed(series: str, selector: str, window: str = "5m") -> str:
     """Label sets folded into a metric's overflow series within ``window``, by metric."""
     return f"sum by (job, instance, metric) (increase({series}{{{selector}}}[{window}])) > 0"

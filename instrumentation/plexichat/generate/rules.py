@@ -20,6 +20,9 @@ from plexichat.generate.options import Options
 SERVICE_DOWN = "PlexichatServiceDown"
 SERVICE_ABSENT = "PlexichatServiceAbsent"
 SERIES_OVERFLOW = "PlexichatMetricSeriesOverflow"
+REQUESTS_ABSENT = "PlexichatRequestSeriesAbsent"
+REQUESTS_INSTRUMENT = "http.server.request.duration"
+"""The histogram whose ``_count`` is the service's request counter."""
 
 
 def alert_name(entry: MetricEntry, op: str) -> str:
@@ -88,7 +91,8 @@ def rule_alert(rule: AlertRule, options: Options) -> dict[str, Any]:
 
 
 def service_alerts(options: Options) -> Iterator[dict[str, Any]]:
-    """The alerts on the scrape itself: target down, no target at all, series over budget."""
+    """The alerts on the scrape itself: target down, no target at all, targets up without
+    their request series, series over budget."""
     job = options.job
     overflow = options.catalog.instrument("plexichat.metric.overflow")
     yield {
@@ -111,6 +115,18 @@ def service_alerts(options: Options) -> Iterator[dict[str, Any]]:
             "summary": f"No {job} target is scraped at all (no up series for job={job!r}): "
             "service discovery or the scrape configuration lost it.",
             "runbook_url": options.runbook_url(anchor(SERVICE_ABSENT)),
+        },
+    }
+    requests = options.catalog.instrument(REQUESTS_INSTRUMENT).prometheus_name
+    yield {
+        "alert": REQUESTS_ABSENT,
+        "expr": promql.scraped_without(f"{requests}_count", options.selector),
+        "for": options.hold("15m"),
+        "labels": {"severity": "warning", **options.alert_labels},
+        "annotations": {
+            "summary": f"{job} targets are scraped (up == 1) but expose no request series "
+            f"({requests}): the instrumentation is off or dropped, or no request reached them.",
+            "runbook_url": options.runbook_url(anchor(REQUESTS_ABSENT)),
         },
     }
     yield {

@@ -32,6 +32,16 @@ OTHERS = {
         "No target of the job exists: discovery or the scrape configuration lost the service.",
         "Prometheus' Targets page, the scrape config's job name, the Kubernetes Service/pods.",
     ),
+    rules.REQUESTS_ABSENT: (
+        "Prometheus scrapes the service, but no target of the job exposes its request "
+        "counter: `telemetry.metrics` is off, `telemetry.excluded_paths` swallows every route, "
+        "a relabelling or `metric_relabel_configs` drops the series, or no request has "
+        "reached the service since it started (probes on `/healthz` are not counted). "
+        "`PlexichatServiceDown` and `PlexichatServiceAbsent` cannot see this: `up` is 1.",
+        "`curl -s http://<instance>/metrics | grep http_server_request_duration`; the "
+        "service's `telemetry` configuration; the scrape job's relabelling; whether any "
+        "traffic reaches the instance (its access log, the load balancer).",
+    ),
     rules.SERIES_OVERFLOW: (
         "A metric exceeded `performance.observability.series_limit` label sets; new ones fold "
         'into one `otel_metric_overflow="true"` series, so per-label detail is lost.',
