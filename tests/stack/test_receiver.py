@@ -21,6 +21,7 @@ import pytest
 from plexichat.generate.stack.alertmanager import HEARTBEAT_RECEIVER
 from plexichat.generate.watchers import WATCHDOG
 from plexichat.stack.arrivals import ArrivalsReport
+from plexichat.stack.heartbeat import check
 from plexichat.stack.notifications import Notification, PayloadError, parse
 from tests.support.tools import free_port
 
@@ -185,3 +186,9 @@ def test_the_receiver_answers_when_each_alert_last_arrived(receiver: Receiver) -
     assert report.last_arrival("default", "PlexichatCpuUsageHigh", "resolved") is not None
     assert report.last_arrival("default", "PlexichatCpuUsageHigh") is None  # only resolved came
     assert report.last_arrival("default", WATCHDOG) is None  # not through the default route
+
+    # status reads it: the heartbeat just arrived, so it is fresh.
+    beat = check(receiver.url, 10, "2026-12-01T10:00:00Z")
+    assert (beat.state, beat.late, beat.receiver) == ("arrived", False, receiver.url)
+    assert beat.age_s is not None
+    assert beat.age_s <= 5
