@@ -98,3 +98,10 @@ def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main([])
     assert exit_info.value.code == 2
+
+
+def test_status_check_looks_once_so_it_refuses_watch(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["status", "--check", "--watch", "5"])
+    assert exit_info.value.code == ExitCode.USAGE
+    assert "--watch: not allowed with argument --check" in capsys.readouterr().err

@@ -12,7 +12,8 @@ Subcommands, each a thin front for a module that holds its logic:
 - ``receive`` an Alertmanager webhook receiver that logs notifications (``plexichat.stack``)
 
 Exit codes: :class:`plexichat.exit_code.ExitCode` (0 done, 1 failure, 2 bad usage or
-configuration — the message names the key —, 3 ``status``: a critical alert fires). Options
+configuration — the message names the key —, 3 ``status``: a critical alert fires, 4
+``status --check``: alerting is broken). Options
 several commands share (``--dir``, ``--job``, ``--prometheus``) are defined once, as argparse
 parent parsers.
 """
@@ -347,15 +348,30 @@ def _add_status(subparsers: Any) -> None:
         parents=[PROMETHEUS, STACK_DIR, SERVICE_JOB],
         help="the guide's metric table, live from Prometheus; exit 3 while a critical fires",
         description="Each catalog metric's current value (from the catalog's own PromQL), its "
-        "target, alert threshold and state, the SLO error budgets left and the firing alerts. "
-        "Exit status: 0, 3 while a critical alert fires, 1 when Prometheus cannot be asked.",
+        "target, alert threshold and state, the SLO error budgets left, the firing alerts, "
+        "the Watchdog and whether its heartbeat reaches the receiver. Exit status: 0, 3 while "
+        "a critical alert fires, 1 when Prometheus cannot be asked; with --check also 4 when "
+        "alerting is broken (the Watchdog does not fire or its heartbeat is late) and 1 when "
+        "the receiver cannot be asked.",
     )
     p.add_argument(
         "--profile",
         choices=(*PROFILES, "none"),
         help="thresholds to compare with (default: the running up's, else none)",
     )
-    p.add_argument("--watch", type=_positive_float, metavar="S", help="refresh every S seconds")
+    p.add_argument(
+        "--receiver",
+        metavar="URL",
+        help="webhook receiver to ask for the heartbeat at URL/arrivals (default: the running "
+        "up's, else none: delivery not checked)",
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--watch", type=_positive_float, metavar="S", help="refresh every S seconds")
+    mode.add_argument(
+        "--check",
+        action="store_true",
+        help="monitoring probe: look once, exit 4 when alerting is broken",
+    )
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(handler=_status)
 
@@ -368,7 +384,9 @@ def _status(args: argparse.Namespace) -> int:
         directory=args.dir,
         profile=args.profile,
         job=args.job,
+        receiver=args.receiver,
         watch_s=args.watch,
+        check=args.check,
         json_output=args.format == "json",
     )
     return run_status(options)
@@ -471,7 +489,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     :class:`~plexichat.exit_code.ExitCode`: ``OK`` (0) done; ``FAILURE`` (1) the command could
     not do its job (Prometheus, the service or a component unreachable or dead); ``USAGE`` (2)
     bad usage or configuration, the message naming the flag or the file and key (argparse's
-    own errors exit 2 too); ``CRITICAL`` (3) ``status`` saw a critical alert firing."""
+    own errors exit 2 too); ``CRITICAL`` (3) ``status`` saw a critical alert firing;
+    ``ALERTING_BROKEN`` (4) ``status --check`` saw the Watchdog not firing or its heartbeat
+    late at the receiver (plain ``status`` only shows that)."""
     args = build_parser().parse_args(argv)
     result: int = args.handler(args)
     return result

@@ -1,5 +1,6 @@
-"""``plexichat-obs receive``: a real receiver process, fed Alertmanager's webhook payload shape.
-The end-to-end tests (tests/e2e) prove real Alertmanager deliveries reach it."""
+"""``plexichat-obs receive``: a real receiver process, fed Alertmanager's webhook payload shape,
+and its ``GET /arrivals``. The end-to-end tests (tests/e2e) prove real Alertmanager deliveries
+reach it."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from plexichat.generate.stack.alertmanager import HEARTBEAT_RECEIVER
+from plexichat.generate.watchers import WATCHDOG
+from plexichat.stack.arrivals import ArrivalsReport
+from plexichat.stack.heartbeat import check
 from plexichat.stack.notifications import Notification, PayloadError, parse
 from tests.support.tools import free_port
 
@@ -156,3 +161,34 @@ def test_the_receiver_process_logs_and_prints_each_alert(receiver: Receiver) -> 
     assert "FIRING   PlexichatErrorRateHigh critical plexichat  Error Rate" in printed[0]
     assert "RESOLVED PlexichatCpuUsageHigh warning" in printed[1]
     assert "/alerts: body is not JSON" in stderr
+
+
+def test_the_receiver_answers_when_each_alert_last_arrived(receiver: Receiver) -> None:
+    before = httpx.get(f"{receiver.url}/arrivals", timeout=5)
+    assert before.status_code == 200
+    assert before.headers["content-type"] == "application/json"
+    empty = ArrivalsReport.from_json(before.content)
+    assert empty.last == {}
+    assert empty.started <= empty.now
+
+    heartbeat = {
+        **PAYLOAD,
+        "receiver": HEARTBEAT_RECEIVER,
+        "alerts": [{"status": "firing", "labels": {"alertname": WATCHDOG, "severity": "none"}}],
+    }
+    assert httpx.post(f"{receiver.url}/watchdog", json=heartbeat).status_code == 200
+    assert httpx.post(f"{receiver.url}/alerts", json=PAYLOAD).status_code == 200
+    report = ArrivalsReport.from_json(httpx.get(f"{receiver.url}/arrivals", timeout=5).content)
+    arrived = report.last_arrival(HEARTBEAT_RECEIVER, WATCHDOG)
+    assert arrived is not None
+    assert empty.started <= arrived <= report.now
+    assert report.last_arrival("default", "PlexichatErrorRateHigh") is not None
+    assert report.last_arrival("default", "PlexichatCpuUsageHigh", "resolved") is not None
+    assert report.last_arrival("default", "PlexichatCpuUsageHigh") is None  # only resolved came
+    assert report.last_arrival("default", WATCHDOG) is None  # not through the default route
+
+    # status reads it: the heartbeat just arrived, so it is fresh.
+    beat = check(receiver.url, 10, "2026-12-01T10:00:00Z")
+    assert (beat.state, beat.late, beat.receiver) == ("arrived", False, receiver.url)
+    assert beat.age_s is not None
+    assert beat.age_s <= 5

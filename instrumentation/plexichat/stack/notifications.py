@@ -59,6 +59,11 @@ class Notification:
         )
 
 
+def utc_text(moment: datetime) -> str:
+    """``moment`` as the receiver writes times: UTC to the second, ``2026-11-30T12:00:03Z``."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def _strings(value: Any, where: str) -> dict[str, str]:
     if not isinstance(value, Mapping):
         raise PayloadError(f"{where} must be an object, got {type(value).__name__}")
@@ -73,7 +78,7 @@ def parse(body: bytes, now: datetime | None = None) -> Iterator[Notification]:
         raise PayloadError(f"body is not JSON: {exc}") from None
     if not isinstance(payload, Mapping) or not isinstance(payload.get("alerts"), list):
         raise PayloadError("body is not an Alertmanager webhook payload (no 'alerts' list)")
-    received = (now or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z")
+    received = utc_text(now or datetime.now(UTC))
     for index, alert in enumerate(payload["alerts"]):
         if not isinstance(alert, Mapping):
             raise PayloadError(f"alerts[{index}] must be an object")

@@ -3,8 +3,11 @@
 Every ``POST`` (any path) must carry an Alertmanager webhook payload; each alert in it is
 appended to the notification log as one JSON line (``Notification``) and printed as one human
 line (status, alertname, severity, service, summary). ``GET /-/ready`` answers 200 once the
-log is open, so a supervisor can wait for it. A body that is not a webhook payload gets 400
-with the reason and is logged to stderr; nothing is written for it.
+log is open, so a supervisor can wait for it. ``GET /arrivals`` answers, as JSON, when the last
+notification of each receiver, alert and status arrived since the receiver started
+(``plexichat.stack.arrivals``): ``status`` reads the Watchdog's heartbeat there. A body that is
+not a webhook payload gets 400 with the reason and is logged to stderr; nothing is written for
+it.
 
 It is the receiver of ``plexichat-obs up`` and of the Compose stack, and the sink the
 end-to-end tests read: an alert that reaches it has travelled Prometheus -> Alertmanager ->
@@ -24,6 +27,7 @@ from typing import TextIO
 
 from plexichat.config.sizes import MiB
 from plexichat.exit_code import ExitCode
+from plexichat.stack.arrivals import ARRIVALS_PATH, Arrivals
 from plexichat.stack.notifications import Notification, PayloadError, parse
 
 MAX_BODY_BYTES = 4 * MiB
@@ -62,8 +66,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path in ("/-/ready", "/-/healthy"):
             self._answer(HTTPStatus.OK, b"ready\n")
+        elif self.path == ARRIVALS_PATH:
+            report = self.server.arrivals.report().to_json() + "\n"
+            self._answer(HTTPStatus.OK, report.encode(), "application/json")
         else:
-            self._answer(HTTPStatus.NOT_FOUND, b"POST Alertmanager webhook payloads here\n")
+            self._answer(
+                HTTPStatus.NOT_FOUND,
+                f"POST Alertmanager webhook payloads here; GET {ARRIVALS_PATH}\n".encode(),
+            )
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -79,11 +89,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         for notification in notifications:
             self.server.log.append(notification)
+            self.server.arrivals.record(notification)
         self._answer(HTTPStatus.OK, b"ok\n")
 
-    def _answer(self, status: HTTPStatus, body: bytes) -> None:
+    def _answer(
+        self, status: HTTPStatus, body: bytes, content_type: str = "text/plain; charset=utf-8"
+    ) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -93,13 +106,15 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class ReceiverServer(ThreadingHTTPServer):
-    """The receiver's HTTP server: a thread per request, all appending to ``log``."""
+    """The receiver's HTTP server: a thread per request, all appending to ``log`` and noting
+    arrivals in ``arrivals``."""
 
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], log: NotificationLog) -> None:
         super().__init__(address, _Handler)
         self.log = log
+        self.arrivals = Arrivals()
 
 
 def serve(host: str, port: int, out: Path, echo: TextIO | None = sys.stdout) -> int:

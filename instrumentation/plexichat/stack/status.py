@@ -11,9 +11,11 @@ per instance (CPU, memory), the worst one counts.
 Also: how much of each SLO's error budget is left over the SLO window (the recorded
 ``…:ratio_rate<window>`` over the budget), every firing alert with its runbook link, and
 whether the always-firing ``Watchdog`` fires (Prometheus loads and evaluates the rules, so the
-heartbeat leaves for Alertmanager; that it *arrives* is the dead-man's switch's business). The
-Watchdog is not among the alerts: it is no problem, its absence is.
-``Status.critical_firing`` is what the exit status reports, so a pipeline can gate on it.
+heartbeat leaves for Alertmanager). Whether the heartbeat *arrives* is the ``heartbeat``
+(``plexichat.stack.heartbeat``), which ``status`` adds from the receiver. The Watchdog is not
+among the alerts: it is no problem, its absence is. ``Status.critical_firing`` is what the exit
+status reports, so a pipeline can gate on it; ``Status.alerting_broken`` is what ``--check``
+reports besides.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from plexichat.catalog import MetricEntry
 from plexichat.generate import Options, promql, slo
 from plexichat.generate.watchers import WATCHDOG
+from plexichat.stack.heartbeat import NOT_CHECKED, Heartbeat
 from plexichat.stack.prometheus_api import PrometheusAPI, Sample
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1}
@@ -71,7 +74,8 @@ class AlertStatus:
 
 @dataclass(frozen=True)
 class Status:
-    """One look at Prometheus: the table, the SLO budgets and the active alerts."""
+    """One look at Prometheus: the table, the SLO budgets and the active alerts; and at the
+    receiver: the heartbeat."""
 
     prometheus: str
     profile: str | None
@@ -81,6 +85,7 @@ class Status:
     budgets: list[BudgetStatus]
     alerts: list[AlertStatus]  # firing, the Watchdog left out
     watchdog_since: str | None = None  # when the Watchdog started firing; None: it does not
+    heartbeat: Heartbeat = NOT_CHECKED
 
     @property
     def critical_firing(self) -> bool:
@@ -93,11 +98,19 @@ class Status:
         """Whether the Watchdog fires: Prometheus evaluates the rules and sends the heartbeat."""
         return self.watchdog_since is not None
 
+    @property
+    def alerting_broken(self) -> bool:
+        """Whether no alert can reach anyone: the Watchdog does not fire, or its heartbeat is
+        late at the receiver."""
+        return not self.watchdog_firing or self.heartbeat.late
+
     def to_dict(self) -> dict[str, Any]:
-        """The status as JSON-ready data, ``critical_firing`` and ``watchdog_firing`` included."""
+        """The status as JSON-ready data, ``critical_firing``, ``watchdog_firing`` and
+        ``alerting_broken`` included."""
         data = asdict(self)
         data["critical_firing"] = self.critical_firing
         data["watchdog_firing"] = self.watchdog_firing
+        data["alerting_broken"] = self.alerting_broken
         return data
 
 

@@ -1,5 +1,6 @@
 """How ``plexichat-obs status`` shows a ``Status``: a coloured table on a terminal, plain aligned
-text when piped, JSON for scripts (``--format json``)."""
+text when piped, JSON for scripts (``--format json``). A late heartbeat is the loudest line:
+``ALERTING IS BROKEN``, bold red."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from plexichat.stack.heartbeat import RESEND_DELAY_S, Heartbeat
 from plexichat.stack.status import Status
 
 STATE_STYLES = {
@@ -50,6 +52,38 @@ def _watchdog(since: str | None) -> Text:
     return line
 
 
+def _heartbeat(beat: Heartbeat) -> Text:
+    line = Text("Heartbeat at the receiver: ")
+    if beat.state == "not checked":
+        line.append(
+            "delivery not checked (no receiver to ask: --receiver URL asks one; in production "
+            "the dead-man's switch the Watchdog goes to is the judge)",
+            style="dim",
+        )
+        return line
+    where = f"receiver {beat.receiver}"
+    if beat.state == "unreachable":
+        line.append(f"cannot be checked: {beat.error}", style="bold yellow")
+        return line
+    expected = f"expected every {beat.interval_s:g} s, late after {beat.late_after_s:g} s"
+    if beat.late:
+        line = Text(
+            f"ALERTING IS BROKEN: the heartbeat has not reached the receiver for "
+            f"{beat.age_s:.0f} s",
+            style="bold red",
+        )
+        last = f"last at {beat.last_arrival}" if beat.last_arrival else "none since it started"
+        line.append(f" ({last}; {expected}; {where})")
+    elif beat.state == "arrived":
+        line.append(f"arrived {beat.age_s:.0f} s ago, at {beat.last_arrival}", style="green")
+        line.append(f" ({expected}; {where})")
+    else:
+        waited = "" if beat.age_s is None else f" after {beat.age_s:.0f} s"
+        line.append(f"none yet{waited}", style="yellow")
+        line.append(f" (the first may take {RESEND_DELAY_S:g} s more; {expected}; {where})")
+    return line
+
+
 def render(status: Status, plain: bool) -> RenderableType:
     """The status as a rich renderable; ``plain`` for piped output."""
     when = datetime.fromtimestamp(status.evaluated_at, UTC).strftime("%H:%M:%S UTC")
@@ -77,6 +111,7 @@ def render(status: Status, plain: bool) -> RenderableType:
         line.append_text(_budget(budget.left))
         parts.append(line)
     parts.append(_watchdog(status.watchdog_since))
+    parts.append(_heartbeat(status.heartbeat))
     if status.alerts:
         parts.append(Text("Firing alerts:", style="bold"))
         for alert in status.alerts:
