@@ -10,7 +10,8 @@ One stack for the module (development profile, 40 req/s, ``--fault error_rate=0.
    is inhibited by its *page* (critical) in Alertmanager and never notified; ``status`` exits 3;
    a second ``up`` on the same directory is refused;
 2. with that small error rate flowing, every dashboard query and recording rule returns data,
-   ``status`` has a value for every catalog metric, ``snapshot`` draws one PNG per dashboard;
+   the Overview's *Stack healthy* reads 1 (the service is unwell, not the stack), ``status``
+   has a value for every catalog metric, ``snapshot`` draws one PNG per dashboard;
 3. after ``plexichat-obs fault off`` (the runtime switch) the receiver gets ``resolved`` and
    ``status`` exits 0;
 4. stopping ``up`` leaves no child process (by PID) and no port bound.
@@ -139,6 +140,12 @@ def test_every_dashboard_query_recording_rule_and_status_value_has_data(
 
     wait_for(lambda: not empty_queries(), 60, "every dashboard query to return data")
     assert empty_queries() == []
+    # The service's error-rate page fires, but Redis, Prometheus and Alertmanager are well.
+    overview = support.dashboard(support.DASHBOARDS / "overview.json")
+    (healthy,) = [
+        expr for title, expr in support.dashboard_queries(overview) if title == "Stack healthy"
+    ]
+    assert [s.value for s in stack.prometheus.query(healthy)] == [1]
     missing_records = [r for r in sorted(support.records()) if not stack.prometheus.query(r)]
     assert missing_records == []
 

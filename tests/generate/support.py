@@ -18,8 +18,9 @@ DASHBOARD_FILES = sorted(DASHBOARDS.glob("*.json"))
 UNIT_TESTS = sorted((Path(__file__).parent / "promtool").glob("*_test.yaml"))
 """The hand-written promtool unit tests of the generated rule files."""
 
-GRAFANA_VARIABLES = {"$job": "plexichat", "$instance": ".+"}
-"""What a dashboard's variables become when its queries run against Prometheus."""
+GRAFANA_VARIABLES = {"$job": "plexichat", "$instance": ".+", "$__rate_interval": "1m"}
+"""What a dashboard's variables become when its queries run against Prometheus
+(``$__rate_interval``: Grafana's at the bundles' 15 s scrape interval, as ``snapshot`` fills it)."""
 
 _SELECTED = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\s*[{\[]")
 _LABEL_VALUES = re.compile(r"label_values\((.*),\s*\w+\)")

@@ -16,7 +16,7 @@ from grafana_foundation_sdk.models.dashboard import Dashboard
 from plexichat.catalog import load_catalog
 from tests.generate import support
 
-MODERN = {"timeseries", "stat", "gauge", "bargauge", "table", "alertlist"}
+MODERN = {"timeseries", "stat", "gauge", "bargauge", "table", "alertlist", "row"}
 BUILTIN = {
     "__rate_interval",
     "__interval",
@@ -75,6 +75,11 @@ def test_modern_panels_schema_version_datasource_variable_and_banner(
     assert "plexichat-obs generate" in board["description"]
     for panel in board["panels"]:
         assert panel["type"] in MODERN
+        if panel["type"] == "row":  # a title over the panels below it, open, holding none
+            assert panel["title"]
+            assert (panel["collapsed"], panel["panels"]) == (False, [])
+            assert (panel["gridPos"]["x"], panel["gridPos"]["w"]) == (0, 24)
+            continue
         assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
         assert panel["description"]
         for target in panel.get("targets", []):
@@ -160,16 +165,23 @@ def test_every_dashboard_links_the_others_and_marks_firing_alerts(board: dict[st
 
 
 def test_overview_shows_the_table_at_a_glance() -> None:
-    """One strip of the eight stats on top, the alert list right below, trends after."""
+    """One strip of the eight stats on top; right below, Stack healthy (linking to the Stack
+    health and Dependencies dashboards) beside the alert list; trends after."""
     board = support.dashboard(support.DASHBOARDS / "overview.json")
     entries = list(load_catalog())
-    stats = [p for p in board["panels"] if p["type"] == "stat"]
+    stats = [p for p in board["panels"] if p["type"] == "stat" and p["gridPos"]["y"] == 0]
     assert [p["title"] for p in stats] == [e.guide_name for e in entries]
-    assert {p["gridPos"]["y"] for p in stats} == {0}
     assert sum(p["gridPos"]["w"] for p in stats) == 24
     stat_height = max(p["gridPos"]["h"] for p in stats)
+    (healthy,) = [p for p in board["panels"] if p["type"] == "stat" and p not in stats]
     (alerts,) = [p for p in board["panels"] if p["type"] == "alertlist"]
-    assert alerts["gridPos"]["y"] == stat_height
+    assert healthy["title"] == "Stack healthy"
+    assert healthy["gridPos"]["y"] == alerts["gridPos"]["y"] == stat_height
+    assert healthy["gridPos"]["w"] + alerts["gridPos"]["w"] == 24
+    assert [link["url"].split("?")[0] for link in healthy["links"]] == [
+        "/d/plexichat-stack_health",
+        "/d/plexichat-dependencies",
+    ]
     assert alerts["options"]["stateFilter"]["firing"] is True
     trends = [p for p in board["panels"] if p["type"] == "timeseries"]
     assert len(trends) == len(entries)
@@ -180,8 +192,8 @@ def test_overview_shows_the_table_at_a_glance() -> None:
 
 
 def _valued(board: dict[str, Any]) -> list[dict[str, Any]]:
-    """The panels that draw values (all but the alert list)."""
-    return [panel for panel in board["panels"] if panel["type"] != "alertlist"]
+    """The panels that draw values (all but the alert list and rows)."""
+    return [panel for panel in board["panels"] if panel["type"] not in ("alertlist", "row")]
 
 
 def test_every_panel_starts_at_zero_but_the_error_budget_left(board: dict[str, Any]) -> None:

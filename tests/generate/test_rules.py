@@ -118,7 +118,7 @@ def test_slo_latency_threshold_is_a_bucket_boundary_and_the_window_is_configurab
     assert 'le="0.5"' in text
     assert "ratio_rate28d" in text
     assert "(13.44 * 0.001)" in text  # 2 % of a 28-day budget in 1h
-    assert len(DASHBOARDS) == 7
+    assert len(DASHBOARDS) == 9
 
 
 def test_the_watchdog_always_fires_and_every_watcher_selects_a_scraped_job() -> None:

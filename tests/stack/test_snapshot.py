@@ -52,7 +52,7 @@ def test_every_generated_dashboard_draws_on_its_grid(path: Path) -> None:
     assert dashboard.panels
     for panel in dashboard.panels:
         assert panel.x + panel.w <= 24
-        assert all("$job" not in q.expr and "$instance" not in q.expr for q in panel.queries)
+        assert all("$" not in q.expr for q in panel.queries), panel.title  # variables filled
     data = {i: _series(2, 0.5) for i in range(len(dashboard.panels))}
     figure = draw_dashboard(dashboard, data, "test")
     assert figure.get_size_inches()[1] == pytest.approx(dashboard.rows * 0.42 + 0.6)
@@ -78,6 +78,14 @@ def test_each_panel_type_draws_and_others_are_a_labelled_box() -> None:
     assert "No data" in [t.get_text() for ax in empty.axes for t in ax.texts]
     assert _panel("stat").color_of(0.9) == "red"
     assert _panel("stat").color_of(0.1) == "green"
+
+
+def test_a_row_is_its_title_across_the_grid() -> None:
+    row = Panel("row", "Redis", 0, 0, 24, 1, None, (), ())
+    below = Panel("timeseries", "Redis up", 0, 1, 8, 7, "short", (), (Query("up", ""),))
+    figure = draw_dashboard(Dashboard("d", "D", (row, below)), {1: _series(1, 1.0)}, "")
+    assert "Redis" in [t.get_text() for t in figure.texts]
+    assert [ax.get_title(loc="left") for ax in figure.axes] == ["Redis up"]  # no box for the row
 
 
 def _latency(style: str = "dashed") -> Panel:

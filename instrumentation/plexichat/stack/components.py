@@ -31,6 +31,9 @@ IDENTITIES_PER_RPS = 3
 """Client identities per request/second: at 100 requests a minute per client (the guide's
 limit), 3 per req/s keeps every identity at 20 a minute, well inside its budget."""
 MIN_IDENTITIES = 256
+REDIS_MAXMEMORY = "200mb"
+"""up's Redis evicts (allkeys-lru) at the Compose stack's maxmemory, as both bundles' do: so
+``RedisMemoryHigh`` and the Dependencies dashboard's memory panels have a limit to read."""
 
 
 @dataclass
@@ -87,10 +90,11 @@ def _cli(*args: str) -> list[str]:
 
 
 def redis(binary: str, stack: StackDir, port: int) -> Component:
-    """Redis on ``port``, persisting nothing."""
+    """Redis on ``port``, persisting nothing, evicting at ``REDIS_MAXMEMORY``."""
     directory = stack.component("redis")
     argv = [binary, "--bind", HOST, "--port", str(port), "--save", "", "--appendonly", "no"]
-    argv += ["--dir", str(directory)]
+    argv += ["--dir", str(directory), "--maxmemory", REDIS_MAXMEMORY]
+    argv += ["--maxmemory-policy", "allkeys-lru"]
     return Component(
         "redis",
         Child("redis", argv, stack.log("redis")),

@@ -1,5 +1,7 @@
 """Grafana dashboards built with grafanalib, one module per dashboard; shared parts in ``panels``;
 ``board`` assembles one, adding a default panel for each catalog instrument no module designs.
+Dependencies and Stack health are drawn from the watched catalog (``watched``), with ``health``'s
+stats.
 
 ``DASHBOARDS`` maps each file name (``dashboards/<name>.json``) to its module's ``build``.
 """
@@ -7,7 +9,17 @@
 from collections.abc import Callable
 from typing import Any
 
-from plexichat.generate.dashboards import business, cache, database, http, overview, slo, system
+from plexichat.generate.dashboards import (
+    business,
+    cache,
+    database,
+    dependencies,
+    http,
+    overview,
+    slo,
+    stack_health,
+    system,
+)
 from plexichat.generate.options import Options
 
 Builder = Callable[[Options], dict[str, Any]]
@@ -20,6 +32,8 @@ DASHBOARDS: dict[str, Builder] = {
     "system": system.build,
     "business": business.build,
     "slo": slo.build,
+    "dependencies": dependencies.build,
+    "stack_health": stack_health.build,
 }
 
 __all__ = ["DASHBOARDS", "Builder"]

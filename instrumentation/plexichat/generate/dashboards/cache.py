@@ -7,6 +7,17 @@ from typing import Any
 from plexichat.generate.dashboards import board, panels
 from plexichat.generate.options import Options
 
+REDIS_TIER = "redis"
+"""The ``cache_tier`` of the Redis tier (plexichat.cache.requests, plexichat.cache.tier.state)."""
+
+
+def tier_hit_ratio(options: Options, window: str | None = None, tier: str | None = None) -> str:
+    """Hits over requests per cache tier (the catalog's ``cache_hit_ratio`` breakdown) at
+    ``window`` (default the entry's), of ``tier`` only when given, for the dashboard's job and
+    instance variables."""
+    selector = panels.SELECTOR if tier is None else f'cache_tier="{tier}", {panels.SELECTOR}'
+    return options.catalog["cache_hit_ratio"].breakdown_query(window, selector) or ""
+
 
 def build(options: Options) -> dict[str, Any]:
     """The Cache dashboard as Grafana 11 JSON, the hit ratio coloured by ``options``' thresholds."""
@@ -37,7 +48,7 @@ def build(options: Options) -> dict[str, Any]:
                 "Hit ratio per tier",
                 "Hits over requests to each tier (plexichat.cache.requests by cache.tier: "
                 f"memory, redis, query). {describe}",
-                hit.breakdown_query(selector=panels.SELECTOR) or "",
+                tier_hit_ratio(options),
                 "{{cache_tier}}",
                 "percentunit",
                 panels.steps(hit, resolved),
@@ -49,11 +60,7 @@ def build(options: Options) -> dict[str, Any]:
             panels.timeseries(
                 "Hit ratio per tier over time",
                 f"Per-tier hit ratio over {window} windows. {describe}",
-                [
-                    panels.target(
-                        hit.breakdown_query(selector=panels.SELECTOR) or "", "{{cache_tier}}"
-                    )
-                ],
+                [panels.target(tier_hit_ratio(options), "{{cache_tier}}")],
                 "percentunit",
                 panels.steps(hit, resolved),
             ),
@@ -83,8 +90,8 @@ def build(options: Options) -> dict[str, Any]:
                 "State of the Redis tier's circuit breaker (plexichat.cache.tier.state): closed "
                 "is in use; open is skipped after failures (the cache serves from memory, rate "
                 "limits are local); half_open is probing. No data: no Redis tier configured.",
-                f'max by (cache_tier_state) ({state}{{cache_tier="redis", {panels.SELECTOR}}}) '
-                "== 1",
+                f"max by (cache_tier_state) "
+                f'({state}{{cache_tier="{REDIS_TIER}", {panels.SELECTOR}}}) == 1',
                 "short",
                 legend="{{cache_tier_state}}",
                 text_mode="name",

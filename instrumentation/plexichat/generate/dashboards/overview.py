@@ -1,9 +1,10 @@
 """*Overview*: the guide's whole table at a glance.
 
 One strip of eight stats at the top (each coloured by its target and alert threshold, linking
-to the dashboard that explains it), the alerts that fire or are pending below it, then each
-metric's trend (the recorded value at every aggregation interval). Firing alerts mark the
-trends (the ``ALERTS`` annotation every dashboard carries).
+to the dashboard that explains it); below it *Stack healthy* (the dependencies and the alerting
+path, :mod:`.health`, linking to the Dependencies and Stack health dashboards) beside the alerts
+that fire or are pending; then each metric's trend (the recorded value at every aggregation
+interval). Firing alerts mark the trends (the ``ALERTS`` annotation every dashboard carries).
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from typing import Any
 
 from plexichat.catalog import MetricEntry
 from plexichat.generate import promql
-from plexichat.generate.dashboards import board, panels
+from plexichat.generate.dashboards import board, health, panels
 from plexichat.generate.options import Options
 
 STAT_HEIGHT = 4
 TREND_WIDTH, TREND_HEIGHT = 12, 7
 ALERTS_HEIGHT = 5
+HEALTH_WIDTH = 4
 HOMES = {"http": "HTTP", "database": "Database", "cache": "Cache", "system": "System"}
 """The dashboards the table's instruments live on, by their catalog name."""
 
@@ -66,6 +68,12 @@ def build(options: Options) -> dict[str, Any]:
         home = entry.instrument.dashboard
         stat.links = [panels.link(f"{HOMES[home]} dashboard", panels.uid(home))]
         cells.append(panels.Cell(stat, stat_width, STAT_HEIGHT))
+    healthy = health.stack_healthy(options)
+    healthy.links = [
+        panels.link("Stack health dashboard", panels.uid("stack_health")),
+        panels.link("Dependencies dashboard", panels.uid("dependencies")),
+    ]
+    cells.append(panels.Cell(healthy, HEALTH_WIDTH, ALERTS_HEIGHT))
     cells.append(
         panels.Cell(
             panels.alert_list(
@@ -74,7 +82,7 @@ def build(options: Options) -> dict[str, Any]:
                 "generated catalog, service and SLO rules); each links to its runbook through "
                 "its runbook_url annotation.",
             ),
-            panels.COLUMNS,
+            panels.COLUMNS - HEALTH_WIDTH,
             ALERTS_HEIGHT,
         )
     )

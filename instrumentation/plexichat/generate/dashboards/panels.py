@@ -17,7 +17,7 @@ Grafana's auto range ignores them, so one far above the data is out of view.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +40,7 @@ TAGS = ["plexichat", "generated"]
 REDUCE_LAST = {"calcs": ["lastNotNull"], "fields": "", "values": False}
 FIRING = 'ALERTS{alertstate="firing", job=~"$job"}'
 """Prometheus' series of the alerts that fire (the SLO and catalog alerts carry ``job``)."""
-UNITS = {"s": "s", "1": "percentunit", "{request}/s": "reqps"}
+UNITS = {"s": "s", "By": "bytes", "1": "percentunit", "{request}/s": "reqps"}
 
 
 @dataclass(frozen=True)
@@ -125,9 +125,11 @@ def timeseries(
     unit: str = "short",
     thresholds: Sequence[core.Threshold] = (),
     minimum: int | None = 0,
+    units: Mapping[str, str] | None = None,
 ) -> core.TimeSeries:
     """A time series panel from ``minimum`` (``None``: the data's floor) up to the data's top;
-    with ``thresholds``, their values are drawn as dashed lines."""
+    with ``thresholds``, their values are drawn as dashed lines. ``units`` gives the queries
+    (by refId) whose unit is not ``unit``: Grafana draws each unit on an axis of its own."""
     return core.TimeSeries(
         title=title,
         description=description,
@@ -141,6 +143,13 @@ def timeseries(
         tooltipMode="multi",
         fillOpacity=10,
         spanNulls=True,
+        overrides=[
+            {
+                "matcher": {"id": "byFrameRefID", "options": ref},
+                "properties": [{"id": "unit", "value": other}],
+            }
+            for ref, other in (units or {}).items()
+        ],
     )
 
 
@@ -154,9 +163,12 @@ def stat(
     legend: str = "",
     text_mode: str = "auto",
     minimum: int | None = 0,
+    no_value: str = "none",
+    mappings: Sequence[dict[str, Any]] = (),
 ) -> core.Stat:
     """A single value over its sparkline from ``minimum`` (``None``: the data's floor);
-    ``text_mode="name"`` shows the series' legend instead (a state)."""
+    ``text_mode="name"`` shows the series' legend instead (a state); ``no_value`` is shown
+    without data, ``mappings`` (Grafana value mappings) name values."""
     return core.Stat(
         title=title,
         description=description,
@@ -168,6 +180,8 @@ def stat(
         graphMode="area",
         colorMode="value",
         decimals=decimals,
+        noValue=no_value,
+        mappings=list(mappings),
         thresholds=list(thresholds) or [core.Threshold("green", 0, 0.0)],
         extraJson={"fieldConfig": {"defaults": {"min": minimum}}},  # grafanalib has no field
     )
@@ -272,6 +286,29 @@ class AlertList(core.Panel):  # type: ignore[misc]
         return data
 
 
+@attr.s
+class Row(core.RowPanel):  # type: ignore[misc]
+    """A row: a title across the grid over the panels below it, down to the next row (always
+    open: it holds no panels of its own)."""
+
+    def to_json_data(self) -> dict[str, Any]:
+        """The row's JSON with only the keys Grafana 11's row panel has (grafanalib adds a
+        query panel's)."""
+        return {
+            "type": "row",
+            "title": self.title,
+            "collapsed": False,
+            "panels": [],
+            "gridPos": self.gridPos,
+            "id": self.id,
+        }
+
+
+def row(title: str) -> Row:
+    """A row titled ``title``; place it as a full-width cell one grid unit high."""
+    return Row(title=title)  # type: ignore[call-arg]  # attrs fields of an untyped base
+
+
 def alert_list(title: str, description: str) -> AlertList:
     """An alert-list panel of the firing and pending alerts of the selected jobs."""
     # attrs fields of an untyped base class: mypy cannot see them.
@@ -317,7 +354,7 @@ DASHBOARD_LINKS = [
         keepTime=True,
     )
 ]
-"""Every dashboard links to the other six (they share the ``plexichat`` tag)."""
+"""Every dashboard links to the others (they share the ``plexichat`` tag)."""
 
 
 def grid(cells: Iterable[Cell]) -> list[core.Panel]:

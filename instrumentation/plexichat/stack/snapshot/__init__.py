@@ -3,8 +3,8 @@
 A preview for reviews and CI artifacts where no Grafana runs: each dashboard JSON (as
 ``plexichat-obs generate`` writes it, ``dashboards/`` by default) is laid out on its own grid,
 and each panel is drawn from Prometheus range queries of its own PromQL (``render``). Panel
-types drawn: timeseries, stat, gauge, bar gauge and table (``panels``); any other is a
-labelled box. ``dashboard`` reads the JSON, ``units`` formats values as Grafana does.
+types drawn: timeseries, stat, gauge, bar gauge and table (``panels``), a row as its title;
+any other is a labelled box. ``dashboard`` reads the JSON, ``units`` formats values as Grafana does.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """A Grafana dashboard JSON read back as what a preview needs: panels on the 24-column grid,
 each with its type, title, unit, thresholds and queries, the dashboard's variables filled in
-(``$job`` with the job, ``$instance`` with every instance)."""
+(``$job`` with the job, ``$instance`` with every instance, ``$__rate_interval`` with
+``RATE_INTERVAL``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 GRID_COLUMNS = 24
+RATE_INTERVAL = "1m"
+"""What Grafana makes of ``$__rate_interval`` at the bundles' 15 s scrape interval (four of
+them) and a step under 45 s: a preview's range query uses it at any step."""
 _LEGEND = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
 
@@ -92,7 +96,11 @@ def _steps(defaults: dict[str, Any]) -> tuple[Step, ...]:
 
 
 def _fill(expr: str, job: str) -> str:
-    return expr.replace("$job", job).replace("$instance", ".+")
+    return (
+        expr.replace("$job", job)
+        .replace("$instance", ".+")
+        .replace("$__rate_interval", RATE_INTERVAL)
+    )
 
 
 def _panel(data: dict[str, Any], job: str) -> Panel:

@@ -48,6 +48,11 @@ def draw_dashboard(
         0.995, 1 - 0.22 / height, subtitle, fontsize=8, ha="right", va="top", color="#666666"
     )
     for index, panel in enumerate(dashboard.panels):
+        if panel.type == "row":  # a title across the grid, over the panels below it
+            figure.text(
+                PAD, top - panel.y / rows * top, panel.title, fontsize=11, weight="bold", va="top"
+            )
+            continue
         left = panel.x / GRID_COLUMNS + PAD
         width = panel.w / GRID_COLUMNS - 2 * PAD
         if panel.type == "timeseries":
