@@ -261,10 +261,12 @@ def _add_up(subparsers: Any) -> None:
         "up",
         parents=[STACK_DIR],
         help="run the whole stack here: Redis, service, Prometheus, Alertmanager, receiver",
-        description="Run Redis, the service, Prometheus, Alertmanager, the webhook receiver "
-        "and optionally load as child processes on 127.0.0.1, with the shipped configuration "
-        "(needs Debian's redis-server, prometheus and prometheus-alertmanager). Ctrl-C stops "
-        "everything.",
+        description="Run Redis and redis_exporter, postgres_exporter when the service uses "
+        "PostgreSQL (PLEXICHAT_SERVICE__DATABASE_URL), the service, Prometheus, Alertmanager, "
+        "the webhook receiver and optionally load as child processes on 127.0.0.1, with the "
+        "shipped configuration (needs Debian's redis-server, prometheus-redis-exporter, "
+        "prometheus and prometheus-alertmanager; prometheus-postgres-exporter with "
+        "PostgreSQL). Ctrl-C stops everything.",
     )
     p.add_argument(
         "--profile",
@@ -296,7 +298,8 @@ def _add_up(subparsers: Any) -> None:
         "--ports",
         metavar="SPEC",
         help="auto (free ports) or NAME=PORT,... for service, prometheus, alertmanager, "
-        "receiver, redis (default 8000, 9090, 9093, 9095, 6380)",
+        "receiver, redis, redis_exporter, postgres_exporter (default 8000, 9090, 9093, 9095, "
+        "6380, 9121, 9187)",
     )
     p.set_defaults(handler=_up)
 
