@@ -9,12 +9,13 @@ time scale (never used for shipped files).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from plexichat.catalog.model import JOB
 from plexichat.generate import promql
 from plexichat.generate.dependencies import REDIS_EXPORTER_PORT
+from plexichat.generate.postgres import POSTGRES_EXPORTER_PORT
 
 RETENTION_TIME = "30d"
 """The guide's ``metrics.retention_period``."""
@@ -99,6 +100,12 @@ COMPOSE = StackTarget(
     enable_lifecycle=True,
     redis_exporter_address=f"redis-exporter:{REDIS_EXPORTER_PORT}",
 )
+
+COMPOSE_POSTGRES = replace(
+    COMPOSE, postgres_exporter_address=f"postgres-exporter:{POSTGRES_EXPORTER_PORT}"
+)
+"""Compose with PostgreSQL: compose/docker-compose.postgres.yml runs the exporter and mounts
+this target's prometheus.yml (compose/prometheus/prometheus-postgres.yml) instead."""
 
 HELM = StackTarget(
     name="helm",
