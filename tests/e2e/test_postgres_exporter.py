@@ -7,8 +7,8 @@ command line, its environment, its log nor up's output carries the password; Pro
 scrapes it as job ``postgres`` and it reaches PostgreSQL (``pg_up == 1``); every series the
 PostgreSQL alerts and panels are to read (``postgres.SERIES``) is on the real exporter, the
 server's own ``max_connections`` and the service's database among them. Then PostgreSQL is
-killed: the exporter reports ``pg_up 0`` and is still scraped (``up == 1``), and up keeps
-running.
+killed: the exporter reports ``pg_up 0`` and is still scraped (``up == 1``), up keeps
+running, and the service lives (``/healthz``) but is not ready (``/readyz`` 503: no database).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
+import httpx
 import pytest
 
 from plexichat.generate.postgres import POSTGRES_JOB, SERIES
@@ -107,3 +108,6 @@ def test_killing_postgresql_reports_pg_up_0_and_up_keeps_running(
     assert pid_alive(_exporter_pid(stack))
     assert stack.prometheus.query(f"up{{{JOB}}} == 1")
     assert stack.process.poll() is None, stack.output
+    service = stack.state.service_url
+    assert httpx.get(f"{service}/healthz", timeout=10).status_code == 200
+    assert httpx.get(f"{service}/readyz", timeout=10).status_code == 503
