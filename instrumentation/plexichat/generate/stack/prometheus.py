@@ -4,13 +4,12 @@ The scrape job of the service is the rules' job (``plexichat``), with a ``servic
 relabelling (the same for static targets and the chart's Kubernetes discovery, which prepends
 its own relabelling); Prometheus scrapes itself and Alertmanager too, so their health is in the
 same TSDB, ``redis_exporter`` (job ``redis``) where the target runs Redis and
-``postgres_exporter`` (job ``postgres``, never scraped more often than ``SCRAPE_FLOOR_S``)
-where its service uses PostgreSQL. Flags: where the
-configuration and the TSDB are, the retention (the guide's ``metrics.retention_period``, or a
-size cap, whichever comes first: a full disk crash-loops Prometheus), exemplar storage (the
-trace ids the service puts on latency buckets), and where nothing else restarts Prometheus,
-``--web.enable-lifecycle`` so a changed configuration or rule file is picked up with
-``POST /-/reload``.
+``postgres_exporter`` (job ``postgres``, never scraped more often than ``SCRAPE_FLOOR_S``) where
+its service uses PostgreSQL. Flags: where the configuration and the TSDB are, the retention (the
+guide's ``metrics.retention_period``, or a size cap, whichever comes first: a full disk
+crash-loops Prometheus), exemplar storage (the trace ids the service puts on latency buckets), and
+where nothing else restarts Prometheus, ``--web.enable-lifecycle`` so a changed configuration or
+rule file is picked up with ``POST /-/reload``.
 """
 
 from __future__ import annotations
