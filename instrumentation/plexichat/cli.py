@@ -10,6 +10,8 @@ Subcommands, each a thin front for a module that holds its logic:
 - ``status``  the guide's metric table, live from Prometheus (``plexichat.stack.status``)
 - ``snapshot`` every dashboard as a PNG with live data (``plexichat.stack.snapshot``)
 - ``receive`` an Alertmanager webhook receiver that logs notifications (``plexichat.stack``)
+- ``postgres-source`` postgres_exporter's data source files from the service's database URL
+  (``plexichat.stack.postgres_source``; the bundles' exporters run it first)
 
 Exit codes: :class:`plexichat.exit_code.ExitCode` (0 done, 1 failure, 2 bad usage or
 configuration — the message names the key —, 3 ``status``: a critical alert fires, 4
@@ -260,10 +262,12 @@ def _add_up(subparsers: Any) -> None:
         "up",
         parents=[STACK_DIR],
         help="run the whole stack here: Redis, service, Prometheus, Alertmanager, receiver",
-        description="Run Redis, the service, Prometheus, Alertmanager, the webhook receiver "
-        "and optionally load as child processes on 127.0.0.1, with the shipped configuration "
-        "(needs Debian's redis-server, prometheus and prometheus-alertmanager). Ctrl-C stops "
-        "everything.",
+        description="Run Redis and redis_exporter, postgres_exporter when the service uses "
+        "PostgreSQL (PLEXICHAT_SERVICE__DATABASE_URL), the service, Prometheus, Alertmanager, "
+        "the webhook receiver and optionally load as child processes on 127.0.0.1, with the "
+        "shipped configuration (needs Debian's redis-server, prometheus-redis-exporter, "
+        "prometheus and prometheus-alertmanager; prometheus-postgres-exporter with "
+        "PostgreSQL). Ctrl-C stops everything.",
     )
     p.add_argument(
         "--profile",
@@ -295,7 +299,8 @@ def _add_up(subparsers: Any) -> None:
         "--ports",
         metavar="SPEC",
         help="auto (free ports) or NAME=PORT,... for service, prometheus, alertmanager, "
-        "receiver, redis (default 8000, 9090, 9093, 9095, 6380)",
+        "receiver, redis, redis_exporter, postgres_exporter (default 8000, 9090, 9093, 9095, "
+        "6380, 9121, 9187)",
     )
     p.set_defaults(handler=_up)
 
@@ -469,6 +474,46 @@ def _receive(args: argparse.Namespace) -> int:
         return ExitCode.FAILURE
 
 
+def _add_postgres_source(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "postgres-source",
+        help="write postgres_exporter's data source from the service's database URL",
+        description="Read service.database_url as the service does "
+        "(PLEXICHAT_SERVICE__DATABASE_URL, the configuration files) and write the files "
+        "postgres_exporter reads through "
+        "DATA_SOURCE_URI_FILE, DATA_SOURCE_USER_FILE and DATA_SOURCE_PASS_FILE into DIR. "
+        "The chart's and Compose's exporters run it first, in the service's image.",
+    )
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="where the files go")
+    p.set_defaults(handler=_postgres_source)
+
+
+def _postgres_source(args: argparse.Namespace) -> int:
+    from plexichat.config import ConfigError, load_settings
+    from plexichat.stack.postgres_source import KEY, DataSource, DataSourceError
+
+    try:
+        source = DataSource.from_url(load_settings().service.database_url)
+    except (ConfigError, DataSourceError) as exc:
+        print(f"plexichat-obs postgres-source: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    if source is None:
+        print(
+            f"plexichat-obs postgres-source: {KEY} names no PostgreSQL database (without one "
+            "the service uses SQLite): nothing for postgres_exporter to watch",
+            file=sys.stderr,
+        )
+        return ExitCode.USAGE
+    try:
+        written = source.write(args.out)
+    except OSError as exc:
+        print(f"plexichat-obs postgres-source: {args.out}: {exc}", file=sys.stderr)
+        return ExitCode.FAILURE
+    # The files' names and where they point, never what the password file holds.
+    print(f"wrote {', '.join(written.values())} (PostgreSQL at {source.uri})")
+    return ExitCode.OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``plexichat-obs`` argument parser, every subcommand with its handler."""
     parser = argparse.ArgumentParser(prog="plexichat-obs", description=__doc__.splitlines()[0])
@@ -481,6 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_status(subparsers)
     _add_snapshot(subparsers)
     _add_receive(subparsers)
+    _add_postgres_source(subparsers)
     return parser
 
 

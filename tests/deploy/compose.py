@@ -1,4 +1,6 @@
-"""The Compose file as `docker compose` reads it: compose/.env, interpolation, bind mounts."""
+"""The Compose file as `docker compose` reads it: compose/.env, interpolation, bind mounts, and
+``docker-compose.postgres.yml`` laid over it (``-f docker-compose.yml -f
+docker-compose.postgres.yml``) by Compose's merge rules."""
 
 from __future__ import annotations
 
@@ -11,6 +13,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = ROOT / "compose"
 COMPOSE_FILE = COMPOSE_DIR / "docker-compose.yml"
+POSTGRES_FILE = COMPOSE_DIR / "docker-compose.postgres.yml"
+DATABASE_URL = "postgresql+asyncpg://plexichat:s3cret@db.example:5432/plexichat"
+"""``PLEXICHAT_DATABASE_URL`` for the PostgreSQL variant (docker-compose.postgres.yml)."""
+REPLACED = frozenset({"command", "entrypoint", "test"})
+"""Sequences an override replaces; Compose appends the others, but ``volumes`` by target."""
 
 _VARIABLE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?:(?P<op>:-|:\?)(?P<arg>[^}]*))?\}")
 
@@ -62,10 +69,49 @@ def resolve_extends(services: dict[str, Any], environ: dict[str, str]) -> None:
         services[name] = {**base[extends["service"]], **service}
 
 
-def document() -> dict[str, Any]:
-    """The Compose file as `docker compose` sees it with compose/.env and no other variables."""
+def _target(volume: str) -> str:
+    return volume.split(":")[1] if ":" in volume else volume
+
+
+def merge(base: Any, override: Any, key: str = "") -> Any:
+    """``override`` laid over ``base`` as Compose merges files: mappings key by key, volumes by
+    their target path, ``command``/``entrypoint``/``healthcheck.test`` replaced, other
+    sequences appended, scalars replaced."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for name, value in override.items():
+            merged[name] = merge(base[name], value, name) if name in base else value
+        return merged
+    if isinstance(base, list) and isinstance(override, list) and key not in REPLACED:
+        if key == "volumes":
+            replaced = {_target(v) for v in override}
+            return [v for v in base if _target(v) not in replaced] + override
+        return base + override
+    return override
+
+
+def raw(postgres: bool = False) -> dict[str, Any]:
+    """The Compose file(s) as written: docker-compose.yml, with ``postgres`` the PostgreSQL
+    override laid over it (no interpolation, no ``extends``)."""
+    result: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text())
+    if postgres:
+        result = merge(result, yaml.safe_load(POSTGRES_FILE.read_text()))
+    return result
+
+
+def environment(postgres: bool = False) -> dict[str, str]:
+    """The variables Compose interpolates: compose/.env, and ``DATABASE_URL`` with PostgreSQL."""
     environ = dotenv()
-    result: dict[str, Any] = interpolated(yaml.safe_load(COMPOSE_FILE.read_text()), environ)
+    if postgres:
+        environ["PLEXICHAT_DATABASE_URL"] = DATABASE_URL
+    return environ
+
+
+def document(postgres: bool = False) -> dict[str, Any]:
+    """The Compose file as `docker compose` sees it with compose/.env and no other variables;
+    with ``postgres``, ``-f docker-compose.postgres.yml`` too and ``DATABASE_URL`` set."""
+    environ = environment(postgres)
+    result: dict[str, Any] = interpolated(raw(postgres), environ)
     resolve_extends(result["services"], environ)
     return result
 

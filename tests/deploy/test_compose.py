@@ -1,5 +1,7 @@
 """The Compose stack: the official Compose Specification schema, then what a schema cannot see
-(references, mounted files, ports, pinned images), then each component's own validator."""
+(references, mounted files, ports, pinned images), then each component's own validator. Each
+check holds for the stack as shipped (SQLite) and with ``docker-compose.postgres.yml`` laid
+over it (the service on PostgreSQL, postgres_exporter)."""
 
 from __future__ import annotations
 
@@ -15,17 +17,33 @@ import yaml
 
 from plexichat.config import load_settings
 from tests.deploy import grafana
-from tests.deploy.compose import COMPOSE_DIR, COMPOSE_FILE, bind_mounts, document, dotenv
+from tests.deploy.compose import (
+    COMPOSE_DIR,
+    COMPOSE_FILE,
+    POSTGRES_FILE,
+    bind_mounts,
+    document,
+    dotenv,
+    raw,
+)
 from tests.support.tools import promtool, require_tool, requires_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = {"../alerts": "*.yaml", "../dashboards": "*.json"}
 
 
+@pytest.fixture(scope="module", params=[False, True], ids=["sqlite", "postgres"])
+def postgres(request: pytest.FixtureRequest) -> bool:
+    """Whether docker-compose.postgres.yml is laid over docker-compose.yml."""
+    with_postgres: bool = request.param
+    return with_postgres
+
+
 @pytest.fixture(scope="module")
-def compose() -> dict[str, Any]:
-    """The Compose file as `docker compose` sees it with compose/.env and no other variables."""
-    return document()
+def compose(postgres: bool) -> dict[str, Any]:
+    """The Compose file(s) as `docker compose` sees them with compose/.env and no other
+    variables (but the database URL with PostgreSQL)."""
+    return document(postgres)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +59,13 @@ def one_shot(service: dict[str, Any]) -> bool:
 def test_compose_file_passes_the_compose_specification_schema() -> None:
     check = Path(sys.executable).with_name("check-jsonschema")
     result = subprocess.run(
-        [str(check), "--builtin-schema", "vendor.compose-spec", str(COMPOSE_FILE)],
+        [
+            str(check),
+            "--builtin-schema",
+            "vendor.compose-spec",
+            str(COMPOSE_FILE),
+            str(POSTGRES_FILE),
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -101,10 +125,12 @@ def test_host_ports_are_loopback_and_do_not_collide(services: dict[str, dict[str
     assert {"8000", "9090", "9093", "3000"} <= set(seen)
 
 
-def test_every_image_is_pinned_in_the_env_file(services: dict[str, dict[str, Any]]) -> None:
-    raw = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+def test_every_image_is_pinned_in_the_env_file(
+    services: dict[str, dict[str, Any]], postgres: bool
+) -> None:
+    written = raw(postgres)["services"]
     for name, service in services.items():
-        assert re.fullmatch(r"\$\{[A-Z_]+_IMAGE:\?[^}]+\}", raw[name]["image"]), name
+        assert re.fullmatch(r"\$\{[A-Z_]+_IMAGE:\?[^}]+\}", written[name]["image"]), name
         image = service["image"]
         repository, _, tag = image.rpartition(":")
         assert repository, f"{name}: {image} has no tag"
@@ -148,6 +174,8 @@ def test_the_service_image_is_built_once(services: dict[str, dict[str, Any]]) ->
     builders = [name for name, service in services.items() if "build" in service]
     assert builders == ["plexichat"]
     assert services["secrets-init"]["image"] == services["plexichat"]["image"]
+    if "postgres-source" in services:
+        assert services["postgres-source"]["image"] == services["plexichat"]["image"]
 
 
 def test_alertmanager_runs_without_a_gossip_cluster(services: dict[str, dict[str, Any]]) -> None:

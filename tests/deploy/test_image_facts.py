@@ -86,8 +86,10 @@ def test_a_check_the_image_cannot_run_is_reported() -> None:
 # --- Compose ----------------------------------------------------------------------------------
 
 
-def _compose_services() -> dict[str, dict[str, Any]]:
-    services: dict[str, dict[str, Any]] = document()["services"]
+@pytest.fixture(scope="module", params=[False, True], ids=["sqlite", "postgres"])
+def compose_services(request: pytest.FixtureRequest) -> dict[str, dict[str, Any]]:
+    """The Compose services, as shipped and with docker-compose.postgres.yml laid over."""
+    services: dict[str, dict[str, Any]] = document(request.param)["services"]
     return services
 
 
@@ -96,9 +98,11 @@ def _image(reference: str) -> Facts:
     return facts()[reference]
 
 
-def test_compose_health_checks_entrypoints_and_commands_run_in_their_images() -> None:
+def test_compose_health_checks_entrypoints_and_commands_run_in_their_images(
+    compose_services: dict[str, dict[str, Any]],
+) -> None:
     problems: list[str] = []
-    for name, service in _compose_services().items():
+    for name, service in compose_services.items():
         image = _image(service["image"])
         test = service.get("healthcheck", {}).get("test")
         if test is not None:
@@ -115,8 +119,10 @@ def test_compose_health_checks_entrypoints_and_commands_run_in_their_images() ->
     assert not problems, "\n".join(problems)
 
 
-def test_compose_services_without_a_health_check_have_nothing_to_run_one_with() -> None:
-    services = _compose_services()
+def test_compose_services_without_a_health_check_have_nothing_to_run_one_with(
+    compose_services: dict[str, dict[str, Any]],
+) -> None:
+    services = compose_services
     for name, service in services.items():
         if "healthcheck" in service or service.get("restart") == "no":
             continue
@@ -128,8 +134,8 @@ def test_compose_services_without_a_health_check_have_nothing_to_run_one_with() 
             assert condition != "service_healthy", f"{other} waits for {name} to be healthy"
 
 
-def test_compose_users_are_the_images_own() -> None:
-    for name, service in _compose_services().items():
+def test_compose_users_are_the_images_own(compose_services: dict[str, dict[str, Any]]) -> None:
+    for name, service in compose_services.items():
         if "user" not in service:
             continue
         image = _image(service["image"])
@@ -138,10 +144,12 @@ def test_compose_users_are_the_images_own() -> None:
         assert service["user"] == image["user"].value, f"{name}: {image['user']}"
 
 
-def test_compose_named_volumes_start_owned_by_the_user_that_writes_them() -> None:
+def test_compose_named_volumes_start_owned_by_the_user_that_writes_them(
+    compose_services: dict[str, dict[str, Any]],
+) -> None:
     """A fresh named volume copies the ownership of the image directory it is mounted on;
     mounted anywhere else it belongs to root and a non-root process cannot write it."""
-    for name, service in _compose_services().items():
+    for name, service in compose_services.items():
         image = _image(service["image"])
         uid = int(str(service.get("user", image["user"].value)).partition(":")[0])
         for volume in service.get("volumes", []):
@@ -154,8 +162,10 @@ def test_compose_named_volumes_start_owned_by_the_user_that_writes_them() -> Non
             )
 
 
-def test_compose_read_only_services_can_write_where_they_write() -> None:
-    for name, service in _compose_services().items():
+def test_compose_read_only_services_can_write_where_they_write(
+    compose_services: dict[str, dict[str, Any]],
+) -> None:
+    for name, service in compose_services.items():
         if not service.get("read_only"):
             continue
         mounted = [v.split(":")[1] for v in service.get("volumes", []) if not v.endswith(":ro")]
@@ -166,7 +176,7 @@ def test_compose_read_only_services_can_write_where_they_write() -> None:
             continue  # a one-off (secrets-init): not the program whose writes are recorded
         for path in image["writes"].value:
             assert _under_any(path, mounted), f"{name} writes {path} on a read-only root"
-    assert bind_mounts(_compose_services()["prometheus"])  # the helper sees bind mounts
+    assert bind_mounts(compose_services["prometheus"])  # the helper sees bind mounts
 
 
 def _under_any(path: str, mounts: list[str]) -> bool:
@@ -217,7 +227,10 @@ def test_chart_pods_run_as_the_images_user_and_can_write_where_they_write(
     for where, spec, container in _containers(rendered):
         image = _image(container["image"])
         uid, gid = user_ids(image)
-        context = spec["securityContext"]
+        # A container's own runAsUser/runAsGroup win over its pod's (an init container in
+        # another image than the pod's main one).
+        own_ids = {k: v for k, v in container["securityContext"].items() if k.startswith("runAs")}
+        context = {**spec["securityContext"], **own_ids}
         mounts = [
             m["mountPath"] for m in container.get("volumeMounts", []) if not m.get("readOnly")
         ]

@@ -15,16 +15,21 @@ import yaml
 
 from plexichat.generate import promql
 from plexichat.generate.dependencies import REDIS_EXPORTER_PORT, REDIS_JOB
+from plexichat.generate.postgres import POSTGRES_EXPORTER_PORT, POSTGRES_JOB, SCRAPE_FLOOR_S
 from plexichat.generate.stack import alertmanager, prometheus
-from plexichat.generate.stack.targets import COMPOSE, HELM, up_target
+from plexichat.generate.stack.targets import COMPOSE, COMPOSE_POSTGRES, HELM, up_target
 from plexichat.generate.watchers import ALERTMANAGER_JOB, PROMETHEUS_JOB, WATCHDOG
 from tests.deploy.chart import objects, one, render
-from tests.deploy.compose import COMPOSE_DIR, document, dotenv, interpolate
+from tests.deploy.compose import COMPOSE_DIR, bind_mounts, document, dotenv, interpolate
 from tests.support.tools import promtool, require_tool, requires_tool
 
 SERVICE = "obs-plexichat-observability-plexichat:8000"
 REDIS_EXPORTER = f"obs-plexichat-observability-redis-exporter:{REDIS_EXPORTER_PORT}"
+POSTGRES_EXPORTER = f"obs-plexichat-observability-postgres-exporter:{POSTGRES_EXPORTER_PORT}"
+DATABASE = {"plexichat": {"database": {"urlSecret": {"name": "plexichat-database"}}}}
+"""Chart values giving the service PostgreSQL (a Secret with its URL)."""
 UP_COMPONENTS = ("service", "prometheus", "alertmanager", "receiver", "redis", "redis_exporter")
+"""up's components without PostgreSQL (with it, ``postgres_exporter`` has a port too)."""
 ALERTMANAGER = "obs-plexichat-observability-alertmanager:9093"
 
 
@@ -39,10 +44,19 @@ def _config(rendered: list[dict[str, Any]], component: str, key: str) -> dict[st
     return data
 
 
+def _mounted_prometheus_config(services: dict[str, Any]) -> dict[str, Any]:
+    (source,) = [s for s, t in bind_mounts(services["prometheus"]) if t.endswith(".yml")]
+    config: dict[str, Any] = yaml.safe_load((COMPOSE_DIR / source).read_text())
+    return config
+
+
 def test_compose_mounts_and_runs_the_compose_targets_data() -> None:
     services = document()["services"]
     mounted = yaml.safe_load((COMPOSE_DIR / "prometheus" / "prometheus.yml").read_text())
     assert mounted == prometheus.config(COMPOSE)
+    assert _mounted_prometheus_config(services) == mounted
+    with_postgres = document(postgres=True)["services"]
+    assert _mounted_prometheus_config(with_postgres) == prometheus.config(COMPOSE_POSTGRES)
     routed = yaml.safe_load((COMPOSE_DIR / "alertmanager" / "alertmanager.yml").read_text())
     assert routed == alertmanager.config(COMPOSE)
     expected = [interpolate(arg, dotenv()) for arg in prometheus.flags(COMPOSE)]
@@ -53,15 +67,22 @@ def test_compose_mounts_and_runs_the_compose_targets_data() -> None:
     assert "--port=9095" in services["receiver"]["entrypoint"]
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
 @pytest.mark.parametrize("discovery", ["static", "kubernetes"])
-def test_the_charts_prometheus_is_the_helm_targets_data_with_its_values(discovery: str) -> None:
-    rendered = objects(render({"prometheus": {"discovery": discovery}}))
+def test_the_charts_prometheus_is_the_helm_targets_data_with_its_values(
+    discovery: str, database: str
+) -> None:
+    values: dict[str, Any] = {"prometheus": {"discovery": discovery}}
+    if database == "postgres":
+        values |= DATABASE
+    rendered = objects(render(values))
     config = _config(rendered, "prometheus", "prometheus.yml")
     target = dataclasses.replace(
         HELM,
         service_targets=(SERVICE,) if discovery == "static" else None,
         alertmanager_address=ALERTMANAGER,
         redis_exporter_address=REDIS_EXPORTER,
+        postgres_exporter_address=POSTGRES_EXPORTER if database == "postgres" else None,
     )
     expected = prometheus.config(target)
     if discovery == "kubernetes":
@@ -219,6 +240,7 @@ def test_the_up_targets_files_pass_promtool_and_amtool(tmp_path: Path) -> None:
             "receiver": 9095,
             "redis": 6380,
             "redis_exporter": 9121,
+            "postgres_exporter": 9187,
         },
         0.01,
     )
@@ -270,3 +292,81 @@ def test_every_target_that_runs_redis_scrapes_its_exporter(scenario: str) -> Non
         rendered = objects(render({"redis": {"enabled": False}, "externalRedis": {"host": "x"}}))
         config = _config(rendered, "prometheus", "prometheus.yml")
         assert REDIS_JOB not in {job["job_name"] for job in config["scrape_configs"]}
+
+
+def _targets(config: dict[str, Any]) -> dict[str, list[str]]:
+    return {
+        job["job_name"]: [t for c in job.get("static_configs", []) for t in c["targets"]]
+        for job in config["scrape_configs"]
+    }
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        "compose",
+        "compose-postgres",
+        "helm",
+        "helm-postgres",
+        "helm-postgres-without-exporter",
+        "up",
+        "up-postgres",
+    ],
+)
+def test_job_postgres_is_where_the_service_uses_postgresql_and_nowhere_else(
+    scenario: str,
+) -> None:
+    """Job ``postgres`` at postgres_exporter exactly where the service is given PostgreSQL:
+    absent PostgreSQL, no job and no exporter, by generation."""
+    expected: list[str] | None = None
+    if scenario.startswith("compose"):
+        services = document(postgres=scenario == "compose-postgres")["services"]
+        config = _mounted_prometheus_config(services)
+        if scenario == "compose-postgres":
+            expected = [f"postgres-exporter:{POSTGRES_EXPORTER_PORT}"]
+        assert ("postgres-exporter" in services) == (expected is not None)
+    elif scenario.startswith("up"):
+        ports = dict.fromkeys(UP_COMPONENTS, 9)
+        if scenario == "up-postgres":
+            ports["postgres_exporter"] = 19187
+            expected = ["127.0.0.1:19187"]
+        config = prometheus.config(up_target(Path("/s"), ports))
+    else:
+        values: dict[str, Any] = DATABASE if "postgres" in scenario else {}
+        if scenario == "helm-postgres-without-exporter":
+            values = values | {"postgresExporter": {"enabled": False}}
+        rendered = objects(render(values))
+        config = _config(rendered, "prometheus", "prometheus.yml")
+        if scenario == "helm-postgres":
+            expected = [POSTGRES_EXPORTER]
+        exporters = [o for o in rendered if "postgres-exporter" in o["metadata"]["name"]]
+        assert bool(exporters) == (expected is not None)
+    assert _targets(config).get(POSTGRES_JOB) == expected
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+def test_compose_and_helm_scrape_the_same_jobs(database: str) -> None:
+    """Parity: the bundles, each with and without PostgreSQL, run the same scrape jobs."""
+    services = document(postgres=database == "postgres")["services"]
+    compose = _mounted_prometheus_config(services)
+    helm = _config(
+        objects(render(DATABASE if database == "postgres" else {})), "prometheus", "prometheus.yml"
+    )
+    jobs = [job["job_name"] for job in compose["scrape_configs"]]
+    assert jobs == [job["job_name"] for job in helm["scrape_configs"]]
+    assert (POSTGRES_JOB in jobs) == (database == "postgres")
+
+
+@pytest.mark.parametrize("time_scale", [1.0, 0.1, 0.01])
+def test_job_postgres_is_never_scraped_faster_than_the_exporter_answers_without_postgresql(
+    time_scale: float,
+) -> None:
+    ports = dict.fromkeys(UP_COMPONENTS, 9) | {"postgres_exporter": 10}
+    config = prometheus.config(up_target(Path("/s"), ports, time_scale))
+    (job,) = [j for j in config["scrape_configs"] if j["job_name"] == POSTGRES_JOB]
+    interval = promql.seconds(job.get("scrape_interval", config["global"]["scrape_interval"]))
+    # Prometheus' default timeout: 10 s, but never above the interval.
+    timeout = promql.seconds(job["scrape_timeout"]) if "scrape_timeout" in job else 10
+    assert min(interval, timeout) >= SCRAPE_FLOOR_S
+    shipped = prometheus.config(COMPOSE_POSTGRES)["scrape_configs"][-1]
+    assert set(shipped) == {"job_name", "static_configs"}  # 15 s: the global timing

@@ -7,7 +7,8 @@ Checks: up starts redis_exporter (its components table shows it), Prometheus scr
 stack. Redis' maxmemory set just above what it uses fires ``RedisMemoryHigh`` (and no
 maxmemory again resolves it); a maxclients Redis has already reached rejects connections and
 ``RedisRejectedConnections`` goes pending or fires, as ``RedisClientsNearMax`` does with one
-connection left. Then Redis is killed: the exporter reports ``redis_up 0`` (it does not crash),
+connection left. The service uses SQLite here: no postgres_exporter runs and Prometheus has no
+job ``postgres``. Then Redis is killed: the exporter reports ``redis_up 0`` (it does not crash),
 ``RedisDown`` goes pending and fires in Prometheus, up keeps running, and the service keeps
 answering the cached feed (its cache falls back to the memory tier: degraded, not failed).
 """
@@ -20,12 +21,15 @@ import signal
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 import redis
+import yaml
 
 from plexichat.generate.dependencies import DEPENDENCIES, REDIS_JOB, SERIES
+from plexichat.generate.postgres import POSTGRES_JOB
 from tests.support.stack import Stack, wait_for
 
 pytestmark = pytest.mark.integration
@@ -54,6 +58,25 @@ def test_up_runs_redis_exporter_and_prometheus_scrapes_it(stack: Stack) -> None:
     names = {d.name for d in DEPENDENCIES}
     firing = [a for a in stack.prometheus.alerts() if a["labels"]["alertname"] in names]
     assert firing == []
+
+
+def test_without_postgresql_there_is_no_postgres_exporter_and_no_job(stack: Stack) -> None:
+    assert "postgres_exporter" not in stack.state.components
+    assert "postgres_exporter" not in stack.output
+    programs = [Path(argv[0]).name for argv in stack.children().values()]
+    assert "prometheus-redis-exporter" in programs, programs  # the helper sees them
+    assert not [p for p in programs if "postgres" in p], programs
+    config = httpx.get(f"{stack.state.prometheus_url}/api/v1/status/config", timeout=10)
+    jobs = [
+        job["job_name"] for job in yaml.safe_load(config.json()["data"]["yaml"])["scrape_configs"]
+    ]
+    assert REDIS_JOB in jobs
+    assert POSTGRES_JOB not in jobs
+    assert not stack.prometheus.query(f'up{{job="{POSTGRES_JOB}"}}')
+    rules = httpx.get(f"{stack.state.prometheus_url}/api/v1/rules", timeout=10).json()
+    loaded = {r["name"] for g in rules["data"]["groups"] for r in g["rules"]}
+    assert "RedisDown" in loaded
+    assert not {name for name in loaded if name.startswith("Postgres")}, loaded
 
 
 def _redis(stack: Stack) -> redis.Redis:

@@ -13,10 +13,14 @@ from plexichat.stack import ports
 from plexichat.stack.components import identities_for
 
 
-def _up(tmp_path: Path, *args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
+def _up(
+    tmp_path: Path, *args: str, path: str | None = None, database_url: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLEXICHAT_")}
     if path is not None:
         env["PATH"] = path
+    if database_url is not None:
+        env["PLEXICHAT_SERVICE__DATABASE_URL"] = database_url
     return subprocess.run(
         [sys.executable, "-m", "plexichat.cli", "up", "--dir", str(tmp_path / "s"), *args],
         capture_output=True,
@@ -36,6 +40,39 @@ def test_a_missing_program_is_one_line_naming_its_debian_package(tmp_path: Path)
     assert "Debian package redis-server" in lines[0]
     assert "scripts/system-packages" in lines[0]
     assert not (tmp_path / "s").exists()  # nothing created, nothing started
+
+
+def test_postgres_exporter_is_needed_only_when_the_service_uses_postgresql(tmp_path: Path) -> None:
+    """With every other program on PATH, a missing postgres_exporter is named, in one line,
+    only when the service is given PostgreSQL (and before anything starts: the others are only
+    looked up, so any executable stands for them)."""
+    programs = tmp_path / "bin"
+    programs.mkdir()
+    for name in (
+        "redis-server",
+        "prometheus-redis-exporter",
+        "prometheus",
+        "prometheus-alertmanager",
+    ):
+        (programs / name).symlink_to(sys.executable)
+    url = "postgresql+asyncpg://plexichat:s3cret@127.0.0.1:1/plexichat"
+    result = _up(tmp_path, path=str(programs), database_url=url)
+    assert result.returncode == 1
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "prometheus-postgres-exporter not found on PATH" in lines[0]
+    assert "Debian package prometheus-postgres-exporter" in lines[0]
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_postgresql_url_the_exporter_cannot_use_is_named_without_the_password(
+    tmp_path: Path,
+) -> None:
+    result = _up(tmp_path, database_url="postgresql+asyncpg://u:my%20s3cret@db/d")
+    assert result.returncode == 2
+    assert "service.database_url: the password holds white space" in result.stdout
+    assert "s3cret" not in result.stdout + result.stderr
+    assert not (tmp_path / "s").exists()
 
 
 def test_faults_are_refused_under_production_and_bad_specs_named(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ package creates it) through ``setpriv`` (which execs, so the PID is the postmast
 data directory is made under the system's temp directory and given to that user (pytest's
 ``tmp_path`` is private to root); as anyone else it runs as that user. ``durable=False`` (the
 tests) turns ``fsync`` and ``synchronous_commit`` off: nothing here must survive a crash.
+``password`` makes the superuser's password that (SCRAM authentication, the URLs carry it
+percent-encoded); without it every connection is trusted.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from tests.support.processes import stop
 from tests.support.tools import free_port
@@ -60,9 +63,10 @@ def require_postgres() -> Path:
 
 
 class PostgresServer:
-    def __init__(self, bin_dir: Path, *, durable: bool = True) -> None:
+    def __init__(self, bin_dir: Path, *, durable: bool = True, password: str | None = None) -> None:
         self.bin_dir = bin_dir
         self.durable = durable
+        self.password = password
         self.port = free_port()
         self.directory = Path(tempfile.mkdtemp(prefix="plexichat-pg-"))
         self.process: subprocess.Popen[bytes] | None = None
@@ -75,7 +79,8 @@ class PostgresServer:
         return self.url_of(DATABASE)
 
     def url_of(self, database: str) -> str:
-        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+        secret = f":{quote(self.password, safe='')}" if self.password is not None else ""
+        return f"postgresql+asyncpg://postgres{secret}@127.0.0.1:{self.port}/{database}"
 
     def create_database(self) -> str:
         """A new empty database; its URL."""
@@ -95,8 +100,9 @@ class PostgresServer:
         return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", *argv]
 
     def _run(self, *argv: str) -> None:
+        env = dict(os.environ, PGPASSWORD=self.password or "")
         done = subprocess.run(
-            self._command(*argv), capture_output=True, text=True, timeout=60, check=False
+            self._command(*argv), capture_output=True, text=True, timeout=60, check=False, env=env
         )
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr}")
@@ -108,7 +114,14 @@ class PostgresServer:
         if self._as_root:
             user = pwd.getpwnam("postgres")
             os.chown(self.directory, user.pw_uid, user.pw_gid)
-        self._run(str(self.bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust")
+        auth = ["-A", "trust"]
+        if self.password is not None:
+            secret = self.directory / "password"
+            secret.write_text(self.password, encoding="utf-8")
+            if self._as_root:
+                os.chown(secret, user.pw_uid, user.pw_gid)
+            auth = ["-A", "scram-sha-256", f"--pwfile={secret}"]
+        self._run(str(self.bin_dir / "initdb"), "-D", str(data), "-U", "postgres", *auth)
         options = ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"]
         if not self.durable:
             options += ["-c", "fsync=off", "-c", "synchronous_commit=off"]
@@ -160,6 +173,12 @@ class PostgresServer:
                 if ppid == master:
                     children.append(int(entry))
         return [master, *children]  # the postmaster forks every process itself
+
+    def kill(self) -> None:
+        """SIGKILL the postmaster and every backend (its process group): PostgreSQL dies as in
+        a crash or an OOM kill, no shutdown."""
+        if self.process is not None:
+            stop(self.process, timeout=10, sig=signal.SIGKILL, group=True)
 
     def stop(self) -> None:
         if self.process is not None:

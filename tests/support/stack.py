@@ -125,6 +125,19 @@ class Stack:
             and all(n["labels"].get(k) == v for k, v in labels.items())
         ]
 
+    def children(self) -> dict[int, list[str]]:
+        """PID -> argv of every running process ``up`` started (its direct children)."""
+        found = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            with contextlib.suppress(OSError, IndexError):
+                stat = (entry / "stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
+                    argv = (entry / "cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+                    found[int(entry.name)] = [a.decode(errors="replace") for a in argv]
+        return found
+
     def signal_component(self, name: str, signum: int) -> None:
         """Send ``signum`` to one child of the stack (SIGSTOP freezes it, SIGCONT resumes)."""
         pid = self.state.components[name].pid

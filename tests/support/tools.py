@@ -26,6 +26,9 @@ INSTALL = {
     "prometheus-redis-exporter": (
         "apt-get install -y --no-install-recommends prometheus-redis-exporter"
     ),
+    "prometheus-postgres-exporter": (
+        "apt-get install -y --no-install-recommends prometheus-postgres-exporter"
+    ),
     "wrk": "apt-get install -y wrk",
 }
 

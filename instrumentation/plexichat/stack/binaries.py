@@ -7,6 +7,7 @@ installs them all), not a traceback from deep inside the start-up.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -33,6 +34,12 @@ BINARIES: dict[str, Binary] = {
         ("prometheus-redis-exporter", "redis_exporter"),
         "prometheus-redis-exporter",
     ),
+    # Needed only when the service uses PostgreSQL.
+    "postgres_exporter": Binary(
+        "postgres_exporter",
+        ("prometheus-postgres-exporter", "postgres_exporter"),
+        "prometheus-postgres-exporter",
+    ),
 }
 
 
@@ -58,6 +65,7 @@ def locate(component: str) -> str:
     raise MissingBinaryError(binary)
 
 
-def locate_all() -> dict[str, str]:
-    """Every program, checked before anything starts (the first missing one raises)."""
-    return {component: locate(component) for component in BINARIES}
+def locate_all(components: Iterable[str] = BINARIES) -> dict[str, str]:
+    """The program of every one of ``components`` (default: all), checked before anything
+    starts (the first missing one raises)."""
+    return {component: locate(component) for component in components}

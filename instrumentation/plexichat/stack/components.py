@@ -1,11 +1,12 @@
 """What each child of ``plexichat-obs up`` is: its command, its readiness check, its URL.
 
-Start order (stop is the reverse): Redis, its exporter (``redis_exporter``), the service (with
-the Redis tier on), the webhook receiver, Alertmanager (notifying the receiver), Prometheus
-(scraping the service and the exporter, sending to Alertmanager), and with ``--traffic`` the
-load generator. Prometheus and Alertmanager get the
-configuration ``plexichat.generate.stack`` builds for the ``up`` target, written under the
-state directory together with the rules generated for the chosen profile and time scale.
+Start order (stop is the reverse): Redis, its exporter (``redis_exporter``), when the service
+uses PostgreSQL ``postgres_exporter``, the service (with the Redis tier on), the webhook
+receiver, Alertmanager (notifying the receiver), Prometheus (scraping the service and the
+exporters, sending to Alertmanager), and with ``--traffic`` the load generator. Prometheus and
+Alertmanager get the configuration ``plexichat.generate.stack`` builds for the ``up`` target,
+written under the state directory together with the rules generated for the chosen profile and
+time scale.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import httpx
 
 from plexichat.stack.layout import StackDir
 from plexichat.stack.ports import HOST
+from plexichat.stack.postgres_source import environment
 from plexichat.stack.process import Child
 
 LOADGEN_SEGMENT_S = 3600
@@ -34,6 +36,10 @@ MIN_IDENTITIES = 256
 REDIS_MAXMEMORY = "200mb"
 """up's Redis evicts (allkeys-lru) at the Compose stack's maxmemory, as both bundles' do: so
 ``RedisMemoryHigh`` and the Dependencies dashboard's memory panels have a limit to read."""
+NOT_INHERITED = ("DATA_SOURCE_", "PG", "PLEXICHAT_")
+"""Variables of ``up``'s environment that ``postgres_exporter`` does not get: its own data
+source variables (``DATA_SOURCE_NAME`` would win over the files), libpq's ``PG*`` (defaults
+lib/pq reads) and the service's settings, the database URL among them."""
 
 
 @dataclass
@@ -119,6 +125,26 @@ def redis_exporter(binary: str, stack: StackDir, redis_port: int, port: int) -> 
         _http_ok(f"{url}/metrics"),
         "serving /metrics",
         url=f"{url}/metrics",
+    )
+
+
+def postgres_exporter(binary: str, stack: StackDir, port: int, source: Path) -> Component:
+    """``postgres_exporter`` on ``port``, connecting to the service's PostgreSQL through the data
+    source files in ``source`` (``plexichat.stack.postgres_source``: the password in a file,
+    neither on its command line nor in its environment); ready when it serves ``/metrics``.
+    Prometheus scrapes it as job ``postgres``. It outlives PostgreSQL: a database that goes
+    away is ``pg_up 0``, the exporter keeps serving."""
+    url = f"http://{HOST}:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(NOT_INHERITED)}
+    env.update(environment(source))
+    argv = [binary, f"--web.listen-address={HOST}:{port}"]
+    return Component(
+        "postgres_exporter",
+        Child("postgres_exporter", argv, stack.log("postgres_exporter"), env=env),
+        _http_ok(f"{url}/metrics"),
+        "serving /metrics",
+        url=f"{url}/metrics",
+        data=source,
     )
 
 

@@ -11,6 +11,8 @@
       prometheus/          prometheus.yml, rules/*.yaml (generated for the profile), data/
       alertmanager/        alertmanager.yml, data/
       redis/               Redis' working directory (nothing is persisted)
+      postgres_exporter/   source/: its data source files (the password among them), only
+                           when the service uses PostgreSQL; the directory is up's user's alone
       service/             performance.yaml (up's settings for the service), data/ (SQLite)
 
 Configuration files are rewritten on every start; data directories survive restarts like

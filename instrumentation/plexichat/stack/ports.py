@@ -1,8 +1,9 @@
 """Which loopback port each component of ``plexichat-obs up`` listens on.
 
 Defaults are the Compose stack's (service 8000, Prometheus 9090, Alertmanager 9093) plus the
-webhook receiver on 9095, Redis on 6380 (not 6379, so a system Redis does not collide) and
-redis_exporter on its default 9121.
+webhook receiver on 9095, Redis on 6380 (not 6379, so a system Redis does not collide),
+redis_exporter on its default 9121 and, when the service uses PostgreSQL, postgres_exporter on
+its default 9187.
 ``--ports`` changes them: ``auto`` picks free ports for all, ``prometheus=19090,service=0``
 sets some (0: a free one). A port that is taken is an error naming it and the flag.
 """
@@ -19,6 +20,7 @@ DEFAULT_PORTS: Mapping[str, int] = {
     "receiver": 9095,
     "redis": 6380,
     "redis_exporter": 9121,
+    "postgres_exporter": 9187,  # dropped by up when the service uses no PostgreSQL
 }
 HOST = "127.0.0.1"
 

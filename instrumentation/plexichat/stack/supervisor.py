@@ -3,6 +3,9 @@
 ``Supervisor.run`` checks the programs and ports first (a missing one is one line naming its
 Debian package), takes the state directory's lock (a second ``up`` is refused), writes the
 Prometheus and Alertmanager configuration of the ``up`` target and the rules of the profile,
+and when the service's settings give it a PostgreSQL URL (``service.database_url``, read as
+the service reads it: ``PLEXICHAT_SERVICE__DATABASE_URL``) ``postgres_exporter``'s data source
+files, which the exporter alone reads (job ``postgres`` is in the configuration only then),
 starts each component in order and waits until it is healthy, prints what runs where, then
 streams the webhook receiver's notifications. Ctrl-C or SIGTERM (or a child that dies, except
 Redis: the service survives it, degraded, and ``RedisDown`` says so) stops everything in
@@ -23,20 +26,22 @@ from typing import Any, TextIO
 import yaml
 from rich.console import Console
 
-from plexichat.config import ConfigError
+from plexichat.config import ConfigError, load_settings
 from plexichat.config.faults import FaultsConfig
 from plexichat.exit_code import ExitCode
 from plexichat.generate import Options
 from plexichat.generate import promql as promql_text
+from plexichat.generate.postgres import POSTGRES_JOB
 from plexichat.generate.stack import alertmanager as alertmanager_config
 from plexichat.generate.stack import prometheus as prometheus_config
 from plexichat.generate.stack.targets import StackTarget, up_target
 from plexichat.generate.writer import rule_texts
 from plexichat.stack import components, ports, view
-from plexichat.stack.binaries import MissingBinaryError, locate_all
+from plexichat.stack.binaries import BINARIES, MissingBinaryError, locate_all
 from plexichat.stack.components import Component
 from plexichat.stack.layout import DEFAULT_DIR, StackDir
 from plexichat.stack.notifications import Notification
+from plexichat.stack.postgres_source import DataSource, DataSourceError
 from plexichat.stack.process import StartError
 from plexichat.stack.state import AlreadyRunningError, ComponentState, StackLock, StackState
 from plexichat.stack.state import write as write_state
@@ -80,6 +85,7 @@ class Supervisor:
         self.ports: dict[str, int] = {}
         self.stopping = False
         self.gone: set[str] = set()  # survivable components that have exited
+        self.postgres: DataSource | None = None  # the service's PostgreSQL, if it uses one
 
     def say(self, message: str, style: str = "") -> None:
         """Print a progress line."""
@@ -100,9 +106,18 @@ class Supervisor:
             )
         FaultsConfig().with_spec(self.options.fault, "--fault")
 
+    def _postgres(self) -> DataSource | None:
+        """The service's PostgreSQL, from the settings it will load (its profile, up's
+        environment); ``None`` when it uses SQLite."""
+        environ = {k: v for k, v in os.environ.items() if k != "PLEXICHAT_PROFILE"}
+        settings = load_settings(profile=self.options.profile, environ=environ)
+        return DataSource.from_url(settings.service.database_url)
+
     def _rules(self, target: StackTarget) -> Options:
         scrape_s = promql_text.seconds(target.timing.scrape_interval)
         options = Options.for_profile(self.options.profile)
+        if self.postgres is not None:  # PostgreSQL's rules only where it is watched
+            options = options.with_sources(frozenset({POSTGRES_JOB}))
         return options.scaled(self.options.time_scale, min_window_s=4 * scrape_s)
 
     def _write_configuration(self, target: StackTarget) -> None:
@@ -120,6 +135,11 @@ class Supervisor:
         )
         self.stack.fault.write_text((self.options.fault or "off") + "\n", encoding="utf-8")
         self.stack.notifications.touch()
+        if self.postgres is not None:
+            exporter = self.stack.component("postgres_exporter")
+            exporter.mkdir(mode=0o700, exist_ok=True)
+            exporter.chmod(0o700)  # the password file is for the exporter, run as up's user
+            self.postgres.write(exporter / "source")
 
     def _components(self, binaries: dict[str, str], target: StackTarget) -> list[Component]:
         p, s = self.ports, self.stack
@@ -129,6 +149,17 @@ class Supervisor:
             components.redis_exporter(
                 binaries["redis_exporter"], s, p["redis"], p["redis_exporter"]
             ),
+        ]
+        if self.postgres is not None:
+            chosen.append(
+                components.postgres_exporter(
+                    binaries["postgres_exporter"],
+                    s,
+                    p["postgres_exporter"],
+                    s.component("postgres_exporter") / "source",
+                )
+            )
+        chosen += [
             components.service(s, p, profile=self.options.profile, traffic=traffic),
             components.receiver(s, p["receiver"]),
             components.alertmanager(
@@ -157,15 +188,19 @@ class Supervisor:
         """Run the stack until Ctrl-C, SIGTERM or a component's death; the exit status (0, 1
         failure, 2 bad usage)."""
         try:
-            binaries = locate_all()
+            self.postgres = self._postgres()
+            needed = [name for name in BINARIES if name != "postgres_exporter" or self.postgres]
+            binaries = locate_all(needed)
             self._check_fault()
             requested = ports.parse(self.options.ports)
         except MissingBinaryError as exc:
             self.error(str(exc))
             return ExitCode.FAILURE
-        except (ConfigError, ports.PortError) as exc:
+        except (ConfigError, DataSourceError, ports.PortError) as exc:
             self.error(str(exc))
             return ExitCode.USAGE
+        if self.postgres is None:  # no exporter: no port for it, no job postgres
+            requested.pop("postgres_exporter")
         lock = StackLock(self.stack)
         try:
             lock.acquire()

@@ -74,6 +74,17 @@ static_configs:
 {{- end }}
 {{- end }}
 
+{{/* And postgres_exporter (job postgres) when the service is given PostgreSQL and the exporter runs. */}}
+{{- define "plexichat-obs.prometheus.postgresJobs" -}}
+{{- if and .Values.plexichat.database.urlSecret.name .Values.postgresExporter.enabled }}
+- job_name: postgres
+  static_configs:
+    - targets: ["{{ include "plexichat-obs.componentName" (dict "ctx" . "component" "postgres-exporter") }}:9187"]
+{{- else }}
+[]
+{{- end }}
+{{- end }}
+
 {{- define "plexichat-obs.alertmanagerAddress" -}}
 {{ include "plexichat-obs.componentName" (dict "ctx" . "component" "alertmanager") }}:9093
 {{- end }}

@@ -2,8 +2,10 @@
 
 Compose mounts ``compose/prometheus/prometheus.yml`` and ``compose/alertmanager/alertmanager.yml``
 and takes each program's command line from ``command.yml`` beside it (``extends`` in
-``docker-compose.yml``). The chart reads ``files/prometheus/`` and ``files/alertmanager/`` with
-``.Files.Get`` and merges in its templates only what depends on its values.
+``docker-compose.yml``); with PostgreSQL (``docker-compose.postgres.yml``) it mounts
+``prometheus-postgres.yml``, the same with job ``postgres``. The chart reads
+``files/prometheus/`` and ``files/alertmanager/`` with ``.Files.Get`` and merges in its
+templates only what depends on its values (job ``postgres`` among them).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import yaml
 
 from plexichat.generate import banner
 from plexichat.generate.stack import alertmanager, prometheus
-from plexichat.generate.stack.targets import COMPOSE, HELM, StackTarget
+from plexichat.generate.stack.targets import COMPOSE, COMPOSE_POSTGRES, HELM, StackTarget
 
 HELM_FILES = Path("helm/plexichat-observability/files")
 DIRECTORIES = (
@@ -44,8 +46,16 @@ def render() -> dict[str, str]:
         (compose / "prometheus" / "prometheus.yml").as_posix(): _yaml(
             prometheus.config(COMPOSE),
             COMPOSE,
-            "Prometheus of the Compose stack: scrapes the service, itself and Alertmanager every\n"
-            "15 s and evaluates the generated rules (../../alerts, mounted at rules/).",
+            "Prometheus of the Compose stack: scrapes the service, itself, Alertmanager and\n"
+            "redis_exporter every 15 s and evaluates the generated rules (../../alerts,\n"
+            "mounted at rules/).",
+        ),
+        (compose / "prometheus" / "prometheus-postgres.yml").as_posix(): _yaml(
+            prometheus.config(COMPOSE_POSTGRES),
+            COMPOSE_POSTGRES,
+            "Prometheus of the Compose stack with PostgreSQL (docker-compose.postgres.yml\n"
+            "mounts it instead of prometheus.yml): the same, and postgres_exporter as job\n"
+            "postgres.",
         ),
         (compose / "prometheus" / "command.yml").as_posix(): _yaml(
             _command("prometheus", prometheus.flags(COMPOSE)),

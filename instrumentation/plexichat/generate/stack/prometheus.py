@@ -3,19 +3,22 @@
 The scrape job of the service is the rules' job (``plexichat``), with a ``service`` label set by
 relabelling (the same for static targets and the chart's Kubernetes discovery, which prepends
 its own relabelling); Prometheus scrapes itself and Alertmanager too, so their health is in the
-same TSDB, and ``redis_exporter`` (job ``redis``) where the target runs Redis. Flags: where the
-configuration and the TSDB are, the retention (the guide's ``metrics.retention_period``, or a
-size cap, whichever comes first: a full disk crash-loops Prometheus), exemplar storage (the
-trace ids the service puts on latency buckets), and where nothing else restarts Prometheus,
-``--web.enable-lifecycle`` so a changed configuration or rule file is picked up with
-``POST /-/reload``.
+same TSDB, ``redis_exporter`` (job ``redis``) where the target runs Redis and
+``postgres_exporter`` (job ``postgres``, never scraped more often than ``SCRAPE_FLOOR_S``) where
+its service uses PostgreSQL. Flags: where the configuration and the TSDB are, the retention (the
+guide's ``metrics.retention_period``, or a size cap, whichever comes first: a full disk
+crash-loops Prometheus), exemplar storage (the trace ids the service puts on latency buckets), and
+where nothing else restarts Prometheus, ``--web.enable-lifecycle`` so a changed configuration or
+rule file is picked up with ``POST /-/reload``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from plexichat.generate import promql
 from plexichat.generate.dependencies import REDIS_JOB
+from plexichat.generate.postgres import POSTGRES_JOB, SCRAPE_FLOOR_S
 from plexichat.generate.stack.targets import StackTarget
 from plexichat.generate.watchers import ALERTMANAGER_JOB, PROMETHEUS_JOB
 
@@ -28,6 +31,15 @@ def _service_job(target: StackTarget) -> dict[str, Any]:
         job["static_configs"] = [{"targets": list(target.service_targets)}]
     job["relabel_configs"] = [{"target_label": SERVICE_LABEL, "replacement": target.job}]
     return job
+
+
+def _exporter_job(job: str, address: str, interval: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {"job_name": job}
+    if job == POSTGRES_JOB and promql.seconds(interval) < SCRAPE_FLOOR_S:
+        floor = promql.duration(SCRAPE_FLOOR_S)
+        entry |= {"scrape_interval": floor, "scrape_timeout": floor}
+    entry["static_configs"] = [{"targets": [address]}]
+    return entry
 
 
 def config(target: StackTarget) -> dict[str, Any]:
@@ -56,13 +68,13 @@ def config(target: StackTarget) -> dict[str, Any]:
                 "static_configs": [{"targets": [target.alertmanager_address]}],
             }
         )
-    if target.redis_exporter_address is not None:
-        scrape.append(
-            {
-                "job_name": REDIS_JOB,
-                "static_configs": [{"targets": [target.redis_exporter_address]}],
-            }
-        )
+    exporters = (
+        (REDIS_JOB, target.redis_exporter_address),
+        (POSTGRES_JOB, target.postgres_exporter_address),
+    )
+    for job, address in exporters:
+        if address is not None:
+            scrape.append(_exporter_job(job, address, target.timing.scrape_interval))
     document["scrape_configs"] = scrape
     return document
 

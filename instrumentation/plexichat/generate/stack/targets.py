@@ -9,12 +9,13 @@ time scale (never used for shipped files).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from plexichat.catalog.model import JOB
 from plexichat.generate import promql
 from plexichat.generate.dependencies import REDIS_EXPORTER_PORT
+from plexichat.generate.postgres import POSTGRES_EXPORTER_PORT
 
 RETENTION_TIME = "30d"
 """The guide's ``metrics.retention_period``."""
@@ -72,6 +73,9 @@ class StackTarget:
     # host:port of redis_exporter (job redis); None: no Redis, or the chart adds the job itself
     # (templates/prometheus/_config.tpl) when its values run Redis and the exporter.
     redis_exporter_address: str | None = None
+    # host:port of postgres_exporter (job postgres); None: the service uses no PostgreSQL, or
+    # the chart adds the job itself when its values give the service a database URL.
+    postgres_exporter_address: str | None = None
 
 
 COMPOSE = StackTarget(
@@ -96,6 +100,12 @@ COMPOSE = StackTarget(
     enable_lifecycle=True,
     redis_exporter_address=f"redis-exporter:{REDIS_EXPORTER_PORT}",
 )
+
+COMPOSE_POSTGRES = replace(
+    COMPOSE, postgres_exporter_address=f"postgres-exporter:{POSTGRES_EXPORTER_PORT}"
+)
+"""Compose with PostgreSQL: compose/docker-compose.postgres.yml runs the exporter and mounts
+this target's prometheus.yml (compose/prometheus/prometheus-postgres.yml) instead."""
 
 HELM = StackTarget(
     name="helm",
@@ -152,8 +162,11 @@ def up_lookback(time_scale: float) -> str | None:
 
 
 def up_target(root: Path, ports: dict[str, int], time_scale: float = 1.0) -> StackTarget:
-    """``plexichat-obs up``'s target: everything on 127.0.0.1, state under ``root``."""
+    """``plexichat-obs up``'s target: everything on 127.0.0.1, state under ``root``; with job
+    ``postgres`` when ``ports`` has one for ``postgres_exporter`` (``up`` gives it one only
+    when the service uses PostgreSQL)."""
     host = "127.0.0.1"
+    postgres = ports.get("postgres_exporter")
     return StackTarget(
         name="up",
         job=JOB,
@@ -176,4 +189,5 @@ def up_target(root: Path, ports: dict[str, int], time_scale: float = 1.0) -> Sta
         query_lookback=up_lookback(time_scale),
         alertmanager_listen=f"{host}:{ports['alertmanager']}",
         redis_exporter_address=f"{host}:{ports['redis_exporter']}",
+        postgres_exporter_address=f"{host}:{postgres}" if postgres is not None else None,
     )
