@@ -159,10 +159,7 @@ class EngineInstrumentation:
         sync_engine = engine.sync_engine
         self.system = _SYSTEMS.get(sync_engine.dialect.name, sync_engine.dialect.name)
         self.tracer = telemetry.tracer
-        self.family = telemetry.registry.instrument(
-            "db.client.operation.duration",
-            limit=telemetry.settings.performance.observability.series_limit,
-        )
+        self.family = telemetry.registry.instrument("db.client.operation.duration")
         self.exemplars = telemetry.exemplars
         self._ops: dict[str, str] = {}
         self._bound: dict[tuple[str, str | None], HistogramSeries] = {}

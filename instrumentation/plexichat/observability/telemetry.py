@@ -98,7 +98,8 @@ class Telemetry:
             self.leadership = Leadership(shared.directory)
         self.tracer = lean_tracer(settings, self.resource, SCOPE_NAME, __version__)
         self.exemplars = self.tracer is not None and obs.tracing.exemplars
-        self._define_http_instruments(obs.series_limit)
+        self.registry.limit_series(obs.series_limit)
+        self._define_http_instruments()
         source = LeanSource(
             self.registry,
             self.resource,
@@ -142,12 +143,12 @@ class Telemetry:
         server runs no lifespan): in multi-worker mode, claim this worker's slot (once)."""
         self.registry.claim()
 
-    def _define_http_instruments(self, limit: int) -> None:
+    def _define_http_instruments(self) -> None:
         instrument = self.registry.instrument
-        self.http_duration: Family = instrument("http.server.request.duration", limit=limit)
-        self.http_ttfb: Family = instrument("plexichat.http.server.time_to_first_byte", limit=limit)
-        self.http_body_size: Family = instrument("http.server.response.body.size", limit=limit)
-        self.http_active: Family = instrument("http.server.active_requests", limit=limit)
+        self.http_duration: Family = instrument("http.server.request.duration")
+        self.http_ttfb: Family = instrument("plexichat.http.server.time_to_first_byte")
+        self.http_body_size: Family = instrument("http.server.response.body.size")
+        self.http_active: Family = instrument("http.server.active_requests")
 
     def render_metrics(self, accept: str | None) -> tuple[bytes, str]:
         """Prometheus exposition of everything, in the format ``accept`` asks for."""

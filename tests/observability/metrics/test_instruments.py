@@ -48,6 +48,27 @@ def test_past_the_limit_new_attribute_sets_fold_into_the_overflow_series() -> No
     assert values(registry, "plexichat.metric.overflow") == {(("metric", "t.count"),): 2}
 
 
+def test_a_new_series_limit_reaches_the_families_created_before_it() -> None:
+    """The guide's objects record into the process's registry before any app configures it:
+    the app's ``series_limit`` must still bind their families (it once bound only families
+    created after it, so a second app in the process silently kept the first one's)."""
+    registry = MetricRegistry()
+    early = registry.family("t.early", "counter", "1", "Test.", ("k",))
+    own = registry.family("t.own", "counter", "1", "Test.", ("k",), limit=3)
+    registry.limit_series(2)
+    late = registry.family("t.late", "counter", "1", "Test.", ("k",))
+    for family in (early, own, late):
+        for key in ("a", "b", "c", "d"):
+            family.counter((key,)).add(1)
+    assert values(registry, "plexichat.metric.overflow") == {
+        (("metric", "t.early"),): 2,
+        (("metric", "t.own"),): 1,
+        (("metric", "t.late"),): 2,
+    }
+    with pytest.raises(ValueError, match="at least 1"):
+        registry.limit_series(0)
+
+
 @pytest.mark.parametrize("name", ["Bad", "9lives", "a..b", "a-b", "", "a.B"])
 def test_bad_names_fail_at_the_call_site(name: str) -> None:
     with pytest.raises(ValueError, match="invalid metric name"):

@@ -86,6 +86,7 @@ class MetricRegistry:
         self._start_time_ns = time.time_ns()
         self._lock = threading.Lock()
         self._families: dict[str, Family] = {}
+        self._own_limits: set[str] = set()  # families created with an explicit ``limit``
         self.store: SharedStore | None = None
         self._overflow = self.instrument(OVERFLOW_METRIC, limit=10_000, track_overflow=False)
 
@@ -158,6 +159,8 @@ class MetricRegistry:
             existing = self._families.get(name)
             if existing is None:
                 self._families[name] = wanted
+                if limit is not None:
+                    self._own_limits.add(name)
                 if self.store is not None and self.store.claimed:
                     wanted.store = self.store
                 return wanted
@@ -167,6 +170,20 @@ class MetricRegistry:
                 f"{existing.unit!r} and attributes {existing.attribute_names}"
             )
         return existing
+
+    def limit_series(self, limit: int) -> None:
+        """Make ``limit`` the series budget of every family without a ``limit`` of its own,
+        those created so far included: :class:`~plexichat.observability.telemetry.Telemetry`
+        applies ``performance.observability.series_limit`` so, because the guide's objects
+        record into ``DEFAULT_REGISTRY`` before and between apps. A family already holding more
+        series keeps them; its new attribute sets overflow."""
+        if limit < 1:
+            raise ValueError(f"series limit must be at least 1, got {limit}")
+        with self._lock:
+            self.series_limit = limit
+            for name, family in self._families.items():
+                if name not in self._own_limits:
+                    family.limit = limit
 
     def learn(self, payload: dict[str, Any]) -> Family:
         """The family another worker described in its slot (see ``sharing.family_payload``)."""
