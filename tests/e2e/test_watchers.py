@@ -63,8 +63,8 @@ def test_the_watchdog_reaches_its_receiver_again_and_again(stack: Stack) -> None
         return [n for n in stack.notifications() if n["alertname"] == WATCHDOG]
 
     # Prometheus' first sends at start-up can precede its discovery of Alertmanager (dropped);
-    # it re-sends firing alerts every minute (--rules.alert.resend-delay). Then the heartbeat
-    # comes every 10 s at this time scale (Timing.heartbeat_interval).
+    # it re-sends firing alerts every second at this time scale (up_resend_delay). Then the
+    # heartbeat comes every 10 s (Timing.heartbeat_interval).
     beats = wait_for(lambda: len(heartbeats()) >= 2 and heartbeats(), 150, "two heartbeats")
     assert {n["receiver"] for n in beats} == {HEARTBEAT_RECEIVER}
     assert {n["status"] for n in beats} == {"firing"}
