@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
@@ -137,11 +136,6 @@ def development(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         assert stack.stop() == 0
 
 
-def _reload(stack: Stack) -> None:
-    response = httpx.post(f"{stack.state.prometheus_url}/-/reload", timeout=10)
-    response.raise_for_status()
-
-
 def test_every_development_alert_fires_and_resolves_at_the_receiver(development: Stack) -> None:
     steps = Steps(development)
     off = steps.fault("off")
@@ -171,7 +165,7 @@ def test_every_development_alert_fires_and_resolves_at_the_receiver(development:
         lambda: development.signal_component("service", signal.SIGSTOP),
         lambda: development.signal_component("service", signal.SIGCONT),
     )
-    config = development.dir.component("prometheus") / "prometheus.yml"
+    config = development.config_file("prometheus")
     shipped = config.read_text()
 
     def lose_the_job() -> None:
@@ -180,11 +174,11 @@ def test_every_development_alert_fires_and_resolves_at_the_receiver(development:
             job for job in document["scrape_configs"] if job["job_name"] != "plexichat"
         ]
         config.write_text(yaml.safe_dump(document))
-        _reload(development)
+        development.reload("prometheus").raise_for_status()
 
     def restore() -> None:
         config.write_text(shipped)
-        _reload(development)
+        development.reload("prometheus").raise_for_status()
 
     steps.prove([SERVICE_ABSENT], lose_the_job, restore)
 
