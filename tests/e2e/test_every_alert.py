@@ -28,8 +28,7 @@ import pytest
 import yaml
 
 from plexichat.catalog import load_catalog
-from plexichat.generate import Options
-from plexichat.generate.dependencies import DEPENDENCIES
+from plexichat.generate import Options, dependencies
 from plexichat.generate.rules import (
     REQUESTS_ABSENT,
     SERIES_OVERFLOW,
@@ -37,7 +36,7 @@ from plexichat.generate.rules import (
     SERVICE_DOWN,
     alert_name,
 )
-from plexichat.generate.watchers import WATCHERS
+from plexichat.generate.watchers import for_options, stack_watchers
 from plexichat.generate.writer import rule_texts
 from tests.support.stack import Stack, wait_for
 
@@ -55,13 +54,17 @@ SERVICE_ENV = {
 }
 
 
-NOT_PROVOKED_HERE = {w.name for w in WATCHERS} | {d.name for d in DEPENDENCIES}
+NOT_PROVOKED_HERE = {w.name for w in stack_watchers(Options())} | {
+    d.name for d in for_options(dependencies.KIND, Options())
+}
 """Provoked live elsewhere, each on a stack of its own. The alerting path's own alerts
 (alerts/stack.yaml) in tests/e2e/test_watchers.py: the Watchdog at its receiver, a rule failing
 at evaluation, rejected configurations, no Alertmanager, a frozen one (the normal suite), an
 Alertmanager that refuses and a dead webhook (there, under this file's ``every_alert`` mark).
 The dependencies' alerts (alerts/dependencies.yaml) in tests/e2e/test_dependencies.py: a
-maxmemory just above Redis' use, maxclients one above / below its connections, Redis killed."""
+maxmemory just above Redis' use, maxclients one above / below its connections, Redis killed.
+PostgreSQL's are generated only for a stack that runs it (not this one): PostgresDown is
+provoked in tests/e2e/test_postgres_exporter.py."""
 
 
 def shipped_alerts(options: Options) -> set[str]:
