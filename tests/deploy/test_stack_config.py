@@ -229,6 +229,25 @@ def test_every_target_scrapes_prometheus_and_alertmanager_themselves(scenario: s
         assert alerting["static_configs"][0]["targets"] == expected["alertmanager"]
 
 
+def test_up_re_sends_alerts_as_much_sooner_as_its_time_runs_faster() -> None:
+    """A dropped or failed send is made good by the next re-send (after every /-/reload the
+    first ones find no Alertmanager): Prometheus' minute, scaled, at most once an evaluation;
+    the shipped targets keep Prometheus' default."""
+    ports = dict.fromkeys(UP_COMPONENTS, 9)
+
+    def resend(flags: list[str]) -> list[str]:
+        return [f for f in flags if f.startswith("--rules.alert.resend-delay")]
+
+    assert resend(prometheus.flags(up_target(Path("/s"), ports, 0.01))) == [
+        "--rules.alert.resend-delay=1s"  # 0.6 s, but Prometheus evaluates every second
+    ]
+    assert resend(prometheus.flags(up_target(Path("/s"), ports, 0.5))) == [
+        "--rules.alert.resend-delay=30s"
+    ]
+    for target in (up_target(Path("/s"), ports), COMPOSE, HELM):
+        assert resend(prometheus.flags(target)) == []
+
+
 @requires_tool("promtool", "amtool")
 def test_the_up_targets_files_pass_promtool_and_amtool(tmp_path: Path) -> None:
     target = up_target(

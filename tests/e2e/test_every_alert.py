@@ -1,6 +1,7 @@
 """Every alert we ship, provoked on a live ``plexichat-obs up`` stack, seen firing at the webhook
 receiver and then resolved: each catalog alert (the guide's table and background tasks
-failing), the SLO pages, service down, service absent and series overflow.
+failing), the SLO pages, service down, service absent and series overflow. The dependencies'
+alerts and the alerting path's own are provoked in their own files (``NOT_PROVOKED_HERE``).
 
 Time runs 100 times faster (``--time-scale 0.01``: a ``for: 5m`` is 3 s, rate windows at least
 4 s). Each step flips the service's runtime fault switch (``plexichat-obs fault``) or takes an
@@ -23,13 +24,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
 from plexichat.catalog import load_catalog
-from plexichat.generate import Options
-from plexichat.generate.dependencies import DEPENDENCIES
+from plexichat.generate import Options, dependencies
 from plexichat.generate.rules import (
     REQUESTS_ABSENT,
     SERIES_OVERFLOW,
@@ -37,7 +36,7 @@ from plexichat.generate.rules import (
     SERVICE_DOWN,
     alert_name,
 )
-from plexichat.generate.watchers import WATCHERS
+from plexichat.generate.watchers import for_options, stack_watchers
 from plexichat.generate.writer import rule_texts
 from tests.support.stack import Stack, wait_for
 
@@ -55,13 +54,17 @@ SERVICE_ENV = {
 }
 
 
-NOT_PROVOKED_HERE = {w.name for w in WATCHERS} | {d.name for d in DEPENDENCIES}
-"""The alerting path's own alerts (alerts/stack.yaml): the Watchdog always fires and is seen at
-its receiver in tests/e2e/test_watchers.py, which also finds every series the others read on
-the real binaries; the others are promtool-tested to fire and stay silent. Provoking each one
-live (a failing rule, a dead webhook, ...) is still to do (issue 18). The dependencies' alerts
-(alerts/dependencies.yaml) are provoked live in tests/e2e/test_dependencies.py: a maxmemory
-just above Redis' use, maxclients one above / below its connections, Redis killed."""
+NOT_PROVOKED_HERE = {w.name for w in stack_watchers(Options())} | {
+    d.name for d in for_options(dependencies.KIND, Options())
+}
+"""Provoked live elsewhere, each on a stack of its own. The alerting path's own alerts
+(alerts/stack.yaml) in tests/e2e/test_watchers.py: the Watchdog at its receiver, a rule failing
+at evaluation, rejected configurations, no Alertmanager, a frozen one (the normal suite), an
+Alertmanager that refuses and a dead webhook (there, under this file's ``every_alert`` mark).
+The dependencies' alerts (alerts/dependencies.yaml) in tests/e2e/test_dependencies.py: a
+maxmemory just above Redis' use, maxclients one above / below its connections, Redis killed.
+PostgreSQL's are generated only for a stack that runs it (not this one): PostgresDown is
+provoked in tests/e2e/test_postgres_exporter.py."""
 
 
 def shipped_alerts(options: Options) -> set[str]:
@@ -143,11 +146,6 @@ def development(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         assert stack.stop() == 0
 
 
-def _reload(stack: Stack) -> None:
-    response = httpx.post(f"{stack.state.prometheus_url}/-/reload", timeout=10)
-    response.raise_for_status()
-
-
 def test_every_development_alert_fires_and_resolves_at_the_receiver(development: Stack) -> None:
     steps = Steps(development)
     off = steps.fault("off")
@@ -177,7 +175,7 @@ def test_every_development_alert_fires_and_resolves_at_the_receiver(development:
         lambda: development.signal_component("service", signal.SIGSTOP),
         lambda: development.signal_component("service", signal.SIGCONT),
     )
-    config = development.dir.component("prometheus") / "prometheus.yml"
+    config = development.config_file("prometheus")
     shipped = config.read_text()
 
     def lose_the_job() -> None:
@@ -186,11 +184,11 @@ def test_every_development_alert_fires_and_resolves_at_the_receiver(development:
             job for job in document["scrape_configs"] if job["job_name"] != "plexichat"
         ]
         config.write_text(yaml.safe_dump(document))
-        _reload(development)
+        development.reload("prometheus").raise_for_status()
 
     def restore() -> None:
         config.write_text(shipped)
-        _reload(development)
+        development.reload("prometheus").raise_for_status()
 
     steps.prove([SERVICE_ABSENT], lose_the_job, restore)
 
@@ -205,7 +203,7 @@ def test_every_development_alert_fires_and_resolves_at_the_receiver(development:
             }
         ]
         config.write_text(yaml.safe_dump(document))
-        _reload(development)
+        development.reload("prometheus").raise_for_status()
 
     steps.prove([REQUESTS_ABSENT], drop_the_request_counter, restore)
 

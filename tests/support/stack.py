@@ -138,6 +138,17 @@ class Stack:
                     found[int(entry.name)] = [a.decode(errors="replace") for a in argv]
         return found
 
+    def config_file(self, component: str) -> Path:
+        """The configuration file ``up`` wrote for ``prometheus`` or ``alertmanager``."""
+        return self.dir.component(component) / f"{component}.yml"
+
+    def reload(self, component: str) -> httpx.Response:
+        """``POST /-/reload`` to ``prometheus`` or ``alertmanager``: it re-reads its files (rule
+        files too), or answers 500 saying why it rejects them and keeps what it had."""
+        url = self.state.components[component].url
+        assert url is not None
+        return httpx.post(f"{url}/-/reload", timeout=30)
+
     def signal_component(self, name: str, signum: int) -> None:
         """Send ``signum`` to one child of the stack (SIGSTOP freezes it, SIGCONT resumes)."""
         pid = self.state.components[name].pid

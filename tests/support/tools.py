@@ -74,6 +74,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@contextlib.contextmanager
+def refusing_port() -> Iterator[int]:
+    """A loopback port that refuses every connection for as long as the block runs: bound (so
+    nothing else can take it) and never listening."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
+
+
 def promtool(*args: str, stdin: str | None = None, cwd: Path | None = None) -> tuple[int, str]:
     """``promtool ARGS`` (see ``require_tool``): its exit status and its output, stdout then
     stderr."""

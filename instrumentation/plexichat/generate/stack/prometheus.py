@@ -9,7 +9,8 @@ its service uses PostgreSQL. Flags: where the configuration and the TSDB are, th
 guide's ``metrics.retention_period``, or a size cap, whichever comes first: a full disk
 crash-loops Prometheus), exemplar storage (the trace ids the service puts on latency buckets), and
 where nothing else restarts Prometheus, ``--web.enable-lifecycle`` so a changed configuration or
-rule file is picked up with ``POST /-/reload``.
+rule file is picked up with ``POST /-/reload``, and under ``up``'s time scale a look-back and
+an alert re-send delay as much shorter as its time runs faster.
 """
 
 from __future__ import annotations
@@ -93,6 +94,8 @@ def flags(target: StackTarget) -> list[str]:
         args.append(f"--web.listen-address={target.prometheus_listen}")
     if target.query_lookback is not None:
         args.append(f"--query.lookback-delta={target.query_lookback}")
+    if target.alert_resend_delay is not None:
+        args.append(f"--rules.alert.resend-delay={target.alert_resend_delay}")
     if target.enable_lifecycle:
         args.append("--web.enable-lifecycle")
     # Keep the exemplars (trace ids on latency buckets) the service exposes in OpenMetrics.

@@ -69,6 +69,7 @@ class StackTarget:
     enable_lifecycle: bool  # POST /-/reload (and /-/quit): on where nothing restarts Prometheus
     prometheus_listen: str | None = None  # --web.listen-address; None: the default :9090
     query_lookback: str | None = None  # --query.lookback-delta; None: Prometheus' 5m
+    alert_resend_delay: str | None = None  # --rules.alert.resend-delay; None: Prometheus' 1m
     alertmanager_listen: str | None = None
     # host:port of redis_exporter (job redis); None: no Redis, or the chart adds the job itself
     # (templates/prometheus/_config.tpl) when its values run Redis and the exporter.
@@ -161,6 +162,24 @@ def up_lookback(time_scale: float) -> str | None:
     return promql.duration(max(300 * time_scale, 4 * scrape))
 
 
+def up_resend_delay(time_scale: float) -> str | None:
+    """How often Prometheus re-sends a firing (or just resolved) alert to Alertmanager, under
+    the time scale.
+
+    Prometheus sends an alert when it changes, then again every minute; only that re-send
+    makes good a send that failed or found no Alertmanager (none is known for up to 5 s after
+    every ``/-/reload``, while discovery settles). A stack running F times faster re-sends F
+    times sooner, at most once an evaluation: at scale 0.01 every second, so a resolution
+    dropped after a reload arrives a second late instead of a minute, and an Alertmanager
+    that refuses fails often enough for ``PrometheusNotificationErrors``' scaled window. The
+    price: Alertmanager forgets an alert not re-sent for 4 re-send delays (4 s here, less
+    than a reload's 5 s) and then hears of it again as new."""
+    if time_scale == 1:
+        return None
+    evaluation = promql.seconds(up_timing(time_scale).evaluation_interval)
+    return promql.duration(max(60 * time_scale, evaluation))
+
+
 def up_target(root: Path, ports: dict[str, int], time_scale: float = 1.0) -> StackTarget:
     """``plexichat-obs up``'s target: everything on 127.0.0.1, state under ``root``; with job
     ``postgres`` when ``ports`` has one for ``postgres_exporter`` (``up`` gives it one only
@@ -187,6 +206,7 @@ def up_target(root: Path, ports: dict[str, int], time_scale: float = 1.0) -> Sta
         enable_lifecycle=True,
         prometheus_listen=f"{host}:{ports['prometheus']}",
         query_lookback=up_lookback(time_scale),
+        alert_resend_delay=up_resend_delay(time_scale),
         alertmanager_listen=f"{host}:{ports['alertmanager']}",
         redis_exporter_address=f"{host}:{ports['redis_exporter']}",
         postgres_exporter_address=f"{host}:{postgres}" if postgres is not None else None,
