@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from plexichat.observability import DEFAULT_REGISTRY
 from tests.support import tools
 from tests.support.otlp_receiver import GrpcReceiver, HttpReceiver
 from tests.support.postgres_server import PostgresServer, require_postgres
@@ -37,6 +38,15 @@ def _integration_guard(request: pytest.FixtureRequest) -> Iterator[None]:
     """Lets ``require_tool`` check that the running test carries the integration marker."""
     with tools.running(request.node.get_closest_marker("integration") is not None):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _process_series_limit() -> Iterator[None]:
+    """An app sets the process registry's series budget for as long as the process runs (see
+    ``MetricRegistry.limit_series``); a test's small budget must not outlive its test."""
+    limit = DEFAULT_REGISTRY.series_limit
+    yield
+    DEFAULT_REGISTRY.limit_series(limit)
 
 
 @pytest.fixture

@@ -176,7 +176,8 @@ class MetricRegistry:
         those created so far included: :class:`~plexichat.observability.telemetry.Telemetry`
         applies ``performance.observability.series_limit`` so, because the guide's objects
         record into ``DEFAULT_REGISTRY`` before and between apps. A family already holding more
-        series keeps them; its new attribute sets overflow."""
+        series keeps them; its new attribute sets overflow. The budget holds until changed again
+        (a later app sets its own)."""
         if limit < 1:
             raise ValueError(f"series limit must be at least 1, got {limit}")
         with self._lock:
