@@ -12,7 +12,8 @@ import yaml
 
 from plexichat.catalog import CatalogError, default_watched, load_watched
 from plexichat.catalog.watched_loader import default_watched_path
-from plexichat.generate import Options, dependencies, readme, watchers
+from plexichat.generate import Options, dependencies, optional, readme, watchers
+from plexichat.generate.writer import rule_texts
 
 
 def _document() -> dict[str, Any]:
@@ -57,15 +58,17 @@ def test_the_packaged_file_names_the_issue_s_alerts_once_each() -> None:
     assert watched.heartbeat.name == watchers.WATCHDOG
 
 
-def test_an_optional_source_gets_rules_only_where_the_target_runs_it() -> None:
+def test_an_optional_source_gets_rules_of_its_own_only_where_the_target_runs_it() -> None:
     shipped = Options()
-    assert "PostgresDown" not in _names(dependencies.groups(shipped))
-    assert "RedisDown" in _names(dependencies.groups(shipped))
     with_postgres = shipped.with_sources(frozenset({"postgres"}))
-    names = _names(dependencies.groups(with_postgres))
-    assert {"PostgresDown", "PostgresConnectionsHigh", "PostgresDeadlocks", "RedisDown"} <= set(
-        names
-    )
+    for options in (shipped, with_postgres):  # the shared file never has them
+        assert "PostgresDown" not in _names(dependencies.groups(options))
+        assert "RedisDown" in _names(dependencies.groups(options))
+    assert "postgres.yaml" not in rule_texts(shipped)
+    own = yaml.safe_load(rule_texts(with_postgres)["postgres.yaml"])["groups"]
+    assert set(_names(own)) == {"PostgresDown", "PostgresConnectionsHigh", "PostgresDeadlocks"}
+    with pytest.raises(ValueError, match="not an optional source"):
+        optional.groups(shipped, "postgres")
     with pytest.raises(ValueError, match="'redis' is not optional"):
         shipped.with_sources(frozenset({"redis"}))
 

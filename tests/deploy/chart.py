@@ -84,6 +84,14 @@ def generated_files(kind: str) -> list[Path]:
     return sorted((CHART / "files" / kind).glob(pattern))
 
 
+def optional_sources(values: dict[str, Any]) -> set[str]:
+    """The optional watched sources a release with ``values`` runs (files/optional/<job>/):
+    PostgreSQL where the service's database URL comes from a Secret and the exporter is on."""
+    service = values.get("plexichat", {}).get("database", {}).get("urlSecret", {})
+    exporter = values.get("postgresExporter", {}).get("enabled", True)
+    return {"postgres"} if service.get("name") and exporter else set()
+
+
 def prometheus_config_dir(rendered: list[dict[str, Any]], directory: Path) -> Path:
     """Lay out /etc/prometheus as the Deployment's projected volume does; return the config."""
     deployment = one(rendered, "Deployment", "prometheus")

@@ -28,6 +28,7 @@ from tests.deploy.chart import (
     generated_files,
     objects,
     one,
+    optional_sources,
     pod_specs,
     prometheus_config_dir,
     render,
@@ -384,7 +385,10 @@ def test_prometheus_config_passes_promtool_with_the_rules(
         config.write_text(yaml.safe_dump(parsed))
     code, output = promtool("check", "config", str(config))
     assert code == 0, output
-    assert f"{len(generated_files('rules'))} rule files found" in output
+    # The shared rule files, and the rule file of each optional source the scenario runs.
+    values = scenario_values(scenario)
+    expected = len(generated_files("rules")) + len(optional_sources(values))
+    assert f"{expected} rule files found" in output
 
 
 def _check_pod_discovery(job: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -245,7 +245,7 @@ def _mirror_mounts(service: dict[str, Any], root: Path, prefix: str) -> None:
 
 @requires_tool("promtool")
 def test_prometheus_config_passes_promtool_with_the_mounted_rules(
-    services: dict[str, dict[str, Any]], tmp_path: Path
+    services: dict[str, dict[str, Any]], postgres: bool, tmp_path: Path
 ) -> None:
     prometheus = services["prometheus"]
     _mirror_mounts(prometheus, tmp_path, "/etc/prometheus")
@@ -253,8 +253,11 @@ def test_prometheus_config_passes_promtool_with_the_mounted_rules(
     config = tmp_path / Path(flags["config.file"]).relative_to("/etc/prometheus")
     code, output = promtool("check", "config", str(config))
     assert code == 0, output
+    # The shared rule files, and PostgreSQL's own where the override runs it (none else).
     rule_files = list((ROOT / "alerts").glob("*.yaml"))
-    assert f"{len(rule_files)} rule files found" in output
+    optional = sorted(p.name for p in (tmp_path / "optional").glob("*.yaml"))
+    assert optional == (["postgres.yaml"] if postgres else [])
+    assert f"{len(rule_files) + len(optional)} rule files found" in output
     retention = load_settings(environ={}).performance.metrics.retention_period
     assert flags["storage.tsdb.retention.time"] == retention
     assert flags["storage.tsdb.retention.size"] == dotenv()["PROMETHEUS_RETENTION_SIZE"]
@@ -290,7 +293,9 @@ def test_alertmanager_config_passes_amtool(services: dict[str, dict[str, Any]]) 
     assert inhibit["equal"] == ["alertname", "service"]
 
 
-def test_grafana_provisioning_is_well_formed(services: dict[str, dict[str, Any]]) -> None:
+def test_grafana_provisioning_is_well_formed(
+    services: dict[str, dict[str, Any]], postgres: bool
+) -> None:
     provisioning = COMPOSE_DIR / "grafana" / "provisioning"
     sources = grafana.check_datasources(
         yaml.safe_load((provisioning / "datasources" / "datasources.yaml").read_text())
@@ -300,7 +305,14 @@ def test_grafana_provisioning_is_well_formed(services: dict[str, dict[str, Any]]
         yaml.safe_load((provisioning / "dashboards" / "dashboards.yaml").read_text())
     )
     targets = {target for _, target in bind_mounts(services["grafana"])}
-    assert set(paths) <= targets
+    # The provider reads the tree the dashboards are mounted into: the shared directory, and
+    # PostgreSQL's own dashboard where the override runs it.
+    dashboards = {t for t in targets if t.startswith("/etc/grafana/dashboards")}
+    assert dashboards == {"/etc/grafana/dashboards/plexichat"} | (
+        {"/etc/grafana/dashboards/optional/postgres.json"} if postgres else set()
+    )
+    for target in dashboards:
+        assert any(PurePosixPath(target).is_relative_to(path) for path in paths), target
     assert "/etc/grafana/provisioning" in targets
 
 

@@ -1,5 +1,6 @@
 """Parity: the rules and dashboards both bundles ship are those the catalog generates, byte for
-byte — the chart's files/ copies and the Compose-mounted alerts/ and dashboards/ alike."""
+byte — the chart's files/ copies and the Compose-mounted alerts/, dashboards/ and optional/
+alike — and a deployment of either with PostgreSQL loads the same rules and dashboards."""
 
 from __future__ import annotations
 
@@ -8,17 +9,21 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from plexichat.cli import build_parser
-from tests.deploy.chart import CHART
+from tests.deploy.chart import CHART, objects, render
+from tests.deploy.compose import COMPOSE_DIR, bind_mounts, document
 
 ROOT = Path(__file__).resolve().parents[2]
 PAIRS = [
     ("alerts", "files/rules", "*.yaml"),
     ("dashboards", "files/dashboards", "*.json"),
+    ("optional", "files/optional", "*/*"),
 ]
+WITH_POSTGRES = {"plexichat": {"database": {"urlSecret": {"name": "plexichat-database"}}}}
 
 
 def _has_generate_command() -> bool:
@@ -48,9 +53,58 @@ def test_bundled_artifacts_equal_a_fresh_generation() -> None:
 def test_chart_copies_equal_the_compose_mounted_files(
     mounted: str, copied: str, pattern: str
 ) -> None:
-    compose_files = {p.name: p.read_bytes() for p in (ROOT / mounted).glob(pattern)}
-    chart_files = {p.name: p.read_bytes() for p in (CHART / copied).glob(pattern)}
+    compose_files = {
+        p.relative_to(ROOT / mounted).as_posix(): p.read_bytes()
+        for p in (ROOT / mounted).glob(pattern)
+    }
+    chart_files = {
+        p.relative_to(CHART / copied).as_posix(): p.read_bytes()
+        for p in (CHART / copied).glob(pattern)
+    }
     assert compose_files, f"nothing generated in {mounted}/: run `plexichat-obs generate`"
     assert sorted(chart_files) == sorted(compose_files)
     for name, content in compose_files.items():
         assert chart_files[name] == content, f"{copied}/{name} differs from {mounted}/{name}"
+
+
+def _compose_loaded(service: str, under: str, suffix: str, postgres: bool) -> dict[str, str]:
+    """``{file name: text}`` of what the Compose service reads under ``under``: its mounted
+    files, and the files of its mounted directories."""
+    loaded: dict[str, str] = {}
+    for source, target in bind_mounts(document(postgres)["services"][service]):
+        path = (COMPOSE_DIR / source).resolve()
+        if not target.startswith(under):
+            continue
+        files = sorted(path.glob(f"*{suffix}")) if path.is_dir() else [path]
+        for file in files:
+            name = file.name if path.is_dir() else target.rsplit("/", 1)[-1]
+            if name.endswith(suffix):
+                loaded[name] = file.read_text(encoding="utf-8")
+    return loaded
+
+
+def _chart_loaded(values: dict[str, Any], kind: str, suffix: str) -> dict[str, str]:
+    """``{key: text}`` of the chart's ConfigMaps of ``kind`` (rules, dashboards)."""
+    loaded: dict[str, str] = {}
+    for item in objects(render(values)):
+        name = item["metadata"]["name"]
+        if item["kind"] == "ConfigMap" and (
+            name.endswith("-prometheus-rules") if kind == "rules" else "-dashboard-" in name
+        ):
+            loaded.update({k: v for k, v in item["data"].items() if k.endswith(suffix)})
+    return loaded
+
+
+@pytest.mark.parametrize("postgres", [False, True], ids=["sqlite", "postgres"])
+def test_compose_and_the_chart_load_the_same_rules_and_dashboards(postgres: bool) -> None:
+    """Compose (with its PostgreSQL override or not) and the chart (with the service's database
+    in a Secret or not) give Prometheus the same rule files and Grafana the same dashboards:
+    PostgreSQL's exactly where it runs."""
+    values = WITH_POSTGRES if postgres else {}
+    rules = _compose_loaded("prometheus", "/etc/prometheus/", ".yaml", postgres)
+    rules.pop("prometheus.yml", None)
+    assert rules == _chart_loaded(values, "rules", ".yaml")
+    assert ("postgres.yaml" in rules) is postgres
+    dashboards = _compose_loaded("grafana", "/etc/grafana/dashboards", ".json", postgres)
+    assert dashboards == _chart_loaded(values, "dashboards", ".json")
+    assert ("postgres.json" in dashboards) is postgres

@@ -6,7 +6,9 @@ Checks, in order: up starts postgres_exporter (its components table shows it) an
 command line, its environment, its log nor up's output carries the password; Prometheus
 scrapes it as job ``postgres`` and it reaches PostgreSQL (``pg_up == 1``); every series the
 PostgreSQL alerts and panels are to read (``postgres.SERIES``) is on the real exporter, the
-server's own ``max_connections`` and the service's database among them. Then PostgreSQL is
+server's own ``max_connections`` and the service's database among them; up loads PostgreSQL's
+own rule group, and every query of the PostgreSQL dashboard (``optional/postgres/``, what the
+bundles provision with PostgreSQL) returns data. Then PostgreSQL is
 killed: the exporter reports ``pg_up 0`` and is still scraped (``up == 1``), up keeps
 running, and the service lives (``/healthz``) but is not ready (``/readyz`` 503: no database).
 """
@@ -21,7 +23,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from plexichat.generate import optional
 from plexichat.generate.postgres import POSTGRES_JOB, SERIES
+from tests.generate import support
 from tests.support.postgres_server import DATABASE, PostgresServer, require_postgres
 from tests.support.stack import Stack, pid_alive, wait_for
 from tests.support.tools import require_tool, requires_tool
@@ -96,6 +100,24 @@ def test_prometheus_scrapes_job_postgres_and_every_series_is_there(stack: Stack)
     wait_for(functools.partial(stack.prometheus.query, committed), 30, committed)
     connections = f'sum(pg_stat_activity_count{{{JOB}, datname="{DATABASE}"}}) > 0'
     wait_for(functools.partial(stack.prometheus.query, connections), 30, connections)
+
+
+def test_up_loads_postgresql_s_rules_and_its_dashboard_has_data(stack: Stack) -> None:
+    rules = httpx.get(f"{stack.state.prometheus_url}/api/v1/rules", timeout=10).json()
+    groups = {g["name"]: {r["name"] for r in g["rules"]} for g in rules["data"]["groups"]}
+    assert groups[optional.group_name(POSTGRES_JOB)] == {
+        "PostgresDown",
+        "PostgresConnectionsHigh",
+        "PostgresDeadlocks",
+    }
+    path = support.ROOT / optional.DIRECTORY / POSTGRES_JOB / optional.DASHBOARD
+    queries = list(support.dashboard_queries(support.dashboard(path)))
+    assert queries
+
+    def empty() -> list[str]:
+        return [title for title, expr in queries if not stack.prometheus.query(expr)]
+
+    wait_for(lambda: not empty(), 60, "every PostgreSQL dashboard query to return data")
 
 
 def test_killing_postgresql_reports_pg_up_0_and_up_keeps_running(

@@ -13,7 +13,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 ALERTS = ROOT / "alerts"
 DASHBOARDS = ROOT / "dashboards"
-RULE_FILES = sorted(ALERTS.glob("*.yaml"))
+OPTIONAL = ROOT / "optional"
+RULE_FILES = sorted(ALERTS.glob("*.yaml")) + sorted(OPTIONAL.glob("*/alerts.yaml"))
+"""Every shipped rule file: the shared ones and each optional source's (optional/<job>/)."""
 DASHBOARD_FILES = sorted(DASHBOARDS.glob("*.json"))
 UNIT_TESTS = sorted((Path(__file__).parent / "promtool").glob("*_test.yaml"))
 """The hand-written promtool unit tests of the generated rule files."""

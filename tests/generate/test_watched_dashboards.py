@@ -1,6 +1,6 @@
 """The Dependencies and Stack health dashboards are the watched catalog drawn (a row per
 source, a panel per ``panel`` name, a query per entry, the alert's threshold as a dashed line
-where it says something), an optional source only where the target runs it; the Overview's
+where it says something), an optional source on a dashboard of its own; the Overview's
 *Stack healthy* and Stack health's *Watchdog last seen* compute what they say (promtool)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import yaml
 from plexichat.catalog import CatalogError, WatchedEntry, load_watched
 from plexichat.catalog.watched_loader import default_watched_path
 from plexichat.generate import Options
-from plexichat.generate.dashboards import DASHBOARDS, cache
+from plexichat.generate.dashboards import DASHBOARDS, cache, source
 from tests.generate import support
 from tests.support.tools import promtool, requires_tool
 
@@ -41,16 +41,27 @@ def _defaults(panel: dict[str, Any]) -> dict[str, Any]:
     return defaults
 
 
+def _boards(options: Options) -> list[tuple[str, dict[str, Any], tuple[str, ...]]]:
+    """``(kind, dashboard, jobs drawn)``: Dependencies and Stack health with the sources every
+    target runs, then each optional source's own dashboard with its sources of each kind."""
+    found = [(kind, DASHBOARDS[name](options), options.base_jobs) for kind, name in BOARDS.items()]
+    for job in options.optional_jobs:
+        kind = options.watched.source(job).kind
+        found.append((kind, source.build(options, job), (job,)))
+    return found
+
+
 @pytest.mark.parametrize("options", [Options(), WITH_POSTGRES], ids=["default", "postgres"])
 def test_every_drawn_entry_is_one_query_of_its_panel_under_its_source_s_row(
     options: Options,
 ) -> None:
-    for kind, name in BOARDS.items():
-        board = DASHBOARDS[name](options)
-        if options == Options():
+    for kind, board, jobs in _boards(options):
+        if jobs == options.base_jobs:
+            name = BOARDS[kind]
             assert board == support.dashboard(support.DASHBOARDS / f"{name}.json")  # committed
         panels = _panels(board)
-        entries = [e for e in options.watched.of(kind, options.watched_jobs) if e.panel]
+        entries = [e for e in options.watched.of(kind, jobs) if e.panel]
+        assert entries, board["title"]
         for entry in entries:
             assert entry.panel is not None
             targets = panels[entry.panel]["targets"]
@@ -59,9 +70,10 @@ def test_every_drawn_entry_is_one_query_of_its_panel_under_its_source_s_row(
             ]
         # Nothing else: one query per entry, the Redis hit ratio's own beside it aside.
         drawn = [p for p in board["panels"] if p["type"] == "timeseries"]
-        assert sum(len(p["targets"]) for p in drawn) == len(entries) + (kind == "dependency")
+        beside = kind == "dependency" and "redis" in jobs
+        assert sum(len(p["targets"]) for p in drawn) == len(entries) + beside
         # A row per source, in the file's order; each panel below the row of its first entry.
-        sources = [s for s in options.watched.sources if s.job in options.watched_jobs]
+        sources = [s for s in options.watched.sources if s.job in jobs]
         rows = [p for p in board["panels"] if p["type"] == "row"]
         assert [r["title"] for r in rows] == [s.title for s in sources if s.kind == kind]
         for entry in entries:
@@ -71,30 +83,34 @@ def test_every_drawn_entry_is_one_query_of_its_panel_under_its_source_s_row(
             assert above["title"] == first.source.title, entry.panel
 
 
-def test_an_optional_source_gets_a_row_and_panels_only_where_the_target_runs_it() -> None:
-    without = DASHBOARDS["dependencies"](Options())
-    assert "PostgreSQL" not in [p["title"] for p in without["panels"] if p["type"] == "row"]
-    assert not [expr for expr in _exprs(without) if "pg_" in expr]
-    with_it = DASHBOARDS["dependencies"](WITH_POSTGRES)
-    assert "PostgreSQL" in [p["title"] for p in with_it["panels"] if p["type"] == "row"]
+def test_an_optional_source_is_drawn_on_its_own_dashboard_only() -> None:
+    for options in (Options(), WITH_POSTGRES):
+        shared = DASHBOARDS["dependencies"](options)
+        assert "PostgreSQL" not in [p["title"] for p in shared["panels"] if p["type"] == "row"]
+        assert not [expr for expr in _exprs(shared) if "pg_" in expr]
+    own = source.build(WITH_POSTGRES, "postgres")
+    assert (own["uid"], own["title"]) == ("plexichat-postgres", "PlexiChat / PostgreSQL")
     postgres = [e for e in WITH_POSTGRES.watched.of("dependency", ["postgres"]) if e.panel]
-    assert {e.panel for e in postgres} <= set(_panels(with_it))
-    # The stack-healthy stat asks about PostgreSQL's alerts only where they are generated.
-    (healthy,) = [p for p in DASHBOARDS["overview"](Options())["panels"] if "Stack" in p["title"]]
-    assert "PostgresDown" not in healthy["targets"][0]["expr"]
-    (healthy,) = [
-        p for p in DASHBOARDS["overview"](WITH_POSTGRES)["panels"] if "Stack" in p["title"]
-    ]
-    assert "PostgresDown" in healthy["targets"][0]["expr"]
+    assert {e.panel for e in postgres} <= set(_panels(own))
+    assert all("pg_" in expr or "postgres" in expr for expr in _exprs(own))
+    with pytest.raises(ValueError, match="not an optional source"):
+        source.build(Options(), "postgres")
+    # The shared stack-healthy stat asks about every source's alerts, PostgreSQL's too: it
+    # cannot know whether a deployment runs it, and an alert never evaluated reads as healthy.
+    for options in (Options(), WITH_POSTGRES):
+        overview = DASHBOARDS["overview"](options)["panels"]
+        (healthy,) = [p for p in overview if "Stack" in p["title"]]
+        assert "PostgresDown" in healthy["targets"][0]["expr"]
 
 
 @requires_tool("promtool")
 def test_the_queries_generated_with_postgres_parse(tmp_path: Path) -> None:
-    """The committed dashboards' queries are parsed in test_promql; these are not committed."""
+    """The committed dashboards' queries are parsed in test_promql; this one is committed under
+    optional/, which that test does not read."""
     exprs = [
         support.fill(expr)
-        for name in (*BOARDS.values(), "overview")
-        for expr in _exprs(DASHBOARDS[name](WITH_POSTGRES))
+        for board in (source.build(WITH_POSTGRES, "postgres"), DASHBOARDS["overview"](Options()))
+        for expr in _exprs(board)
     ]
     rules = [{"record": f"check:parse:n{i}", "expr": e} for i, e in enumerate(exprs)]
     path = tmp_path / "parse.yaml"
@@ -135,7 +151,10 @@ def _line(panel: dict[str, Any]) -> tuple[list[float], str]:
 
 
 def test_an_alert_s_threshold_is_a_dashed_line_where_it_says_something() -> None:
-    panels = _panels(DASHBOARDS["dependencies"](WITH_POSTGRES))
+    panels = {
+        **_panels(DASHBOARDS["dependencies"](WITH_POSTGRES)),
+        **_panels(source.build(WITH_POSTGRES, "postgres")),
+    }
     assert _line(panels["Redis memory used of maxmemory"]) == ([0.9], "dashed")
     assert _line(panels["Redis clients of maxclients"]) == ([0.8], "dashed")
     assert _line(panels["PostgreSQL connections of max_connections"]) == ([0.8], "dashed")

@@ -178,3 +178,25 @@ volume (prometheus.persistence.size: the claim, or the emptyDir's sizeLimit) in 
 {{- printf "%dMB" (divf (mulf $bytes 0.85) 1048576.0 | floor | int64) }}
 {{- end }}
 {{- end }}
+
+{{/*
+The optional watched sources this release runs, as a JSON list of jobs: each has a directory of
+generated files (files/optional/<job>/: alerts.yaml, dashboard.json) that the Prometheus rules
+and the Grafana dashboards take in only where it runs. PostgreSQL runs where
+plexichat.database.urlSecret names the service's database and postgresExporter is enabled. A
+generated source without a switch here fails the render, so none is dropped in silence.
+*/}}
+{{- define "plexichat-obs.optionalSources" -}}
+{{- $on := list }}
+{{- range $path, $_ := .Files.Glob "files/optional/*/alerts.yaml" }}
+{{- $job := base (dir $path) }}
+{{- if eq $job "postgres" }}
+{{- if and $.Values.plexichat.database.urlSecret.name $.Values.postgresExporter.enabled }}
+{{- $on = append $on $job }}
+{{- end }}
+{{- else }}
+{{- fail (printf "files/optional/%s: the chart has no switch for the optional source %s" $job $job) }}
+{{- end }}
+{{- end }}
+{{- toJson $on }}
+{{- end }}

@@ -106,6 +106,24 @@ class Options:
             if not source.optional or source.job in self.optional_sources
         )
 
+    @property
+    def base_jobs(self) -> tuple[str, ...]:
+        """The jobs of the sources every target runs: what the shared rule files and the
+        Dependencies and Stack health dashboards are made of."""
+        return tuple(source.job for source in self.watched.sources if not source.optional)
+
+    @property
+    def optional_jobs(self) -> tuple[str, ...]:
+        """The jobs of the optional sources this run generates for, in the catalog's order:
+        each gets a rule file and a dashboard of its own (:mod:`plexichat.generate.optional`)."""
+        return tuple(job for job in self.watched_jobs if job not in self.base_jobs)
+
+    def with_every_source(self) -> Options:
+        """These options for a target that runs every optional source (what the bundles'
+        per-source files are generated from)."""
+        optional = frozenset(s.job for s in self.watched.sources if s.optional)
+        return self.with_sources(optional)
+
     def window(self, duration: str) -> str:
         """A range window (``[5m]``) under the time scale; unchanged at scale 1."""
         if self.time_scale == 1:

@@ -80,8 +80,9 @@ def _section_silenced(alert: dict[str, Any], meaning: str, first: str, silence: 
 
 
 def render(options: Options) -> str:
-    """``docs/runbooks.md`` for ``options``: a section per catalog, rule, service, SLO and
-    stack (alerting path) alert."""
+    """``docs/runbooks.md`` for ``options``: a section per catalog, rule, service, SLO, stack
+    (alerting path) and dependency alert, the optional sources' included (their alerts link
+    here wherever they run)."""
     parts = [
         banner.markdown_comment(options.profile),
         "# Runbooks\n\nOne section per generated alert. Thresholds, windows and `for:` come from "
@@ -126,7 +127,8 @@ def render(options: Options) -> str:
             "switch pages. Pause the switch instead (planned maintenance)."
         )
         parts.append(_section_silenced(alert, watcher.meaning, watcher.first_look, silence))
-    for dependency in watchers.for_options(dependencies.KIND, options):
+    every = options.with_every_source()  # the optional sources' alerts link here too
+    for dependency in watchers.for_options(dependencies.KIND, every, every.watched_jobs):
         alert = watchers.alert(dependency, options)
         silence = _silence_matching(dependency.name, dependency.silence or "")
         parts.append(_section_silenced(alert, dependency.meaning, dependency.first_look, silence))

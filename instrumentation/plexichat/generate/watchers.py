@@ -111,9 +111,14 @@ def of_kind(
     return tuple(found)
 
 
-def for_options(kind: str, options: Options) -> tuple[Watcher, ...]:
-    """The alerts of ``kind`` a generation run writes (its profile and sources)."""
-    return of_kind(kind, options.watched, options.profile, options.watched_jobs)
+def for_options(
+    kind: str, options: Options, jobs: tuple[str, ...] | None = None
+) -> tuple[Watcher, ...]:
+    """The alerts of ``kind`` a generation run writes under its profile: of the sources every
+    target runs, or of ``jobs`` (an optional source's own file)."""
+    return of_kind(
+        kind, options.watched, options.profile, options.base_jobs if jobs is None else jobs
+    )
 
 
 WATCHERS: tuple[Watcher, ...] = (

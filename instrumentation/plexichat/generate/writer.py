@@ -15,6 +15,7 @@ from pathlib import Path
 from plexichat.generate import (
     banner,
     dependencies,
+    optional,
     readme,
     recording,
     rules,
@@ -23,7 +24,7 @@ from plexichat.generate import (
     slo,
     watchers,
 )
-from plexichat.generate.dashboards import DASHBOARDS
+from plexichat.generate.dashboards import DASHBOARDS, source
 from plexichat.generate.options import Options
 from plexichat.generate.stack import files as stack_files
 
@@ -43,14 +44,36 @@ GENERATED_DIRS = (
     HELM_FILES / "rules",
     *stack_files.DIRECTORIES,
 )
+OPTIONAL_DIRS = (Path(optional.DIRECTORY), HELM_FILES / optional.DIRECTORY)
+"""Where each optional source's directory of files is generated (``optional/<job>/``)."""
 
 
 def rule_texts(options: Options) -> dict[str, str]:
-    """``{file name: YAML text}`` of every rule file (``alerts.yaml``, ...) for ``options``."""
-    return {
+    """``{file name: YAML text}`` of every rule file (``alerts.yaml``, ...) for ``options``,
+    and ``<job>.yaml`` for each optional source they generate for (``plexichat-obs up``)."""
+    texts = {
         f"{name}.yaml": ruleyaml.render(groups(options), options.profile)
         for name, groups in RULE_FILES.items()
     }
+    for job in options.optional_jobs:
+        texts[f"{job}.yaml"] = ruleyaml.render(optional.groups(options, job), options.profile)
+    return texts
+
+
+def _json(document: dict[str, object]) -> str:
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def optional_files(options: Options) -> dict[str, str]:
+    """``{optional/<job>/<file>: text}``: each optional source's rule file and dashboard,
+    which a bundle adds where it runs the source (:mod:`plexichat.generate.optional`)."""
+    every = options.with_every_source()
+    files: dict[str, str] = {}
+    for job in every.optional_jobs:
+        rules = ruleyaml.render(optional.groups(every, job), every.profile)
+        files[f"{optional.DIRECTORY}/{job}/{optional.RULES}"] = rules
+        files[f"{optional.DIRECTORY}/{job}/{optional.DASHBOARD}"] = _json(source.build(every, job))
+    return files
 
 
 def render(options: Options, root: Path) -> dict[str, str]:
@@ -58,12 +81,15 @@ def render(options: Options, root: Path) -> dict[str, str]:
     supplies the README the table is spliced into."""
     files: dict[str, str] = {}
     for name, build in DASHBOARDS.items():
-        text = json.dumps(build(options), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        text = _json(build(options))
         files[f"dashboards/{name}.json"] = text
         files[(HELM_FILES / "dashboards" / f"{name}.json").as_posix()] = text
     for name, text in rule_texts(options).items():
         files[f"alerts/{name}"] = text
         files[(HELM_FILES / "rules" / name).as_posix()] = text
+    for relative, text in optional_files(options).items():
+        files[relative] = text
+        files[(HELM_FILES / relative).as_posix()] = text
     files.update(stack_files.render())
     files["docs/runbooks.md"] = runbooks.render(options)
     current = root / "README.md"
@@ -89,7 +115,9 @@ def write(files: dict[str, str], root: Path) -> list[str]:
 def leftovers(files: dict[str, str], root: Path) -> list[str]:
     """Generated files (by banner) in the generated directories that ``files`` lacks."""
     found: list[str] = []
-    for directory in GENERATED_DIRS:
+    directories: list[str | Path] = list(GENERATED_DIRS)
+    directories += [d for top in OPTIONAL_DIRS for d in sorted((root / top).glob("*"))]
+    for directory in directories:
         for path in sorted((root / directory).glob("*")):
             relative = path.relative_to(root).as_posix()
             if path.is_file() and relative not in files and _has_banner(path):

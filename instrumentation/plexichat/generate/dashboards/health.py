@@ -1,9 +1,11 @@
 """The stack's health at a glance, from Prometheus' own ``ALERTS`` series: the *Stack healthy*
 stat (Overview, Stack health) and *Watchdog last seen* (Stack health).
 
-Both read the alerts the run generates from the watched catalog (``alerts/dependencies.yaml``,
-``alerts/stack.yaml``) by name, so a source the target does not run (PostgreSQL without
-``Options.with_sources``) is not asked about, and the heartbeat by the catalog's name for it.
+Both read the alerts the watched catalog defines by name, the optional sources' among them
+(``alerts/dependencies.yaml``, ``alerts/stack.yaml`` and every ``optional/<job>/alerts.yaml``):
+these shared dashboards cannot know which optional sources a deployment runs, and asking about
+an alert that is never evaluated (PostgresDown without PostgreSQL) finds no series, which reads
+as healthy. The heartbeat is read by the catalog's name for it.
 """
 
 from __future__ import annotations
@@ -45,9 +47,14 @@ def _heartbeat(options: Options) -> str:
 
 
 def watched_alerts(options: Options) -> list[str]:
-    """The names of every alert on the dependencies and the alerting path the run generates
-    (the Watchdog aside)."""
-    return [alert.name for kind in KINDS for alert in watchers.for_options(kind, options)]
+    """The names of every alert on the dependencies and the alerting path under the run's
+    profile, every optional source's included (the Watchdog aside)."""
+    every = options.with_every_source()
+    return [
+        alert.name
+        for kind in KINDS
+        for alert in watchers.for_options(kind, every, every.watched_jobs)
+    ]
 
 
 def down_alerts(options: Options) -> list[str]:
@@ -56,7 +63,7 @@ def down_alerts(options: Options) -> list[str]:
     return [
         rule.name
         for kind in KINDS
-        for entry in options.watched.of(kind, options.watched_jobs)
+        for entry in options.watched.of(kind)
         if (rule := entry.resolved(options.profile).alert) is not None
         and series_read(entry.promql, ["up"])
     ]

@@ -1,12 +1,12 @@
 """The panels of the watched catalog (``catalog/watched.yaml``), which the Dependencies and the
 Stack health dashboards are made of: no panel of theirs is written by hand.
 
-For the sources of one kind (``dependency``, ``watcher``) that the run generates for
-(``Options.watched_jobs``: an optional source the target does not run -- PostgreSQL without
-``Options.with_sources`` -- gets no row and no panel), in the file's order: a row titled by the
-source, then one time series per ``panel`` its entries name. Entries naming the same panel share
-it, in the row of the first source that names it (Stack health's "Configuration reload
-successful" draws Prometheus' and Alertmanager's).
+For the sources of one kind (``dependency``, ``watcher``) of a dashboard -- the sources every
+target runs (``Options.base_jobs``) on Dependencies and Stack health, an optional one on its own
+dashboard (:mod:`.source`), so that a target without it has no row and no panel of it -- in
+the file's order: a row titled by the source, then one time series per ``panel`` its entries
+name. Entries naming the same panel share it, in the row of the first source that names it
+(Stack health's "Configuration reload successful" draws Prometheus' and Alertmanager's).
 
 Each entry is one query: its PromQL, at ``$__rate_interval`` when windowed (Grafana's window for
 a rate: at least four scrape intervals of the data source), named by its ``legend``. Its unit
@@ -52,16 +52,20 @@ def unit(entry: WatchedEntry) -> str:
 
 
 def rows(
-    kind: str, options: Options, beside: Mapping[str, Sequence[tuple[str, str]]] | None = None
+    kind: str,
+    options: Options,
+    beside: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    jobs: tuple[str, ...] | None = None,
 ) -> list[panels.Cell]:
-    """A row per source of ``kind`` that ``options`` generate for, each with its panels.
+    """A row per source of ``kind`` among ``jobs`` (default: those every target runs), each
+    with its panels.
 
     ``beside`` adds ``(PromQL, legend)`` queries, in the entry's unit, right after the query of
     the entry with that id (another view of the same value).
     """
     extra = dict(beside or {})
     grouped: dict[str, list[WatchedEntry]] = {}
-    for entry in options.watched.of(kind, options.watched_jobs):
+    for entry in options.watched.of(kind, options.base_jobs if jobs is None else jobs):
         if entry.panel is not None:
             grouped.setdefault(entry.panel, []).append(entry)
     unknown = sorted(set(extra) - {e.id for group in grouped.values() for e in group})
