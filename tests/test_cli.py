@@ -13,6 +13,8 @@ from plexichat.cli import main
 from plexichat.exit_code import ExitCode
 from tests.support.tools import free_port
 
+PASSWORD = "s3cr3t-pw"
+
 
 def test_serve_with_an_unknown_config_key_exits_2_naming_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -25,15 +27,30 @@ def test_serve_with_an_unknown_config_key_exits_2_naming_it(
     assert "Traceback" not in err
 
 
-def test_serve_with_an_unusable_database_url_exits_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("mysql://u@h/db", "driver 'mysqldb'"),
+        (f"postgresql+asyncpg://u:{PASSWORD}@h:port/db", "'postgresql+asyncpg://u:***@h:port/db'"),
+    ],
+)
+def test_serve_with_an_unusable_database_url_exits_2_and_never_shows_its_password(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    shown: str,
 ) -> None:
-    monkeypatch.setenv("PLEXICHAT_SERVICE__DATABASE_URL", "mysql://u@h/db")
+    monkeypatch.setenv("PLEXICHAT_SERVICE__DATABASE_URL", url)
     # serve opens the performance log before it builds the app: not in the checkout
     log = tmp_path / "performance.log"
     monkeypatch.setenv("PLEXICHAT_PERFORMANCE__PERFORMANCE_LOG_FILE", str(log))
     assert main(["serve", "--port", "0"]) == 2
-    assert "database_url" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "database_url" in err
+    assert shown in err
+    assert PASSWORD not in err
+    assert "Traceback" not in err
 
 
 def test_serve_whose_start_up_fails_exits_1_with_the_cause_and_nothing_else(
@@ -43,7 +60,9 @@ def test_serve_whose_start_up_fails_exits_1_with_the_cause_and_nothing_else(
     # which for us means "a critical alert fires".
     env = {
         **os.environ,
-        "PLEXICHAT_SERVICE__DATABASE_URL": f"postgresql+asyncpg://u:p@127.0.0.1:{free_port()}/x",
+        "PLEXICHAT_SERVICE__DATABASE_URL": (
+            f"postgresql+asyncpg://u:{PASSWORD}@127.0.0.1:{free_port()}/x"
+        ),
         "PLEXICHAT_PERFORMANCE__PERFORMANCE_LOG_FILE": str(tmp_path / "performance.log"),
     }
     done = subprocess.run(
@@ -57,6 +76,7 @@ def test_serve_whose_start_up_fails_exits_1_with_the_cause_and_nothing_else(
     assert "ConnectionRefusedError" in done.stderr
     assert "KeyError" not in done.stderr  # the shutdown half does not bury the cause
     assert "Application startup failed" in done.stderr
+    assert PASSWORD not in done.stderr
 
 
 def test_serve_refuses_an_unknown_log_level_naming_the_levels(

@@ -63,8 +63,9 @@ at evaluation, rejected configurations, no Alertmanager, a frozen one (the norma
 Alertmanager that refuses and a dead webhook (there, under this file's ``every_alert`` mark).
 The dependencies' alerts (alerts/dependencies.yaml) in tests/e2e/test_dependencies.py: a
 maxmemory just above Redis' use, maxclients one above / below its connections, Redis killed.
-PostgreSQL's are generated only for a stack that runs it (not this one): PostgresDown is
-provoked in tests/e2e/test_postgres_exporter.py."""
+PostgreSQL's are generated only for a stack that runs it (not this one): they are provoked in
+tests/e2e/test_postgres_exporter.py (connections held past the threshold, a real deadlock,
+PostgreSQL killed)."""
 
 
 def shipped_alerts(options: Options) -> set[str]:

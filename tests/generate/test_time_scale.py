@@ -11,6 +11,8 @@ import pytest
 import yaml
 
 from plexichat.generate import Options, promql
+from plexichat.generate.postgres import SCRAPE_FLOOR_S
+from plexichat.generate.stack.targets import up_min_window_s, up_timing
 from plexichat.generate.writer import rule_texts
 from tests.support.tools import promtool, requires_tool
 
@@ -35,6 +37,13 @@ def test_durations_scale_and_windows_keep_four_scrapes() -> None:
     assert Options().window("5m") == "5m"
     with pytest.raises(ValueError, match="> 0"):
         Options().scaled(0)
+
+
+def test_up_windows_keep_four_scrapes_of_its_slowest_job() -> None:
+    scrape = up_timing(0.01).scrape_interval
+    assert up_min_window_s(scrape, postgres=False) == 4 * promql.seconds(scrape)
+    # Job postgres is scraped at most every SCRAPE_FLOOR_S: four of its samples, not two.
+    assert up_min_window_s(scrape, postgres=True) == 4 * SCRAPE_FLOOR_S > 4 * promql.seconds(scrape)
 
 
 def test_scaled_rules_scale_every_for_and_window_but_keep_names() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from plexichat.service.db_engine import (
     PoolSettings,
     create_engine,
     engine_options,
+    masked,
     parse_url,
 )
 
@@ -62,6 +64,35 @@ async def test_sqlite_engine_creates_the_data_dir(tmp_path: Path) -> None:
 def test_unusable_urls_are_refused_with_a_reason(url: str, message: str) -> None:
     with pytest.raises(DatabaseURLError, match=message):
         create_engine(url, GUIDE_PRODUCTION_POOL)
+
+
+SECRET = "s3cr3t-pw"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql+asyncpg://app:{SECRET}@db:port/chat",  # a port that is not a number
+        f"postgres ql://app:{SECRET}@db/chat",  # no scheme SQLAlchemy parses
+        f"postgresql+asyncpg://app:{SECRET}@[::1/chat",  # an unclosed IPv6 host
+        f"postgresql+asyncpg://app:{SECRET[:3]}@{SECRET[4:]}@db:x/chat",  # a raw @ in it
+    ],
+)
+def test_a_bad_url_is_refused_with_its_password_masked(url: str) -> None:
+    with pytest.raises(DatabaseURLError, match="is not a database URL") as refused:
+        parse_url(url)
+    shown = "".join(traceback.format_exception(refused.value))  # causes and context too
+    assert SECRET[:3] not in shown
+    assert SECRET[4:] not in shown
+    assert "app:***@" in str(refused.value)
+
+
+def test_masked_hides_only_the_password() -> None:
+    assert masked(f"postgresql+asyncpg://app:{SECRET}@db:5432/chat") == (
+        "postgresql+asyncpg://app:***@db:5432/chat"
+    )
+    assert masked("postgresql+asyncpg://p%40ss@db/chat") == "postgresql+asyncpg://p%40ss@db/chat"
+    assert masked("sqlite+aiosqlite:///data/x.db") == "sqlite+aiosqlite:///data/x.db"
 
 
 def test_postgres_without_asyncpg_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,8 @@ data directory is made under the system's temp directory and given to that user 
 ``tmp_path`` is private to root); as anyone else it runs as that user. ``durable=False`` (the
 tests) turns ``fsync`` and ``synchronous_commit`` off: nothing here must survive a crash.
 ``password`` makes the superuser's password that (SCRAM authentication, the URLs carry it
-percent-encoded); without it every connection is trusted.
+percent-encoded); without it every connection is trusted. ``max_connections`` is the server's
+(200 unless told: a test that exhausts it starts one with a few).
 """
 
 from __future__ import annotations
@@ -63,10 +64,18 @@ def require_postgres() -> Path:
 
 
 class PostgresServer:
-    def __init__(self, bin_dir: Path, *, durable: bool = True, password: str | None = None) -> None:
+    def __init__(
+        self,
+        bin_dir: Path,
+        *,
+        durable: bool = True,
+        password: str | None = None,
+        max_connections: int = 200,
+    ) -> None:
         self.bin_dir = bin_dir
         self.durable = durable
         self.password = password
+        self.max_connections = max_connections
         self.port = free_port()
         self.directory = Path(tempfile.mkdtemp(prefix="plexichat-pg-"))
         self.process: subprocess.Popen[bytes] | None = None
@@ -79,8 +88,12 @@ class PostgresServer:
         return self.url_of(DATABASE)
 
     def url_of(self, database: str) -> str:
+        return f"postgresql+asyncpg://{self.dsn_of(database).removeprefix('postgresql://')}"
+
+    def dsn_of(self, database: str) -> str:
+        """``database``'s URL for a driver (asyncpg's ``connect``, libpq): ``postgresql://``."""
         secret = f":{quote(self.password, safe='')}" if self.password is not None else ""
-        return f"postgresql+asyncpg://postgres{secret}@127.0.0.1:{self.port}/{database}"
+        return f"postgresql://postgres{secret}@127.0.0.1:{self.port}/{database}"
 
     def create_database(self) -> str:
         """A new empty database; its URL."""
@@ -122,7 +135,8 @@ class PostgresServer:
                 os.chown(secret, user.pw_uid, user.pw_gid)
             auth = ["-A", "scram-sha-256", f"--pwfile={secret}"]
         self._run(str(self.bin_dir / "initdb"), "-D", str(data), "-U", "postgres", *auth)
-        options = ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"]
+        connections = f"max_connections={self.max_connections}"
+        options = ["-c", "listen_addresses=127.0.0.1", "-c", connections]
         if not self.durable:
             options += ["-c", "fsync=off", "-c", "synchronous_commit=off"]
         with (self.directory / "server.log").open("wb") as log:

@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,12 +94,28 @@ _DRIVER_MODULES = {"aiosqlite": "aiosqlite", "asyncpg": "asyncpg"}
 _DRIVER_EXTRAS = {"asyncpg": "postgres"}
 
 
+_PASSWORD = re.compile(r"(?P<user>://[^:/@]*:).*@", re.DOTALL)
+"""``scheme://user:password@``: the password runs to the last ``@`` (one left unencoded is
+masked whole; masking too much is harmless)."""
+
+
+def masked(url: str) -> str:
+    """``url`` with its password shown as ``***``, fit for an error message or a log line.
+    Found textually, not by SQLAlchemy's parser: it also serves a URL that parser refuses, or
+    reads differently (a raw ``@`` or ``/`` in the password)."""
+    return _PASSWORD.sub(r"\g<user>***@", url)
+
+
 def parse_url(url: str) -> URL:
-    """Parse ``url`` and check that its async driver is importable."""
+    """Parse ``url`` and check that its async driver is importable. Errors show the URL with
+    its password masked."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise DatabaseURLError(f"service.database_url {url!r} is not a database URL") from exc
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        # Not chained: SQLAlchemy's own message may quote the whole URL.
+        raise DatabaseURLError(
+            f"service.database_url {masked(url)!r} is not a database URL"
+        ) from None
     driver = parsed.get_driver_name()
     module = _DRIVER_MODULES.get(driver)
     if module is None:

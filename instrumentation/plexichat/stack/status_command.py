@@ -35,7 +35,7 @@ from rich.live import Live
 from plexichat.catalog.model import JOB
 from plexichat.exit_code import ExitCode
 from plexichat.generate import Options, promql
-from plexichat.generate.stack.targets import SHIPPED_TIMING, up_timing
+from plexichat.generate.stack.targets import SHIPPED_TIMING, up_min_window_s, up_timing
 from plexichat.stack import heartbeat, status_view, view
 from plexichat.stack import state as stack_state
 from plexichat.stack.layout import DEFAULT_DIR
@@ -79,7 +79,8 @@ def generation_options(options: StatusOptions) -> tuple[str, Options]:
         profile = running.profile if running is not None else None
     generated = Options.for_profile(profile, job=options.job)
     if running is not None and running.time_scale != 1:
-        min_window = 4 * promql.seconds(running.scrape_interval)
+        postgres = "postgres_exporter" in running.components
+        min_window = up_min_window_s(running.scrape_interval, postgres)
         generated = generated.scaled(running.time_scale, min_window_s=min_window)
     return url, generated
 

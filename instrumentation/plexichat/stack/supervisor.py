@@ -30,11 +30,10 @@ from plexichat.config import ConfigError, load_settings
 from plexichat.config.faults import FaultsConfig
 from plexichat.exit_code import ExitCode
 from plexichat.generate import Options
-from plexichat.generate import promql as promql_text
 from plexichat.generate.postgres import POSTGRES_JOB
 from plexichat.generate.stack import alertmanager as alertmanager_config
 from plexichat.generate.stack import prometheus as prometheus_config
-from plexichat.generate.stack.targets import StackTarget, up_target
+from plexichat.generate.stack.targets import StackTarget, up_min_window_s, up_target
 from plexichat.generate.writer import rule_texts
 from plexichat.stack import components, ports, view
 from plexichat.stack.binaries import BINARIES, MissingBinaryError, locate_all
@@ -114,11 +113,12 @@ class Supervisor:
         return DataSource.from_url(settings.service.database_url)
 
     def _rules(self, target: StackTarget) -> Options:
-        scrape_s = promql_text.seconds(target.timing.scrape_interval)
+        watches_postgres = target.postgres_exporter_address is not None
         options = Options.for_profile(self.options.profile)
-        if self.postgres is not None:  # PostgreSQL's rules only where it is watched
+        if watches_postgres:  # PostgreSQL's rules only where it is watched
             options = options.with_sources(frozenset({POSTGRES_JOB}))
-        return options.scaled(self.options.time_scale, min_window_s=4 * scrape_s)
+        window_s = up_min_window_s(target.timing.scrape_interval, watches_postgres)
+        return options.scaled(self.options.time_scale, min_window_s=window_s)
 
     def _write_configuration(self, target: StackTarget) -> None:
         prometheus_dir = self.stack.component("prometheus")

@@ -15,7 +15,7 @@ from pathlib import Path
 from plexichat.catalog.model import JOB
 from plexichat.generate import promql
 from plexichat.generate.dependencies import REDIS_EXPORTER_PORT
-from plexichat.generate.postgres import POSTGRES_EXPORTER_PORT
+from plexichat.generate.postgres import POSTGRES_EXPORTER_PORT, SCRAPE_FLOOR_S
 
 RETENTION_TIME = "30d"
 """The guide's ``metrics.retention_period``."""
@@ -162,6 +162,20 @@ def up_lookback(time_scale: float) -> str | None:
         return None
     scrape = promql.seconds(up_timing(time_scale).scrape_interval)
     return promql.duration(max(300 * time_scale, 4 * scrape))
+
+
+def up_min_window_s(scrape_interval: str, postgres: bool) -> float:
+    """The shortest rule window of ``up`` under a compressed time scale: four scrapes of its
+    slowest job, so that every rate and increase sees several samples.
+
+    Job ``postgres`` (when ``postgres``) is never scraped more often than ``SCRAPE_FLOOR_S``:
+    four of up's 1 s scrapes held two of its samples, and one deadlock kept
+    ``PostgresDeadlocks``' increase above 0 for about 2 s -- it fired in Prometheus and was
+    resolved before Alertmanager's group wait ended, so no receiver ever heard of it. The
+    ``up`` status command reads with the same window (the stack state's scrape interval, and
+    ``postgres_exporter`` among its components)."""
+    scrape = promql.seconds(scrape_interval)
+    return 4 * (max(scrape, SCRAPE_FLOOR_S) if postgres else scrape)
 
 
 def up_resend_delay(time_scale: float) -> str | None:
