@@ -1,7 +1,8 @@
 """The Compose stack: the official Compose Specification schema, then what a schema cannot see
 (references, mounted files, ports, pinned images), then each component's own validator. Each
-check holds for the stack as shipped (SQLite) and with ``docker-compose.postgres.yml`` laid
-over it (the service on PostgreSQL, postgres_exporter)."""
+check holds for the stack as shipped (SQLite), with ``docker-compose.postgres.yml`` laid over it
+(the service on PostgreSQL, postgres_exporter) and with ``docker-compose.node.yml`` (the host
+watched by node_exporter)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tests.deploy import grafana
 from tests.deploy.compose import (
     COMPOSE_DIR,
     COMPOSE_FILE,
+    NODE_FILE,
     POSTGRES_FILE,
     bind_mounts,
     document,
@@ -32,18 +34,23 @@ ROOT = Path(__file__).resolve().parents[2]
 GENERATED = {"../alerts": "*.yaml", "../dashboards": "*.json"}
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["sqlite", "postgres"])
-def postgres(request: pytest.FixtureRequest) -> bool:
-    """Whether docker-compose.postgres.yml is laid over docker-compose.yml."""
-    with_postgres: bool = request.param
-    return with_postgres
+@pytest.fixture(
+    scope="module",
+    params=[{}, {"postgres": True}, {"node": True}],
+    ids=["sqlite", "postgres", "node"],
+)
+def overrides(request: pytest.FixtureRequest) -> dict[str, bool]:
+    """Which override is laid over docker-compose.yml (``document``'s keywords): none,
+    docker-compose.postgres.yml or docker-compose.node.yml."""
+    chosen: dict[str, bool] = request.param
+    return chosen
 
 
 @pytest.fixture(scope="module")
-def compose(postgres: bool) -> dict[str, Any]:
+def compose(overrides: dict[str, bool]) -> dict[str, Any]:
     """The Compose file(s) as `docker compose` sees them with compose/.env and no other
     variables (but the database URL with PostgreSQL)."""
-    return document(postgres)
+    return document(**overrides)
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +72,7 @@ def test_compose_file_passes_the_compose_specification_schema() -> None:
             "vendor.compose-spec",
             str(COMPOSE_FILE),
             str(POSTGRES_FILE),
+            str(NODE_FILE),
         ],
         capture_output=True,
         text=True,
@@ -126,9 +134,9 @@ def test_host_ports_are_loopback_and_do_not_collide(services: dict[str, dict[str
 
 
 def test_every_image_is_pinned_in_the_env_file(
-    services: dict[str, dict[str, Any]], postgres: bool
+    services: dict[str, dict[str, Any]], overrides: dict[str, bool]
 ) -> None:
-    written = raw(postgres)["services"]
+    written = raw(**overrides)["services"]
     for name, service in services.items():
         assert re.fullmatch(r"\$\{[A-Z_]+_IMAGE:\?[^}]+\}", written[name]["image"]), name
         image = service["image"]
