@@ -153,7 +153,8 @@ def node_exporter(binary: str, stack: StackDir, port: int) -> Component:
     """``node_exporter`` on ``port``, reading this host's /proc, /sys and mounts, with only the
     collectors the Node entries read (``plexichat.generate.node.COLLECTORS``); ready when it
     serves ``/metrics``. Prometheus scrapes it as job ``node``. Debian's systemd unit of the
-    same package is not used: this child is the stack's own, on up's port."""
+    same package is not used: this child is the stack's own, on up's port. Its death leaves the
+    host unwatched, nothing else: the stack keeps running and ``NodeExporterDown`` says so."""
     url = f"http://{HOST}:{port}"
     argv = [binary, f"--web.listen-address={HOST}:{port}", *collector_flags()]
     return Component(
@@ -162,6 +163,7 @@ def node_exporter(binary: str, stack: StackDir, port: int) -> Component:
         _http_ok(f"{url}/metrics"),
         "serving /metrics",
         url=f"{url}/metrics",
+        survivable="the host is unwatched; NodeExporterDown fires (restart up to get it back)",
     )
 
 
