@@ -263,11 +263,12 @@ def _add_up(subparsers: Any) -> None:
         parents=[STACK_DIR],
         help="run the whole stack here: Redis, service, Prometheus, Alertmanager, receiver",
         description="Run Redis and redis_exporter, postgres_exporter when the service uses "
-        "PostgreSQL (PLEXICHAT_SERVICE__DATABASE_URL), the service, Prometheus, Alertmanager, "
-        "the webhook receiver and optionally load as child processes on 127.0.0.1, with the "
-        "shipped configuration (needs Debian's redis-server, prometheus-redis-exporter, "
-        "prometheus and prometheus-alertmanager; prometheus-postgres-exporter with "
-        "PostgreSQL). Ctrl-C stops everything.",
+        "PostgreSQL (PLEXICHAT_SERVICE__DATABASE_URL), node_exporter with --node-exporter, "
+        "the service, Prometheus, Alertmanager, the webhook receiver and optionally load as "
+        "child processes on 127.0.0.1, with the shipped configuration (needs Debian's "
+        "redis-server, prometheus-redis-exporter, prometheus and prometheus-alertmanager; "
+        "prometheus-postgres-exporter with "
+        "PostgreSQL, prometheus-node-exporter with --node-exporter). Ctrl-C stops everything.",
     )
     p.add_argument(
         "--profile",
@@ -299,8 +300,15 @@ def _add_up(subparsers: Any) -> None:
         "--ports",
         metavar="SPEC",
         help="auto (free ports) or NAME=PORT,... for service, prometheus, alertmanager, "
-        "receiver, redis, redis_exporter, postgres_exporter (default 8000, 9090, 9093, 9095, "
-        "6380, 9121, 9187)",
+        "receiver, redis, redis_exporter, postgres_exporter, node_exporter (default 8000, 9090, "
+        "9093, 9095, 6380, 9121, 9187, 9100)",
+    )
+    p.add_argument(
+        "--node-exporter",
+        action="store_true",
+        help="also watch this host: run node_exporter (Debian's prometheus-node-exporter, only "
+        "its cpu, meminfo, filesystem and loadavg collectors), scrape it as job node and "
+        "generate the Node rules and panels (off by default)",
     )
     p.set_defaults(handler=_up)
 
@@ -316,6 +324,7 @@ def _up(args: argparse.Namespace) -> int:
         fault=args.fault,
         time_scale=args.time_scale,
         ports=args.ports,
+        node_exporter=args.node_exporter,
     )
     return up(options)
 

@@ -86,10 +86,14 @@ def generated_files(kind: str) -> list[Path]:
 
 def optional_sources(values: dict[str, Any]) -> set[str]:
     """The optional watched sources a release with ``values`` runs (files/optional/<job>/):
-    PostgreSQL where the service's database URL comes from a Secret and the exporter is on."""
+    PostgreSQL where the service's database URL comes from a Secret and the exporter is on, the
+    host's node_exporter where nodeExporter is enabled."""
     service = values.get("plexichat", {}).get("database", {}).get("urlSecret", {})
     exporter = values.get("postgresExporter", {}).get("enabled", True)
-    return {"postgres"} if service.get("name") and exporter else set()
+    node = values.get("nodeExporter", {}).get("enabled", False)
+    return ({"postgres"} if service.get("name") and exporter else set()) | (
+        {"node"} if node else set()
+    )
 
 
 def prometheus_config_dir(rendered: list[dict[str, Any]], directory: Path) -> Path:

@@ -1,6 +1,6 @@
 """The Compose file as `docker compose` reads it: compose/.env, interpolation, bind mounts, and
-``docker-compose.postgres.yml`` laid over it (``-f docker-compose.yml -f
-docker-compose.postgres.yml``) by Compose's merge rules."""
+``docker-compose.postgres.yml`` or ``docker-compose.node.yml`` laid over it (``-f
+docker-compose.yml -f docker-compose.postgres.yml``) by Compose's merge rules."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = ROOT / "compose"
 COMPOSE_FILE = COMPOSE_DIR / "docker-compose.yml"
 POSTGRES_FILE = COMPOSE_DIR / "docker-compose.postgres.yml"
+NODE_FILE = COMPOSE_DIR / "docker-compose.node.yml"
 DATABASE_URL = "postgresql+asyncpg://plexichat:s3cret@db.example:5432/plexichat"
 """``PLEXICHAT_DATABASE_URL`` for the PostgreSQL variant (docker-compose.postgres.yml)."""
 REPLACED = frozenset({"command", "entrypoint", "test"})
@@ -90,12 +91,14 @@ def merge(base: Any, override: Any, key: str = "") -> Any:
     return override
 
 
-def raw(postgres: bool = False) -> dict[str, Any]:
+def raw(postgres: bool = False, node: bool = False) -> dict[str, Any]:
     """The Compose file(s) as written: docker-compose.yml, with ``postgres`` the PostgreSQL
-    override laid over it (no interpolation, no ``extends``)."""
+    override laid over it, with ``node`` the node_exporter one (no interpolation, no
+    ``extends``)."""
     result: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text())
-    if postgres:
-        result = merge(result, yaml.safe_load(POSTGRES_FILE.read_text()))
+    for wanted, path in ((postgres, POSTGRES_FILE), (node, NODE_FILE)):
+        if wanted:
+            result = merge(result, yaml.safe_load(path.read_text()))
     return result
 
 
@@ -107,11 +110,12 @@ def environment(postgres: bool = False) -> dict[str, str]:
     return environ
 
 
-def document(postgres: bool = False) -> dict[str, Any]:
+def document(postgres: bool = False, node: bool = False) -> dict[str, Any]:
     """The Compose file as `docker compose` sees it with compose/.env and no other variables;
-    with ``postgres``, ``-f docker-compose.postgres.yml`` too and ``DATABASE_URL`` set."""
+    with ``postgres``, ``-f docker-compose.postgres.yml`` too and ``DATABASE_URL`` set; with
+    ``node``, ``-f docker-compose.node.yml``."""
     environ = environment(postgres)
-    result: dict[str, Any] = interpolated(raw(postgres), environ)
+    result: dict[str, Any] = interpolated(raw(postgres, node), environ)
     resolve_extends(result["services"], environ)
     return result
 

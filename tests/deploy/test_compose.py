@@ -1,7 +1,8 @@
 """The Compose stack: the official Compose Specification schema, then what a schema cannot see
 (references, mounted files, ports, pinned images), then each component's own validator. Each
-check holds for the stack as shipped (SQLite) and with ``docker-compose.postgres.yml`` laid
-over it (the service on PostgreSQL, postgres_exporter)."""
+check holds for the stack as shipped (SQLite), with ``docker-compose.postgres.yml`` laid over it
+(the service on PostgreSQL, postgres_exporter) and with ``docker-compose.node.yml`` (the host
+watched by node_exporter)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tests.deploy import grafana
 from tests.deploy.compose import (
     COMPOSE_DIR,
     COMPOSE_FILE,
+    NODE_FILE,
     POSTGRES_FILE,
     bind_mounts,
     document,
@@ -32,18 +34,23 @@ ROOT = Path(__file__).resolve().parents[2]
 GENERATED = {"../alerts": "*.yaml", "../dashboards": "*.json"}
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["sqlite", "postgres"])
-def postgres(request: pytest.FixtureRequest) -> bool:
-    """Whether docker-compose.postgres.yml is laid over docker-compose.yml."""
-    with_postgres: bool = request.param
-    return with_postgres
+@pytest.fixture(
+    scope="module",
+    params=[{}, {"postgres": True}, {"node": True}],
+    ids=["sqlite", "postgres", "node"],
+)
+def overrides(request: pytest.FixtureRequest) -> dict[str, bool]:
+    """Which override is laid over docker-compose.yml (``document``'s keywords): none,
+    docker-compose.postgres.yml or docker-compose.node.yml."""
+    chosen: dict[str, bool] = request.param
+    return chosen
 
 
 @pytest.fixture(scope="module")
-def compose(postgres: bool) -> dict[str, Any]:
+def compose(overrides: dict[str, bool]) -> dict[str, Any]:
     """The Compose file(s) as `docker compose` sees them with compose/.env and no other
     variables (but the database URL with PostgreSQL)."""
-    return document(postgres)
+    return document(**overrides)
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +72,7 @@ def test_compose_file_passes_the_compose_specification_schema() -> None:
             "vendor.compose-spec",
             str(COMPOSE_FILE),
             str(POSTGRES_FILE),
+            str(NODE_FILE),
         ],
         capture_output=True,
         text=True,
@@ -126,9 +134,9 @@ def test_host_ports_are_loopback_and_do_not_collide(services: dict[str, dict[str
 
 
 def test_every_image_is_pinned_in_the_env_file(
-    services: dict[str, dict[str, Any]], postgres: bool
+    services: dict[str, dict[str, Any]], overrides: dict[str, bool]
 ) -> None:
-    written = raw(postgres)["services"]
+    written = raw(**overrides)["services"]
     for name, service in services.items():
         assert re.fullmatch(r"\$\{[A-Z_]+_IMAGE:\?[^}]+\}", written[name]["image"]), name
         image = service["image"]
@@ -245,7 +253,7 @@ def _mirror_mounts(service: dict[str, Any], root: Path, prefix: str) -> None:
 
 @requires_tool("promtool")
 def test_prometheus_config_passes_promtool_with_the_mounted_rules(
-    services: dict[str, dict[str, Any]], postgres: bool, tmp_path: Path
+    services: dict[str, dict[str, Any]], overrides: dict[str, bool], tmp_path: Path
 ) -> None:
     prometheus = services["prometheus"]
     _mirror_mounts(prometheus, tmp_path, "/etc/prometheus")
@@ -253,10 +261,10 @@ def test_prometheus_config_passes_promtool_with_the_mounted_rules(
     config = tmp_path / Path(flags["config.file"]).relative_to("/etc/prometheus")
     code, output = promtool("check", "config", str(config))
     assert code == 0, output
-    # The shared rule files, and PostgreSQL's own where the override runs it (none else).
+    # The shared rule files, and an optional source's own where its override runs it.
     rule_files = list((ROOT / "alerts").glob("*.yaml"))
     optional = sorted(p.name for p in (tmp_path / "optional").glob("*.yaml"))
-    assert optional == (["postgres.yaml"] if postgres else [])
+    assert optional == [f"{job}.yaml" for job in sorted(overrides)]
     assert f"{len(rule_files) + len(optional)} rule files found" in output
     retention = load_settings(environ={}).performance.metrics.retention_period
     assert flags["storage.tsdb.retention.time"] == retention
@@ -294,7 +302,7 @@ def test_alertmanager_config_passes_amtool(services: dict[str, dict[str, Any]]) 
 
 
 def test_grafana_provisioning_is_well_formed(
-    services: dict[str, dict[str, Any]], postgres: bool
+    services: dict[str, dict[str, Any]], overrides: dict[str, bool]
 ) -> None:
     provisioning = COMPOSE_DIR / "grafana" / "provisioning"
     sources = grafana.check_datasources(
@@ -306,11 +314,11 @@ def test_grafana_provisioning_is_well_formed(
     )
     targets = {target for _, target in bind_mounts(services["grafana"])}
     # The provider reads the tree the dashboards are mounted into: the shared directory, and
-    # PostgreSQL's own dashboard where the override runs it.
+    # an optional source's own dashboard where its override runs it.
     dashboards = {t for t in targets if t.startswith("/etc/grafana/dashboards")}
-    assert dashboards == {"/etc/grafana/dashboards/plexichat"} | (
-        {"/etc/grafana/dashboards/optional/postgres.json"} if postgres else set()
-    )
+    assert dashboards == {"/etc/grafana/dashboards/plexichat"} | {
+        f"/etc/grafana/dashboards/optional/{job}.json" for job in overrides
+    }
     for target in dashboards:
         assert any(PurePosixPath(target).is_relative_to(path) for path in paths), target
     assert "/etc/grafana/provisioning" in targets

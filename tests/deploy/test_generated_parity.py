@@ -23,7 +23,11 @@ PAIRS = [
     ("dashboards", "files/dashboards", "*.json"),
     ("optional", "files/optional", "*/*"),
 ]
-WITH_POSTGRES = {"plexichat": {"database": {"urlSecret": {"name": "plexichat-database"}}}}
+CHART_VALUES: dict[str, dict[str, Any]] = {
+    "postgres": {"plexichat": {"database": {"urlSecret": {"name": "plexichat-database"}}}},
+    "node": {"nodeExporter": {"enabled": True}},
+}
+"""The chart's switch of each optional source (its Compose override is ``document(job=True)``)."""
 
 
 def _has_generate_command() -> bool:
@@ -67,11 +71,13 @@ def test_chart_copies_equal_the_compose_mounted_files(
         assert chart_files[name] == content, f"{copied}/{name} differs from {mounted}/{name}"
 
 
-def _compose_loaded(service: str, under: str, suffix: str, postgres: bool) -> dict[str, str]:
-    """``{file name: text}`` of what the Compose service reads under ``under``: its mounted
-    files, and the files of its mounted directories."""
+def _compose_loaded(service: str, under: str, suffix: str, job: str | None) -> dict[str, str]:
+    """``{file name: text}`` of what the Compose service reads under ``under`` with the
+    override of the optional source ``job`` (none: ``None``): its mounted files, and the files
+    of its mounted directories."""
     loaded: dict[str, str] = {}
-    for source, target in bind_mounts(document(postgres)["services"][service]):
+    overrides = {job: True} if job is not None else {}
+    for source, target in bind_mounts(document(**overrides)["services"][service]):
         path = (COMPOSE_DIR / source).resolve()
         if not target.startswith(under):
             continue
@@ -95,16 +101,22 @@ def _chart_loaded(values: dict[str, Any], kind: str, suffix: str) -> dict[str, s
     return loaded
 
 
-@pytest.mark.parametrize("postgres", [False, True], ids=["sqlite", "postgres"])
-def test_compose_and_the_chart_load_the_same_rules_and_dashboards(postgres: bool) -> None:
-    """Compose (with its PostgreSQL override or not) and the chart (with the service's database
-    in a Secret or not) give Prometheus the same rule files and Grafana the same dashboards:
-    PostgreSQL's exactly where it runs."""
-    values = WITH_POSTGRES if postgres else {}
-    rules = _compose_loaded("prometheus", "/etc/prometheus/", ".yaml", postgres)
+@pytest.mark.parametrize("job", [None, *CHART_VALUES], ids=["none", *CHART_VALUES])
+def test_compose_and_the_chart_load_the_same_rules_and_dashboards(job: str | None) -> None:
+    """Compose (with an optional source's override or none) and the chart (with that source
+    switched on or none) give Prometheus the same rule files and Grafana the same dashboards:
+    an optional source's exactly where it runs."""
+    values = CHART_VALUES[job] if job is not None else {}
+    rules = _compose_loaded("prometheus", "/etc/prometheus/", ".yaml", job)
     rules.pop("prometheus.yml", None)
     assert rules == _chart_loaded(values, "rules", ".yaml")
-    assert ("postgres.yaml" in rules) is postgres
-    dashboards = _compose_loaded("grafana", "/etc/grafana/dashboards", ".json", postgres)
+    dashboards = _compose_loaded("grafana", "/etc/grafana/dashboards", ".json", job)
     assert dashboards == _chart_loaded(values, "dashboards", ".json")
-    assert ("postgres.json" in dashboards) is postgres
+    for other in CHART_VALUES:
+        assert (f"{other}.yaml" in rules) is (other == job)
+        assert (f"{other}.json" in dashboards) is (other == job)
+
+
+def test_every_optional_source_has_a_chart_switch() -> None:
+    generated = {p.name for p in (CHART / "files" / "optional").iterdir()}
+    assert generated == set(CHART_VALUES)

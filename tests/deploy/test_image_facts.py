@@ -86,10 +86,15 @@ def test_a_check_the_image_cannot_run_is_reported() -> None:
 # --- Compose ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["sqlite", "postgres"])
+@pytest.fixture(
+    scope="module",
+    params=[{}, {"postgres": True}, {"node": True}],
+    ids=["sqlite", "postgres", "node"],
+)
 def compose_services(request: pytest.FixtureRequest) -> dict[str, dict[str, Any]]:
-    """The Compose services, as shipped and with docker-compose.postgres.yml laid over."""
-    services: dict[str, dict[str, Any]] = document(request.param)["services"]
+    """The Compose services, as shipped and with docker-compose.postgres.yml or
+    docker-compose.node.yml laid over."""
+    services: dict[str, dict[str, Any]] = document(**request.param)["services"]
     return services
 
 
@@ -154,7 +159,9 @@ def test_compose_named_volumes_start_owned_by_the_user_that_writes_them(
         uid = int(str(service.get("user", image["user"].value)).partition(":")[0])
         for volume in service.get("volumes", []):
             source, target, *mode = volume.split(":")
-            if source.startswith(".") or mode == ["ro"] or uid == 0:
+            read_only = "ro" in (mode[0].split(",") if mode else [])
+            # Bind mounts (./ of the checkout, / of the host) are no named volume.
+            if source.startswith((".", "/")) or read_only or uid == 0:
                 continue
             assert target in image["owned_dirs"].value, (
                 f"{name}: volume {source} at {target} would be root's; the image owns "

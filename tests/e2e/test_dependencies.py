@@ -3,14 +3,15 @@ Alertmanager, the shipped configuration for the ``up`` target, time scale 0.01).
 
 Checks: up starts redis_exporter (its components table shows it), Prometheus scrapes it as job
 ``redis`` and it reaches Redis (``redis_up == 1``); every series the dependency alerts read
-(``dependencies.SERIES``) is on the real exporter; no dependency alert fires on a healthy
-stack. Redis' maxmemory set just above what it uses fires ``RedisMemoryHigh`` (and no
-maxmemory again resolves it); a maxclients Redis has already reached rejects connections and
+(``dependencies.SERIES``) is on the real exporter; no dependency alert fires on a healthy stack.
+Redis' maxmemory set just above what it uses fires ``RedisMemoryHigh`` (and no maxmemory again
+resolves it); a maxclients Redis has already reached rejects connections and
 ``RedisRejectedConnections`` goes pending or fires, as ``RedisClientsNearMax`` does with one
-connection left. The service uses SQLite here: no postgres_exporter runs and Prometheus has no
-job ``postgres``. Then Redis is killed: the exporter reports ``redis_up 0`` (it does not crash),
-``RedisDown`` goes pending and fires in Prometheus, up keeps running, and the service keeps
-answering the cached feed (its cache falls back to the memory tier: degraded, not failed).
+connection left. The service uses SQLite here: no postgres_exporter runs and Prometheus has no job
+``postgres`` (nor ``node``: no --node-exporter). Then Redis is killed: the exporter reports
+``redis_up 0`` (it does not crash), ``RedisDown`` goes pending and fires in Prometheus, up keeps
+running, and the service keeps answering the cached feed (its cache falls back to the memory tier:
+degraded, not failed).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import redis
 import yaml
 
 from plexichat.generate.dependencies import DEPENDENCIES, REDIS_JOB, SERIES
+from plexichat.generate.node import NODE_JOB
 from plexichat.generate.postgres import POSTGRES_JOB
 from tests.support.stack import Stack, wait_for
 
@@ -72,11 +74,13 @@ def test_without_postgresql_there_is_no_postgres_exporter_and_no_job(stack: Stac
     ]
     assert REDIS_JOB in jobs
     assert POSTGRES_JOB not in jobs
+    assert NODE_JOB not in jobs  # node_exporter only with up --node-exporter
+    assert "node_exporter" not in stack.state.components
     assert not stack.prometheus.query(f'up{{job="{POSTGRES_JOB}"}}')
     rules = httpx.get(f"{stack.state.prometheus_url}/api/v1/rules", timeout=10).json()
     loaded = {r["name"] for g in rules["data"]["groups"] for r in g["rules"]}
     assert "RedisDown" in loaded
-    assert not {name for name in loaded if name.startswith("Postgres")}, loaded
+    assert not {name for name in loaded if name.startswith(("Postgres", "Node"))}, loaded
 
 
 def _redis(stack: Stack) -> redis.Redis:

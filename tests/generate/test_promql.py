@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from plexichat.catalog import load_catalog
-from plexichat.generate import dependencies, postgres, watchers
+from plexichat.generate import dependencies, node, postgres, watchers
 from tests.generate import support
 from tests.support.tools import promtool, requires_tool
 
@@ -38,7 +38,7 @@ def known_series() -> set[str]:
     found on the real binaries by tests/e2e/test_watchers.py), and redis_exporter's that the
     dependency alerts read (``dependencies.SERIES``, tests/e2e/test_dependencies.py), and
     postgres_exporter's (``postgres.SERIES``, tests/e2e/test_postgres_exporter.py)."""
-    watched = watchers.SERIES | dependencies.SERIES | postgres.SERIES
+    watched = watchers.SERIES | dependencies.SERIES | postgres.SERIES | node.SERIES
     # As support.series_names reads them: an exporter's gauge named *_count is a family too.
     stack = set().union(*(support.series_names(f"{name}{{}}") for name in watched))
     return {i.prometheus_name for i in load_catalog().instruments} | NOT_INSTRUMENTS | stack

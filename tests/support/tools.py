@@ -29,6 +29,9 @@ INSTALL = {
     "prometheus-postgres-exporter": (
         "apt-get install -y --no-install-recommends prometheus-postgres-exporter"
     ),
+    "prometheus-node-exporter": (
+        "apt-get install -y --no-install-recommends prometheus-node-exporter"
+    ),
     "wrk": "apt-get install -y wrk",
 }
 

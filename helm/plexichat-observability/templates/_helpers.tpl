@@ -183,7 +183,8 @@ volume (prometheus.persistence.size: the claim, or the emptyDir's sizeLimit) in 
 The optional watched sources this release runs, as a JSON list of jobs: each has a directory of
 generated files (files/optional/<job>/: alerts.yaml, dashboard.json) that the Prometheus rules
 and the Grafana dashboards take in only where it runs. PostgreSQL runs where
-plexichat.database.urlSecret names the service's database and postgresExporter is enabled. A
+plexichat.database.urlSecret names the service's database and postgresExporter is enabled, the
+host's node_exporter where nodeExporter is enabled. A
 generated source without a switch here fails the render, so none is dropped in silence.
 */}}
 {{- define "plexichat-obs.optionalSources" -}}
@@ -192,6 +193,10 @@ generated source without a switch here fails the render, so none is dropped in s
 {{- $job := base (dir $path) }}
 {{- if eq $job "postgres" }}
 {{- if and $.Values.plexichat.database.urlSecret.name $.Values.postgresExporter.enabled }}
+{{- $on = append $on $job }}
+{{- end }}
+{{- else if eq $job "node" }}
+{{- if $.Values.nodeExporter.enabled }}
 {{- $on = append $on $job }}
 {{- end }}
 {{- else }}

@@ -21,6 +21,11 @@ SNAKE_WORD = re.compile(r"^[a-z][a-z0-9_]*$")
 """One lowercase snake_case word: a performance-logger metric name (``messages_sent``, which
 becomes ``plexichat.messages_sent``), the metric part of a recording rule's name."""
 
+SERIES_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+"""A series another component exposes, as Prometheus' data model allows it (colons aside:
+those are for recording rules): node_exporter's ``node_memory_MemAvailable_bytes`` keeps the
+kernel's /proc/meminfo spelling."""
+
 CONFIG_KEY = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$")
 """A dotted key below ``performance:`` (``latency_optimizer.max_latency_ms``)."""
 

@@ -35,7 +35,7 @@ ALERT_NAME = re.compile(r"^(?:[A-Z][a-z0-9]*)+$")
 """``RedisDown``: PascalCase, no prefix (these alerts are about others, not Plexichat)."""
 Job = Annotated[str, AfterValidator(lambda s: v.check_pattern(s, v.SNAKE_WORD, "a job name"))]
 SeriesName = Annotated[
-    str, AfterValidator(lambda s: v.check_pattern(s, v.SNAKE_WORD, "a Prometheus series name"))
+    str, AfterValidator(lambda s: v.check_pattern(s, v.SERIES_NAME, "a Prometheus series name"))
 ]
 
 

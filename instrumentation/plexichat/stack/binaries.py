@@ -40,6 +40,12 @@ BINARIES: dict[str, Binary] = {
         ("prometheus-postgres-exporter", "postgres_exporter"),
         "prometheus-postgres-exporter",
     ),
+    # Needed only with up --node-exporter; upstream's tarball and image call it node_exporter.
+    "node_exporter": Binary(
+        "node_exporter",
+        ("prometheus-node-exporter", "node_exporter"),
+        "prometheus-node-exporter",
+    ),
 }
 
 

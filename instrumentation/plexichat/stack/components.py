@@ -1,12 +1,12 @@
 """What each child of ``plexichat-obs up`` is: its command, its readiness check, its URL.
 
-Start order (stop is the reverse): Redis, its exporter (``redis_exporter``), when the service
-uses PostgreSQL ``postgres_exporter``, the service (with the Redis tier on), the webhook
-receiver, Alertmanager (notifying the receiver), Prometheus (scraping the service and the
-exporters, sending to Alertmanager), and with ``--traffic`` the load generator. Prometheus and
-Alertmanager get the configuration ``plexichat.generate.stack`` builds for the ``up`` target,
-written under the state directory together with the rules generated for the chosen profile and
-time scale.
+Start order (stop is the reverse): Redis, its exporter (``redis_exporter``), when the service uses
+PostgreSQL ``postgres_exporter``, with ``--node-exporter`` ``node_exporter``, the service (with the
+Redis tier on), the webhook receiver, Alertmanager (notifying the receiver), Prometheus (scraping
+the service and the exporters, sending to Alertmanager), and with ``--traffic`` the load generator.
+Prometheus and Alertmanager get the configuration ``plexichat.generate.stack`` builds for the ``up``
+target, written under the state directory together with the rules generated for the chosen profile
+and time scale.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from plexichat.generate.node import collector_flags
 from plexichat.stack.layout import StackDir
 from plexichat.stack.ports import HOST
 from plexichat.stack.postgres_source import environment
@@ -145,6 +146,24 @@ def postgres_exporter(binary: str, stack: StackDir, port: int, source: Path) -> 
         "serving /metrics",
         url=f"{url}/metrics",
         data=source,
+    )
+
+
+def node_exporter(binary: str, stack: StackDir, port: int) -> Component:
+    """``node_exporter`` on ``port``, reading this host's /proc, /sys and mounts, with only the
+    collectors the Node entries read (``plexichat.generate.node.COLLECTORS``); ready when it
+    serves ``/metrics``. Prometheus scrapes it as job ``node``. Debian's systemd unit of the
+    same package is not used: this child is the stack's own, on up's port. Its death leaves the
+    host unwatched, nothing else: the stack keeps running and ``NodeExporterDown`` says so."""
+    url = f"http://{HOST}:{port}"
+    argv = [binary, f"--web.listen-address={HOST}:{port}", *collector_flags()]
+    return Component(
+        "node_exporter",
+        Child("node_exporter", argv, stack.log("node_exporter")),
+        _http_ok(f"{url}/metrics"),
+        "serving /metrics",
+        url=f"{url}/metrics",
+        survivable="the host is unwatched; NodeExporterDown fires (restart up to get it back)",
     )
 
 

@@ -2,8 +2,8 @@
 
 Defaults are the Compose stack's (service 8000, Prometheus 9090, Alertmanager 9093) plus the
 webhook receiver on 9095, Redis on 6380 (not 6379, so a system Redis does not collide),
-redis_exporter on its default 9121 and, when the service uses PostgreSQL, postgres_exporter on
-its default 9187.
+redis_exporter on its default 9121, when the service uses PostgreSQL postgres_exporter on
+its default 9187 and with ``--node-exporter`` node_exporter on its default 9100.
 ``--ports`` changes them: ``auto`` picks free ports for all, ``prometheus=19090,service=0``
 sets some (0: a free one). A port that is taken is an error naming it and the flag.
 """
@@ -21,6 +21,7 @@ DEFAULT_PORTS: Mapping[str, int] = {
     "redis": 6380,
     "redis_exporter": 9121,
     "postgres_exporter": 9187,  # dropped by up when the service uses no PostgreSQL
+    "node_exporter": 9100,  # dropped by up without --node-exporter
 }
 HOST = "127.0.0.1"
 

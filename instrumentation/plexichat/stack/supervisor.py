@@ -5,9 +5,10 @@ Debian package), takes the state directory's lock (a second ``up`` is refused), 
 Prometheus and Alertmanager configuration of the ``up`` target and the rules of the profile,
 and when the service's settings give it a PostgreSQL URL (``service.database_url``, read as
 the service reads it: ``PLEXICHAT_SERVICE__DATABASE_URL``) ``postgres_exporter``'s data source
-files, which the exporter alone reads (job ``postgres`` is in the configuration only then),
-starts each component in order and waits until it is healthy, prints what runs where, then
-streams the webhook receiver's notifications. Ctrl-C or SIGTERM (or a child that dies, except
+files, which the exporter alone reads (job ``postgres`` is in the configuration only then;
+likewise ``node_exporter`` and job ``node`` only with ``--node-exporter``), starts each
+component in order and waits until it is healthy, prints what runs where, then streams the
+webhook receiver's notifications. Ctrl-C or SIGTERM (or a child that dies, except
 Redis: the service survives it, degraded, and ``RedisDown`` says so) stops everything in
 reverse order: SIGTERM, SIGKILL after 10 s, then checks that no port is left bound.
 """
@@ -30,6 +31,7 @@ from plexichat.config import ConfigError, load_settings
 from plexichat.config.faults import FaultsConfig
 from plexichat.exit_code import ExitCode
 from plexichat.generate import Options
+from plexichat.generate.node import NODE_JOB
 from plexichat.generate.postgres import POSTGRES_JOB
 from plexichat.generate.stack import alertmanager as alertmanager_config
 from plexichat.generate.stack import prometheus as prometheus_config
@@ -53,7 +55,7 @@ WRITTEN_BY += "# bundles' files come from the same code); rewritten at every sta
 @dataclass(frozen=True)
 class UpOptions:
     """What ``up`` was asked: state directory, profile, traffic (req/s and identities), fault,
-    time scale, ports."""
+    time scale, ports, and whether to watch the host with node_exporter."""
 
     directory: Path = DEFAULT_DIR
     profile: str | None = "development"
@@ -62,6 +64,7 @@ class UpOptions:
     fault: str | None = None
     time_scale: float = 1.0
     ports: str | None = None
+    node_exporter: bool = False
 
 
 class _Stop(Exception):  # noqa: N818 (a signal, not an error)
@@ -112,11 +115,26 @@ class Supervisor:
         settings = load_settings(profile=self.options.profile, environ=environ)
         return DataSource.from_url(settings.service.database_url)
 
+    @property
+    def optional_sources(self) -> frozenset[str]:
+        """The optional watched sources this stack runs: ``postgres`` when the service uses
+        PostgreSQL, ``node`` with ``--node-exporter``."""
+        jobs = {POSTGRES_JOB} if self.postgres is not None else set()
+        return frozenset(jobs | ({NODE_JOB} if self.options.node_exporter else set()))
+
+    def _needs(self, binary: str) -> bool:
+        """Whether this stack runs ``binary`` (the optional exporters only when watched)."""
+        if binary == "postgres_exporter":
+            return self.postgres is not None
+        if binary == "node_exporter":
+            return self.options.node_exporter
+        return True
+
     def _rules(self, target: StackTarget) -> Options:
         watches_postgres = target.postgres_exporter_address is not None
         options = Options.for_profile(self.options.profile)
-        if watches_postgres:  # PostgreSQL's rules only where it is watched
-            options = options.with_sources(frozenset({POSTGRES_JOB}))
+        if self.optional_sources:  # PostgreSQL's, the host's rules only where watched
+            options = options.with_sources(self.optional_sources)
         window_s = up_min_window_s(target.timing.scrape_interval, watches_postgres)
         return options.scaled(self.options.time_scale, min_window_s=window_s)
 
@@ -159,6 +177,10 @@ class Supervisor:
                     s.component("postgres_exporter") / "source",
                 )
             )
+        if self.options.node_exporter:
+            chosen.append(
+                components.node_exporter(binaries["node_exporter"], s, p["node_exporter"])
+            )
         chosen += [
             components.service(s, p, profile=self.options.profile, traffic=traffic),
             components.receiver(s, p["receiver"]),
@@ -189,7 +211,7 @@ class Supervisor:
         failure, 2 bad usage)."""
         try:
             self.postgres = self._postgres()
-            needed = [name for name in BINARIES if name != "postgres_exporter" or self.postgres]
+            needed = [name for name in BINARIES if self._needs(name)]
             binaries = locate_all(needed)
             self._check_fault()
             requested = ports.parse(self.options.ports)
@@ -201,6 +223,8 @@ class Supervisor:
             return ExitCode.USAGE
         if self.postgres is None:  # no exporter: no port for it, no job postgres
             requested.pop("postgres_exporter")
+        if not self.options.node_exporter:  # likewise node_exporter and job node
+            requested.pop("node_exporter")
         lock = StackLock(self.stack)
         try:
             lock.acquire()

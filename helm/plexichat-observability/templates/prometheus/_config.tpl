@@ -85,6 +85,30 @@ static_configs:
 {{- end }}
 {{- end }}
 
+{{/* And node_exporter (job node) on every node when nodeExporter.enabled: its DaemonSet's pods in
+the release's namespace (templates/prometheus/rbac.yaml lets Prometheus list them), each named
+by its node. */}}
+{{- define "plexichat-obs.prometheus.nodeJobs" -}}
+{{- if .Values.nodeExporter.enabled }}
+- job_name: node
+  kubernetes_sd_configs:
+    - role: pod
+      namespaces:
+        names: [{{ .Release.Namespace | quote }}]
+      selectors:
+        - role: pod
+          label: "app.kubernetes.io/instance={{ .Release.Name }},app.kubernetes.io/component=node-exporter"
+  relabel_configs:
+    - source_labels: [__meta_kubernetes_pod_container_port_name]
+      regex: metrics
+      action: keep
+    - source_labels: [__meta_kubernetes_pod_node_name]
+      target_label: instance
+{{- else }}
+[]
+{{- end }}
+{{- end }}
+
 {{- define "plexichat-obs.alertmanagerAddress" -}}
 {{ include "plexichat-obs.componentName" (dict "ctx" . "component" "alertmanager") }}:9093
 {{- end }}

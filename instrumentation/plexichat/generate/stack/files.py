@@ -3,9 +3,10 @@
 Compose mounts ``compose/prometheus/prometheus.yml`` and ``compose/alertmanager/alertmanager.yml``
 and takes each program's command line from ``command.yml`` beside it (``extends`` in
 ``docker-compose.yml``); with PostgreSQL (``docker-compose.postgres.yml``) it mounts
-``prometheus-postgres.yml``, the same with job ``postgres``. The chart reads
+``prometheus-postgres.yml``, the same with job ``postgres``; with node_exporter
+(``docker-compose.node.yml``) ``prometheus-node.yml``, with job ``node``. The chart reads
 ``files/prometheus/`` and ``files/alertmanager/`` with ``.Files.Get`` and merges in its
-templates only what depends on its values (job ``postgres`` among them).
+templates only what depends on its values (jobs ``postgres`` and ``node`` among them).
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ import yaml
 
 from plexichat.generate import banner
 from plexichat.generate.stack import alertmanager, prometheus
-from plexichat.generate.stack.targets import COMPOSE, COMPOSE_POSTGRES, HELM, StackTarget
+from plexichat.generate.stack.targets import (
+    COMPOSE,
+    COMPOSE_NODE,
+    COMPOSE_POSTGRES,
+    HELM,
+    StackTarget,
+)
 
 HELM_FILES = Path("helm/plexichat-observability/files")
 DIRECTORIES = (
@@ -56,6 +63,12 @@ def render() -> dict[str, str]:
             "Prometheus of the Compose stack with PostgreSQL (docker-compose.postgres.yml\n"
             "mounts it instead of prometheus.yml): the same, and postgres_exporter as job\n"
             "postgres.",
+        ),
+        (compose / "prometheus" / "prometheus-node.yml").as_posix(): _yaml(
+            prometheus.config(COMPOSE_NODE),
+            COMPOSE_NODE,
+            "Prometheus of the Compose stack with node_exporter (docker-compose.node.yml mounts\n"
+            "it instead of prometheus.yml): the same, and node_exporter as job node.",
         ),
         (compose / "prometheus" / "command.yml").as_posix(): _yaml(
             _command("prometheus", prometheus.flags(COMPOSE)),

@@ -1,16 +1,16 @@
 """Prometheus' configuration file and command-line flags, as data, for one ``StackTarget``.
 
 The scrape job of the service is the rules' job (``plexichat``), with a ``service`` label set by
-relabelling (the same for static targets and the chart's Kubernetes discovery, which prepends
-its own relabelling); Prometheus scrapes itself and Alertmanager too, so their health is in the
-same TSDB, ``redis_exporter`` (job ``redis``) where the target runs Redis and
-``postgres_exporter`` (job ``postgres``, never scraped more often than ``SCRAPE_FLOOR_S``) where
-its service uses PostgreSQL. Flags: where the configuration and the TSDB are, the retention (the
-guide's ``metrics.retention_period``, or a size cap, whichever comes first: a full disk
-crash-loops Prometheus), exemplar storage (the trace ids the service puts on latency buckets), and
-where nothing else restarts Prometheus, ``--web.enable-lifecycle`` so a changed configuration or
-rule file is picked up with ``POST /-/reload``, and under ``up``'s time scale a look-back and
-an alert re-send delay as much shorter as its time runs faster.
+relabelling (the same for static targets and the chart's Kubernetes discovery, which prepends its
+own relabelling); Prometheus scrapes itself and Alertmanager too, so their health is in the same
+TSDB, ``redis_exporter`` (job ``redis``) where the target runs Redis and ``postgres_exporter`` (job
+``postgres``, never scraped more often than ``SCRAPE_FLOOR_S``) where its service uses PostgreSQL,
+``node_exporter`` (job ``node``) where it runs one. Flags: where the configuration and the TSDB are,
+the retention (the guide's ``metrics.retention_period``, or a size cap, whichever comes first: a
+full disk crash-loops Prometheus), exemplar storage (the trace ids the service puts on latency
+buckets), and where nothing else restarts Prometheus, ``--web.enable-lifecycle`` so a changed
+configuration or rule file is picked up with ``POST /-/reload``, and under ``up``'s time scale a
+look-back and an alert re-send delay as much shorter as its time runs faster.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 from plexichat.generate import promql
 from plexichat.generate.dependencies import REDIS_JOB
+from plexichat.generate.node import NODE_JOB
 from plexichat.generate.postgres import POSTGRES_JOB, SCRAPE_FLOOR_S
 from plexichat.generate.stack.targets import StackTarget
 from plexichat.generate.watchers import ALERTMANAGER_JOB, PROMETHEUS_JOB
@@ -72,6 +73,7 @@ def config(target: StackTarget) -> dict[str, Any]:
     exporters = (
         (REDIS_JOB, target.redis_exporter_address),
         (POSTGRES_JOB, target.postgres_exporter_address),
+        (NODE_JOB, target.node_exporter_address),
     )
     for job, address in exporters:
         if address is not None:

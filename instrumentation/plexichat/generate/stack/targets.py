@@ -15,6 +15,7 @@ from pathlib import Path
 from plexichat.catalog.model import JOB
 from plexichat.generate import promql
 from plexichat.generate.dependencies import REDIS_EXPORTER_PORT
+from plexichat.generate.node import NODE_EXPORTER_PORT
 from plexichat.generate.postgres import POSTGRES_EXPORTER_PORT, SCRAPE_FLOOR_S
 
 RETENTION_TIME = "30d"
@@ -77,6 +78,9 @@ class StackTarget:
     # host:port of postgres_exporter (job postgres); None: the service uses no PostgreSQL, or
     # the chart adds the job itself when its values give the service a database URL.
     postgres_exporter_address: str | None = None
+    # host:port of node_exporter (job node); None: the target runs none (the default), or the
+    # chart adds the job itself (pod discovery of its DaemonSet) when nodeExporter.enabled.
+    node_exporter_address: str | None = None
 
 
 COMPOSE = StackTarget(
@@ -109,6 +113,10 @@ COMPOSE_POSTGRES = replace(
 )
 """Compose with PostgreSQL: compose/docker-compose.postgres.yml runs the exporter and mounts
 this target's prometheus.yml (compose/prometheus/prometheus-postgres.yml) instead."""
+
+COMPOSE_NODE = replace(COMPOSE, node_exporter_address=f"node-exporter:{NODE_EXPORTER_PORT}")
+"""Compose with node_exporter: compose/docker-compose.node.yml runs it and mounts this target's
+prometheus.yml (compose/prometheus/prometheus-node.yml) instead."""
 
 HELM = StackTarget(
     name="helm",
@@ -199,9 +207,11 @@ def up_resend_delay(time_scale: float) -> str | None:
 def up_target(root: Path, ports: dict[str, int], time_scale: float = 1.0) -> StackTarget:
     """``plexichat-obs up``'s target: everything on 127.0.0.1, state under ``root``; with job
     ``postgres`` when ``ports`` has one for ``postgres_exporter`` (``up`` gives it one only
-    when the service uses PostgreSQL)."""
+    when the service uses PostgreSQL), with job ``node`` when it has one for ``node_exporter``
+    (only with ``--node-exporter``)."""
     host = "127.0.0.1"
     postgres = ports.get("postgres_exporter")
+    node = ports.get("node_exporter")
     return StackTarget(
         name="up",
         job=JOB,
@@ -226,4 +236,5 @@ def up_target(root: Path, ports: dict[str, int], time_scale: float = 1.0) -> Sta
         alertmanager_listen=f"{host}:{ports['alertmanager']}",
         redis_exporter_address=f"{host}:{ports['redis_exporter']}",
         postgres_exporter_address=f"{host}:{postgres}" if postgres is not None else None,
+        node_exporter_address=f"{host}:{node}" if node is not None else None,
     )
