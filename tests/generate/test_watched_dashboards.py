@@ -291,3 +291,34 @@ def test_watchdog_last_seen_is_the_age_of_its_last_evaluation(tmp_path: Path) ->
     _evaluate(tmp_path, expr, {WATCHDOG: "1x10"}, 0)  # evaluated at 10m
     _evaluate(tmp_path, expr, {WATCHDOG: "1x6"}, 240)  # last at 6m
     _evaluate(tmp_path, expr, {WATCHDOG: "1x3"}, None)  # beyond the 5-minute lookback
+
+
+@requires_tool("promtool")
+def test_every_dashboard_marks_the_stack_and_dependency_alerts_but_not_the_heartbeat(
+    tmp_path: Path,
+) -> None:
+    """The ``$job`` annotation selects the service's jobs only; the second one marks an alert
+    of any watched source (PostgreSQL's and the node's too) and never the Watchdog."""
+    boards = [*support.DASHBOARD_FILES, *sorted(support.OPTIONAL.glob("*/dashboard.json"))]
+    exprs = {
+        name: expr
+        for path in boards
+        for name, expr in support.annotation_queries(support.dashboard(path))
+    }
+    assert set(exprs) == {"annotation Firing alerts", "annotation Stack and dependency alerts"}
+    expr = exprs["annotation Stack and dependency alerts"]
+    firing = 'ALERTS{{alertname="{}", alertstate="firing", job="{}", severity="{}"}}'
+    for alert, job in (
+        ("RedisDown", "redis"),
+        ("PostgresDeadlocks", "postgres"),
+        ("NodeFilesystemSpaceLow", "node"),
+        ("AlertmanagerNotificationsFailing", "alertmanager"),
+    ):
+        series = {firing.format(alert, job, "critical"): "1x20"}
+        _evaluate(tmp_path, f"count({expr})", series, 1)
+    quiet = {
+        firing.format("Watchdog", "prometheus", "none"): "1x20",
+        firing.format("PlexichatErrorRateHigh", "plexichat", "critical"): "1x20",
+        'ALERTS{alertname="RedisDown", alertstate="pending", job="redis"}': "1x20",
+    }
+    _evaluate(tmp_path, f"count({expr})", quiet, None)

@@ -49,12 +49,14 @@ def dashboard(
         for instrument in options.catalog.instruments
         if instrument.dashboard == name and instrument.prometheus_name not in shown
     ]
+    jobs = sorted({job for e in options.watched.entries for job in e.jobs or (e.source.job,)})
     return panels.dashboard(
         panels.uid(name),
         title,
         description,
         [*designed, *(panels.Cell(default_panel(i), WIDTH, HEIGHT) for i in unshown)],
         options.profile,
+        [panels.watched_annotation(jobs, options.watched.heartbeat.name)],
     )
 
 

@@ -344,6 +344,21 @@ FIRING_ANNOTATION = {
 }
 """Every dashboard's time series mark when an alert of the selected jobs fired."""
 
+
+def watched_annotation(jobs: Sequence[str], heartbeat: str) -> dict[str, Any]:
+    """Every dashboard's time series also mark when an alert on the stack or a dependency
+    fired (``jobs``: every watched source's, which the ``$job`` variable -- the service's jobs
+    -- never selects): a Redis outage explains the cache panels, a dead Alertmanager the
+    silence. The always-firing ``heartbeat`` is left out: it would mark every moment."""
+    matchers = f'alertstate="firing", alertname!="{heartbeat}", job=~"{"|".join(jobs)}"'
+    return {
+        **FIRING_ANNOTATION,
+        "name": "Stack and dependency alerts",
+        "iconColor": "orange",
+        "expr": f"ALERTS{{{matchers}}}",
+        "tagKeys": "severity,job",
+    }
+
 DASHBOARD_LINKS = [
     core.DashboardLink(
         title="PlexiChat",
@@ -401,9 +416,15 @@ def _variables() -> core.Templating:
 
 
 def dashboard(
-    uid: str, title: str, description: str, cells: Iterable[Cell], profile: str | None
+    uid: str,
+    title: str,
+    description: str,
+    cells: Iterable[Cell],
+    profile: str | None,
+    annotations: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The dashboard as Grafana 11 JSON (sorted keys are applied when written)."""
+    """The dashboard as Grafana 11 JSON (sorted keys are applied when written): the firing
+    alerts of the selected jobs marked, and ``annotations`` besides."""
     board = core.Dashboard(
         title=title,
         uid=uid,
@@ -411,7 +432,7 @@ def dashboard(
         tags=TAGS,
         panels=grid(cells),
         templating=_variables(),
-        annotations=core.Annotations(list=[FIRING_ANNOTATION]),
+        annotations=core.Annotations(list=[FIRING_ANNOTATION, *annotations]),
         links=DASHBOARD_LINKS,
         schemaVersion=SCHEMA_VERSION,
         time=core.Time("now-6h", "now"),
