@@ -73,7 +73,7 @@ def _rules_with_test_override(target: Path) -> None:
                     assert "[5m]" in rule["expr"]
                     rule["expr"] = rule["expr"].replace("[5m]", "[10s]")
                     rule["for"] = "3s"
-        (target / path.name).write_text(yaml.safe_dump(document))
+        (target / support.loaded_name(path)).write_text(yaml.safe_dump(document))
 
 
 class Prometheus:

@@ -16,6 +16,12 @@ DASHBOARDS = ROOT / "dashboards"
 OPTIONAL = ROOT / "optional"
 RULE_FILES = sorted(ALERTS.glob("*.yaml")) + sorted(OPTIONAL.glob("*/alerts.yaml"))
 """Every shipped rule file: the shared ones and each optional source's (optional/<job>/)."""
+
+
+def loaded_name(path: Path) -> str:
+    """A rule file's name where Prometheus loads it: ``alerts/x.yaml`` as ``x.yaml``,
+    ``optional/<job>/alerts.yaml`` as ``<job>.yaml`` (as up writes it)."""
+    return path.name if path.parent == ALERTS else f"{path.parent.name}.yaml"
 DASHBOARD_FILES = sorted(DASHBOARDS.glob("*.json"))
 UNIT_TESTS = sorted((Path(__file__).parent / "promtool").glob("*_test.yaml"))
 """The hand-written promtool unit tests of the generated rule files."""

@@ -20,7 +20,7 @@ BUNDLE_SCRAPE_SECONDS = 15
 
 
 @requires_tool("promtool")
-@pytest.mark.parametrize("path", support.RULE_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", support.RULE_FILES, ids=support.loaded_name)
 def test_promtool_accepts_every_rule_file(path: Path) -> None:
     code, output = promtool("check", "rules", str(path))
     assert code == 0, output
