@@ -22,6 +22,8 @@ def loaded_name(path: Path) -> str:
     """A rule file's name where Prometheus loads it: ``alerts/x.yaml`` as ``x.yaml``,
     ``optional/<job>/alerts.yaml`` as ``<job>.yaml`` (as up writes it)."""
     return path.name if path.parent == ALERTS else f"{path.parent.name}.yaml"
+
+
 DASHBOARD_FILES = sorted(DASHBOARDS.glob("*.json"))
 UNIT_TESTS = sorted((Path(__file__).parent / "promtool").glob("*_test.yaml"))
 """The hand-written promtool unit tests of the generated rule files."""

@@ -162,7 +162,8 @@ def test_every_dashboard_links_the_others_and_marks_firing_alerts(board: dict[st
     firing, watched = board["annotations"]["list"]
     assert firing["expr"] == 'ALERTS{alertstate="firing", job=~"$job"}'
     assert firing["enable"] is watched["enable"] is True
-    assert watched["name"] == "Stack and dependency alerts"  # what it marks: test_watched_dashboards
+    # What the second one marks: test_watched_dashboards.
+    assert watched["name"] == "Stack and dependency alerts"
 
 
 def test_overview_shows_the_table_at_a_glance() -> None:

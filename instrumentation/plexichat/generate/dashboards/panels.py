@@ -359,6 +359,7 @@ def watched_annotation(jobs: Sequence[str], heartbeat: str) -> dict[str, Any]:
         "tagKeys": "severity,job",
     }
 
+
 DASHBOARD_LINKS = [
     core.DashboardLink(
         title="PlexiChat",
