@@ -13,6 +13,7 @@ import sys
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
@@ -28,7 +29,9 @@ from tests.deploy.compose import (
     dotenv,
     raw,
 )
-from tests.support.tools import promtool, require_tool, requires_tool
+from tests.support.processes import stop
+from tests.support.stack import wait_for
+from tests.support.tools import free_port, promtool, require_tool, requires_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = {"../alerts": "*.yaml", "../dashboards": "*.json"}
@@ -36,12 +39,12 @@ GENERATED = {"../alerts": "*.yaml", "../dashboards": "*.json"}
 
 @pytest.fixture(
     scope="module",
-    params=[{}, {"postgres": True}, {"node": True}],
-    ids=["sqlite", "postgres", "node"],
+    params=[{}, {"postgres": True}, {"node": True}, {"postgres": True, "node": True}],
+    ids=["sqlite", "postgres", "node", "postgres+node"],
 )
 def overrides(request: pytest.FixtureRequest) -> dict[str, bool]:
-    """Which override is laid over docker-compose.yml (``document``'s keywords): none,
-    docker-compose.postgres.yml or docker-compose.node.yml."""
+    """Which overrides are laid over docker-compose.yml (``document``'s keywords): none,
+    docker-compose.postgres.yml, docker-compose.node.yml, or both (they add up)."""
     chosen: dict[str, bool] = request.param
     return chosen
 
@@ -398,3 +401,57 @@ def test_prometheus_stores_exemplars_and_grafana_links_them_to_tempo(
     (link,) = by_uid["prometheus"]["jsonData"]["exemplarTraceIdDestinations"]
     assert link == {"name": "trace_id", "datasourceUid": "tempo"}
     assert by_uid[link["datasourceUid"]]["type"] == "tempo"
+
+
+@requires_tool("prometheus")
+def test_a_real_prometheus_scrapes_exactly_the_overrides_exporters(
+    services: dict[str, dict[str, Any]], overrides: dict[str, bool], tmp_path: Path
+) -> None:
+    """Debian's Prometheus on the configuration as mounted: job postgres and job node find
+    their targets only where their override mounts the targets file, and a missing one is no
+    target and no error in the log (the overrides add up, whichever are named)."""
+    prometheus = services["prometheus"]
+    _mirror_mounts(prometheus, tmp_path, "/etc/prometheus")
+    config = tmp_path / "prometheus.yml"
+    port = free_port()
+    log = tmp_path / "prometheus.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                require_tool("prometheus"),
+                f"--config.file={config}",
+                f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+
+            def discovered() -> dict[str, set[str]]:
+                url = f"http://127.0.0.1:{port}/api/v1/targets"
+                active = httpx.get(url, timeout=2).json()["data"]["activeTargets"]
+                found: dict[str, set[str]] = {}
+                for target in active:
+                    found.setdefault(target["labels"]["job"], set()).add(
+                        target["labels"]["instance"]
+                    )
+                return found
+
+            wanted = {"postgres": "postgres-exporter:9187", "node": "node-exporter:9100"}
+            expected = {job: {wanted[job]} for job in overrides}
+
+            def settled() -> bool:
+                try:
+                    found = discovered()
+                except (httpx.HTTPError, ValueError):  # not up yet, or not ready (no JSON)
+                    return False
+                return "plexichat" in found and all(found.get(j) == e for j, e in expected.items())
+
+            wait_for(settled, 30, "Prometheus to discover its targets")
+            found = discovered()
+            for job in wanted:
+                assert found.get(job) == expected.get(job), job
+        finally:
+            stop(process)
+    assert "file.go" not in log.read_text(), log.read_text()[-2000:]  # no file_sd error

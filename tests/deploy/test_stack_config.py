@@ -15,9 +15,10 @@ import yaml
 
 from plexichat.generate import promql
 from plexichat.generate.dependencies import REDIS_EXPORTER_PORT, REDIS_JOB
+from plexichat.generate.node import NODE_JOB
 from plexichat.generate.postgres import POSTGRES_EXPORTER_PORT, POSTGRES_JOB, SCRAPE_FLOOR_S
 from plexichat.generate.stack import alertmanager, prometheus
-from plexichat.generate.stack.targets import COMPOSE, COMPOSE_POSTGRES, HELM, up_target
+from plexichat.generate.stack.targets import COMPOSE, HELM, up_target
 from plexichat.generate.watchers import ALERTMANAGER_JOB, PROMETHEUS_JOB, WATCHDOG
 from tests.deploy.chart import objects, one, render
 from tests.deploy.compose import COMPOSE_DIR, bind_mounts, document, dotenv, interpolate
@@ -55,8 +56,19 @@ def test_compose_mounts_and_runs_the_compose_targets_data() -> None:
     mounted = yaml.safe_load((COMPOSE_DIR / "prometheus" / "prometheus.yml").read_text())
     assert mounted == prometheus.config(COMPOSE)
     assert _mounted_prometheus_config(services) == mounted
-    with_postgres = document(postgres=True)["services"]
-    assert _mounted_prometheus_config(with_postgres) == prometheus.config(COMPOSE_POSTGRES)
+    # An optional exporter's override mounts its job's target beside the same configuration.
+    for job, address in (
+        (POSTGRES_JOB, COMPOSE.postgres_exporter_address),
+        (NODE_JOB, COMPOSE.node_exporter_address),
+    ):
+        assert address is not None
+        overridden = document(**{job: True})["services"]
+        assert _mounted_prometheus_config(overridden) == mounted
+        target = f"/etc/prometheus/{prometheus.targets_file(job)}"
+        (source,) = [s for s, t in bind_mounts(overridden["prometheus"]) if t == target]
+        mounted_targets = yaml.safe_load((COMPOSE_DIR / source).read_text())
+        assert mounted_targets == prometheus.targets(job, address)
+        assert target not in {t for _, t in bind_mounts(services["prometheus"])}
     routed = yaml.safe_load((COMPOSE_DIR / "alertmanager" / "alertmanager.yml").read_text())
     assert routed == alertmanager.config(COMPOSE)
     expected = [interpolate(arg, dotenv()) for arg in prometheus.flags(COMPOSE)]
@@ -320,6 +332,24 @@ def _targets(config: dict[str, Any]) -> dict[str, list[str]]:
     }
 
 
+def _compose_targets(services: dict[str, Any]) -> dict[str, list[str]]:
+    """The targets of each Compose job that has one, in the configuration's order: its static
+    ones, or those of the file_sd files its services mount beside the configuration."""
+    mounted = {t: s for s, t in bind_mounts(services["prometheus"])}
+    found = {}
+    for job in _mounted_prometheus_config(services)["scrape_configs"]:
+        targets = [t for c in job.get("static_configs", []) for t in c["targets"]]
+        for sd in job.get("file_sd_configs", []):
+            for name in sd["files"]:
+                source = mounted.get(f"/etc/prometheus/{name}")
+                if source is not None:
+                    groups = yaml.safe_load((COMPOSE_DIR / source).read_text())
+                    targets += [t for group in groups for t in group["targets"]]
+        if targets:
+            found[job["job_name"]] = targets
+    return found
+
+
 @pytest.mark.parametrize(
     "scenario",
     [
@@ -340,10 +370,11 @@ def test_job_postgres_is_where_the_service_uses_postgresql_and_nowhere_else(
     expected: list[str] | None = None
     if scenario.startswith("compose"):
         services = document(postgres=scenario == "compose-postgres")["services"]
-        config = _mounted_prometheus_config(services)
         if scenario == "compose-postgres":
             expected = [f"postgres-exporter:{POSTGRES_EXPORTER_PORT}"]
         assert ("postgres-exporter" in services) == (expected is not None)
+        assert _compose_targets(services).get(POSTGRES_JOB) == expected
+        return
     elif scenario.startswith("up"):
         ports = dict.fromkeys(UP_COMPONENTS, 9)
         if scenario == "up-postgres":
@@ -367,11 +398,10 @@ def test_job_postgres_is_where_the_service_uses_postgresql_and_nowhere_else(
 def test_compose_and_helm_scrape_the_same_jobs(database: str) -> None:
     """Parity: the bundles, each with and without PostgreSQL, run the same scrape jobs."""
     services = document(postgres=database == "postgres")["services"]
-    compose = _mounted_prometheus_config(services)
     helm = _config(
         objects(render(DATABASE if database == "postgres" else {})), "prometheus", "prometheus.yml"
     )
-    jobs = [job["job_name"] for job in compose["scrape_configs"]]
+    jobs = list(_compose_targets(services))  # a job without a target scrapes nothing
     assert jobs == [job["job_name"] for job in helm["scrape_configs"]]
     assert (POSTGRES_JOB in jobs) == (database == "postgres")
 
@@ -387,5 +417,7 @@ def test_job_postgres_is_never_scraped_faster_than_the_exporter_answers_without_
     # Prometheus' default timeout: 10 s, but never above the interval.
     timeout = promql.seconds(job["scrape_timeout"]) if "scrape_timeout" in job else 10
     assert min(interval, timeout) >= SCRAPE_FLOOR_S
-    shipped = prometheus.config(COMPOSE_POSTGRES)["scrape_configs"][-1]
-    assert set(shipped) == {"job_name", "static_configs"}  # 15 s: the global timing
+    (shipped,) = [
+        j for j in prometheus.config(COMPOSE)["scrape_configs"] if j["job_name"] == POSTGRES_JOB
+    ]
+    assert set(shipped) == {"job_name", "file_sd_configs"}  # 15 s: the global timing

@@ -2,9 +2,9 @@
 
 Compose mounts ``compose/prometheus/prometheus.yml`` and ``compose/alertmanager/alertmanager.yml``
 and takes each program's command line from ``command.yml`` beside it (``extends`` in
-``docker-compose.yml``); with PostgreSQL (``docker-compose.postgres.yml``) it mounts
-``prometheus-postgres.yml``, the same with job ``postgres``; with node_exporter
-(``docker-compose.node.yml``) ``prometheus-node.yml``, with job ``node``. The chart reads
+``docker-compose.yml``); its jobs ``postgres`` and ``node`` read their target from
+``postgres.targets.yaml`` and ``node.targets.yaml``, which only ``docker-compose.postgres.yml``
+and ``docker-compose.node.yml`` mount, so either, both or none apply. The chart reads
 ``files/prometheus/`` and ``files/alertmanager/`` with ``.Files.Get`` and merges in its
 templates only what depends on its values (jobs ``postgres`` and ``node`` among them).
 """
@@ -17,11 +17,11 @@ from typing import Any
 import yaml
 
 from plexichat.generate import banner
+from plexichat.generate.node import NODE_JOB
+from plexichat.generate.postgres import POSTGRES_JOB
 from plexichat.generate.stack import alertmanager, prometheus
 from plexichat.generate.stack.targets import (
     COMPOSE,
-    COMPOSE_NODE,
-    COMPOSE_POSTGRES,
     HELM,
     StackTarget,
 )
@@ -54,22 +54,24 @@ def render() -> dict[str, str]:
             prometheus.config(COMPOSE),
             COMPOSE,
             "Prometheus of the Compose stack: scrapes the service, itself, Alertmanager and\n"
-            "redis_exporter every 15 s and evaluates the generated rules (../../alerts,\n"
-            "mounted at rules/).",
+            "redis_exporter every 15 s, postgres_exporter and node_exporter where their\n"
+            "overrides mount their targets files, and evaluates the generated rules\n"
+            "(../../alerts mounted at rules/, an override's at optional/).",
         ),
-        (compose / "prometheus" / "prometheus-postgres.yml").as_posix(): _yaml(
-            prometheus.config(COMPOSE_POSTGRES),
-            COMPOSE_POSTGRES,
-            "Prometheus of the Compose stack with PostgreSQL (docker-compose.postgres.yml\n"
-            "mounts it instead of prometheus.yml): the same, and postgres_exporter as job\n"
-            "postgres.",
-        ),
-        (compose / "prometheus" / "prometheus-node.yml").as_posix(): _yaml(
-            prometheus.config(COMPOSE_NODE),
-            COMPOSE_NODE,
-            "Prometheus of the Compose stack with node_exporter (docker-compose.node.yml mounts\n"
-            "it instead of prometheus.yml): the same, and node_exporter as job node.",
-        ),
+        **{
+            (compose / "prometheus" / prometheus.targets_file(job)).as_posix(): _yaml(
+                prometheus.targets(job, address),
+                COMPOSE,
+                f"The target of Prometheus' job {job} in the Compose stack (file_sd):\n"
+                f"docker-compose.{job}.yml mounts it beside prometheus.yml; without it the\n"
+                "job has no target.",
+            )
+            for job, address in (
+                (POSTGRES_JOB, COMPOSE.postgres_exporter_address),
+                (NODE_JOB, COMPOSE.node_exporter_address),
+            )
+            if address is not None
+        },
         (compose / "prometheus" / "command.yml").as_posix(): _yaml(
             _command("prometheus", prometheus.flags(COMPOSE)),
             COMPOSE,

@@ -1,14 +1,16 @@
 """Prometheus' configuration file and command-line flags, as data, for one ``StackTarget``.
 
 The scrape job of the service is the rules' job (``plexichat``), with a ``service`` label set by
-relabelling (the same for static targets and the chart's Kubernetes discovery, which prepends its
-own relabelling); Prometheus scrapes itself and Alertmanager too, so their health is in the same
-TSDB, ``redis_exporter`` (job ``redis``) where the target runs Redis and ``postgres_exporter`` (job
-``postgres``, never scraped more often than ``SCRAPE_FLOOR_S``) where its service uses PostgreSQL,
-``node_exporter`` (job ``node``) where it runs one. Flags: where the configuration and the TSDB are,
-the retention (the guide's ``metrics.retention_period``, or a size cap, whichever comes first: a
-full disk crash-loops Prometheus), exemplar storage (the trace ids the service puts on latency
-buckets), and where nothing else restarts Prometheus, ``--web.enable-lifecycle`` so a changed
+relabelling (the same for static targets and the chart's Kubernetes discovery, which prepends
+its own relabelling); Prometheus scrapes itself and Alertmanager too, so their health is in the
+same TSDB, ``redis_exporter`` (job ``redis``) where the target runs Redis and
+``postgres_exporter`` (job ``postgres``, never scraped more often than ``SCRAPE_FLOOR_S``) where
+its service uses PostgreSQL, ``node_exporter`` (job ``node``) where it runs one -- in Compose
+from a targets file beside the configuration that only the source's override mounts
+(:func:`targets_file`). Flags: where the configuration and the TSDB are, the retention (the
+guide's ``metrics.retention_period``, or a size cap, whichever comes first: a full disk
+crash-loops Prometheus), exemplar storage (the trace ids the service puts on latency buckets),
+and where nothing else restarts Prometheus, ``--web.enable-lifecycle`` so a changed
 configuration or rule file is picked up with ``POST /-/reload``, and under ``up``'s time scale a
 look-back and an alert re-send delay as much shorter as its time runs faster.
 """
@@ -35,12 +37,29 @@ def _service_job(target: StackTarget) -> dict[str, Any]:
     return job
 
 
-def _exporter_job(job: str, address: str, interval: str) -> dict[str, Any]:
+OPTIONAL_JOBS = (POSTGRES_JOB, NODE_JOB)
+"""The exporters' jobs a target may run or not (``StackTarget.optional_targets_from_files``)."""
+
+
+def targets_file(job: str) -> str:
+    """The file, beside the configuration, an optional job reads its target from."""
+    return f"{job}.targets.yaml"
+
+
+def targets(job: str, address: str) -> list[dict[str, Any]]:
+    """The content of ``targets_file(job)``: file_sd's list of target groups."""
+    return [{"targets": [address]}]
+
+
+def _exporter_job(job: str, address: str, target: StackTarget) -> dict[str, Any]:
     entry: dict[str, Any] = {"job_name": job}
-    if job == POSTGRES_JOB and promql.seconds(interval) < SCRAPE_FLOOR_S:
+    if job == POSTGRES_JOB and promql.seconds(target.timing.scrape_interval) < SCRAPE_FLOOR_S:
         floor = promql.duration(SCRAPE_FLOOR_S)
         entry |= {"scrape_interval": floor, "scrape_timeout": floor}
-    entry["static_configs"] = [{"targets": [address]}]
+    if target.optional_targets_from_files and job in OPTIONAL_JOBS:
+        entry["file_sd_configs"] = [{"files": [targets_file(job)]}]
+    else:
+        entry["static_configs"] = [{"targets": [address]}]
     return entry
 
 
@@ -77,7 +96,7 @@ def config(target: StackTarget) -> dict[str, Any]:
     )
     for job, address in exporters:
         if address is not None:
-            scrape.append(_exporter_job(job, address, target.timing.scrape_interval))
+            scrape.append(_exporter_job(job, address, target))
     document["scrape_configs"] = scrape
     return document
 

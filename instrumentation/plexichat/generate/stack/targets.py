@@ -9,7 +9,7 @@ time scale (never used for shipped files).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from plexichat.catalog.model import JOB
@@ -81,6 +81,11 @@ class StackTarget:
     # host:port of node_exporter (job node); None: the target runs none (the default), or the
     # chart adds the job itself (pod discovery of its DaemonSet) when nodeExporter.enabled.
     node_exporter_address: str | None = None
+    # True: the optional exporters' jobs (postgres, node) find their target in a file beside
+    # the configuration, <job>.targets.yaml, which only the source's Compose override mounts
+    # (file_sd: a missing file is no target and no error), so the overrides add up instead of
+    # each replacing prometheus.yml; their addresses above are what those files say.
+    optional_targets_from_files: bool = False
 
 
 COMPOSE = StackTarget(
@@ -106,17 +111,12 @@ COMPOSE = StackTarget(
     retention_size="${PROMETHEUS_RETENTION_SIZE:?set in compose/.env}",
     enable_lifecycle=True,
     redis_exporter_address=f"redis-exporter:{REDIS_EXPORTER_PORT}",
+    # docker-compose.postgres.yml and docker-compose.node.yml run these and mount their
+    # targets files (compose/prometheus/<job>.targets.yaml).
+    postgres_exporter_address=f"postgres-exporter:{POSTGRES_EXPORTER_PORT}",
+    node_exporter_address=f"node-exporter:{NODE_EXPORTER_PORT}",
+    optional_targets_from_files=True,
 )
-
-COMPOSE_POSTGRES = replace(
-    COMPOSE, postgres_exporter_address=f"postgres-exporter:{POSTGRES_EXPORTER_PORT}"
-)
-"""Compose with PostgreSQL: compose/docker-compose.postgres.yml runs the exporter and mounts
-this target's prometheus.yml (compose/prometheus/prometheus-postgres.yml) instead."""
-
-COMPOSE_NODE = replace(COMPOSE, node_exporter_address=f"node-exporter:{NODE_EXPORTER_PORT}")
-"""Compose with node_exporter: compose/docker-compose.node.yml runs it and mounts this target's
-prometheus.yml (compose/prometheus/prometheus-node.yml) instead."""
 
 HELM = StackTarget(
     name="helm",
