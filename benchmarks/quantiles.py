@@ -178,7 +178,10 @@ def run(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[dict[str, 
 
 
 def _ms(seconds: float | None) -> str:
-    return "n/a" if seconds is None else f"{seconds * 1000:.4g}"
+    if seconds is None:
+        return "n/a"
+    ms = seconds * 1000
+    return f"{ms:.4g}" if ms < 1000 else f"{ms:.0f}"
 
 
 def _error(error: float | None) -> str:
