@@ -115,7 +115,7 @@ def test_profiles_change_thresholds_and_switch_alerts_off() -> None:
 def test_slo_latency_threshold_is_a_bucket_boundary_and_the_window_is_configurable() -> None:
     files = render(Options(slo_window="28d"), Path("/nonexistent"))
     text = files["alerts/slo.yaml"]
-    assert 'le="0.5"' in text
+    assert 'le=~"0[.]5"' in text
     assert "ratio_rate28d" in text
     assert "(13.44 * 0.001)" in text  # 2 % of a 28-day budget in 1h
     assert len(DASHBOARDS) == 9

@@ -51,9 +51,18 @@ def humanized(entry: MetricEntry | AlertRule) -> str:
     return f"{{{{ $value | humanize }}}} {entry.display_unit}"
 
 
-def le_label(boundary: float) -> str:
-    """A bucket boundary as the ``le`` label the exposition writes it (``0.5``, ``1.0``)."""
-    return repr(float(boundary))
+def le_matcher(boundary: float) -> str:
+    """A matcher on the ``le`` label of one bucket boundary that accepts each way it is
+    spelled: ``le=~"1([.]0)?"`` matches ``1.0`` (our exposition, client_python, and every
+    classic bucket Prometheus 3 stores: it normalises ``le`` to floats) and ``1`` (Go clients,
+    kept as written by Prometheus 2); ``le=~"0[.]5"`` (one spelling). ``[.]`` rather than
+    ``\\.``: a backslash would need escaping again inside the PromQL, YAML and JSON strings."""
+    value = float(boundary)
+    if value.is_integer() and abs(value) < 1e16:  # repr switches to 1e+16 from there
+        pattern = f"{int(value)}([.]0)?"
+    else:
+        pattern = repr(value).replace(".", "[.]").replace("+", "[+]")
+    return f'le=~"{pattern}"'
 
 
 def crossing(query: str, op: str, value: float) -> str:
@@ -85,9 +94,9 @@ def overflowed(series: str, selector: str, window: str = "5m") -> str:
 def slow_ratio(histogram: str, threshold: float, window: str) -> str:
     """The latency SLI: the share of a histogram's observations above ``threshold`` (a bucket
     boundary), per job."""
-    le = le_label(threshold)
+    le = le_matcher(threshold)
     return (
-        f'1 - (sum by (job) (rate({histogram}_bucket{{le="{le}"}}[{window}]))\n'
+        f"1 - (sum by (job) (rate({histogram}_bucket{{{le}}}[{window}]))\n"
         f"/ (sum by (job) (rate({histogram}_count[{window}])) > 0))"
     )
 

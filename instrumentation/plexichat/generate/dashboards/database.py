@@ -18,7 +18,7 @@ def build(options: Options) -> dict[str, Any]:
     entry = options.catalog["db_query_time"]
     resolved = options.thresholds(entry)
     window = entry.window or "5m"
-    le = promql.le_label(SLOW_QUERY_SECONDS)
+    le = promql.le_matcher(SLOW_QUERY_SECONDS)
     target = f"Target {resolved.target.op} {resolved.target.value * 1000:g} ms" + (
         f", alert {resolved.alert.op} {resolved.alert.value * 1000:g} ms."
         if resolved.alert
@@ -79,7 +79,7 @@ def build(options: Options) -> dict[str, Any]:
                         f"sum by (db_operation_name) "
                         f"(rate({DB}_count{{{panels.SELECTOR}}}[{window}]))"
                         f" - sum by (db_operation_name) "
-                        f'(rate({DB}_bucket{{le="{le}", {panels.SELECTOR}}}[{window}]))',
+                        f"(rate({DB}_bucket{{{le}, {panels.SELECTOR}}}[{window}]))",
                         "{{db_operation_name}}",
                     )
                 ],
