@@ -138,6 +138,23 @@ def test_followed_config_keys_override_thresholds(catalog: Catalog) -> None:
     assert catalog["throughput"].thresholds("development", settings).alert is None
 
 
+def test_duration_histograms_keep_native_buckets(catalog: Catalog) -> None:
+    native = {
+        i.name: (i.native.schema_, i.native.max_buckets, i.native.zero_threshold)
+        for i in catalog.instruments
+        if i.native is not None
+    }
+    assert native == dict.fromkeys(
+        [
+            "http.server.request.duration",
+            "plexichat.http.server.time_to_first_byte",
+            "db.client.operation.duration",
+            "plexichat.operation.duration",
+        ],
+        (3, 160, 0.0),
+    )
+
+
 def test_bucket_boundaries_include_thresholds(catalog: Catalog) -> None:
     http = catalog.bucket_boundaries("http.server.request.duration")
     assert {0.05, 0.1, 0.2, 0.5, 2.0} <= set(http)
@@ -329,6 +346,11 @@ def _bad_severity(d: dict[str, Any]) -> None:
     _entry(d, "cpu_usage")["alert"]["severity"] = "page"
 
 
+def _native(d: dict[str, Any], **change: Any) -> None:
+    native = _instrument(d, "http.server.request.duration")["native"]
+    native.update(change)
+
+
 def _alert_rule(d: dict[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = d["alerts"][0]
     return found
@@ -397,6 +419,30 @@ def _alerts_not_a_list(d: dict[str, Any]) -> None:
         (_alert_without_window, "field 'promql': a windowed query must contain the {window}"),
         (_alert_twice, "alert 'PlexichatBackgroundTasksFailing': field 'name': defined twice"),
         (_alerts_not_a_list, "field 'alerts': must be a list"),
+        (
+            lambda d: _native(d, schema=9),
+            "instrument 'http.server.request.duration': field 'native.schema': 9 is not a "
+            "schema of -4..8",
+        ),
+        (lambda d: _native(d, schema=-5), "field 'native.schema': -5 is not a schema of -4..8"),
+        (lambda d: _native(d, schema=2.5), "field 'native.schema': 2.5: Input should be a valid"),
+        (
+            lambda d: _native(d, max_buckets=0),
+            "instrument 'http.server.request.duration': field 'native.max_buckets': 0: a series "
+            "keeps at least 1 bucket",
+        ),
+        (
+            lambda d: _native(d, zero_threshold=-0.001),
+            "field 'native.zero_threshold': -0.001: the zero threshold is 0 or more",
+        ),
+        (lambda d: _native(d, scale=3), "field 'native.scale': unknown field"),
+        (
+            lambda d: _instrument(d, "plexichat.cache.evictions").update(
+                native={"schema": 3, "max_buckets": 160}
+            ),
+            "instrument 'plexichat.cache.evictions': field 'native': only a histogram keeps "
+            "native buckets",
+        ),
     ],
 )
 def test_bad_catalog_is_refused(

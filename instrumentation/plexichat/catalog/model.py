@@ -4,7 +4,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+)
 
 from plexichat.catalog import prometheus
 from plexichat.catalog import validation as v
@@ -31,6 +39,41 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Native(_Model):
+    """Native (base-2 exponential) buckets a histogram keeps beside its classic ones, as
+    OpenTelemetry's exponential histogram and Prometheus' native histogram define them."""
+
+    schema_: StrictInt = Field(alias="schema")
+    """YAML key ``schema``. Resolution: bucket boundaries are powers of ``2 ** 2 ** -schema``
+    (3: ~9 % apart); -4..8, Prometheus' range. Lowered at run time when the values span more
+    buckets than ``max_buckets``."""
+    max_buckets: StrictInt
+    """Buckets a series keeps at most (its fixed window of cells)."""
+    zero_threshold: float = 0.0
+    """Values up to this count in the zero bucket."""
+
+    @field_validator("schema_")
+    @classmethod
+    def _schema(cls, value: int) -> int:
+        if not -4 <= value <= 8:
+            raise ValueError(f"{value} is not a schema of -4..8 (Prometheus native histograms)")
+        return value
+
+    @field_validator("max_buckets")
+    @classmethod
+    def _max_buckets(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(f"{value}: a series keeps at least 1 bucket")
+        return value
+
+    @field_validator("zero_threshold")
+    @classmethod
+    def _zero_threshold(cls, value: float) -> float:
+        if not value >= 0:
+            raise ValueError(f"{value}: the zero threshold is 0 or more")
+        return value
 
 
 class Instrument(_Model):
@@ -60,6 +103,9 @@ class Instrument(_Model):
     histograms are summed over all workers, the dead included, and take no ``merge``."""
     exemplars: bool = Field(default=False, validate_default=True)
     """Histograms: sampled requests leave their trace on the bucket they fell in."""
+    native: Native | None = Field(default=None, validate_default=True)
+    """Histograms: native buckets kept beside the classic ones (OTLP exports them as an
+    exponential histogram when configured; ``/metrics`` text shows the classic ones)."""
 
     @property
     def prometheus_name(self) -> str:
@@ -100,6 +146,13 @@ class Instrument(_Model):
     def _exemplars(cls, value: bool, info: ValidationInfo) -> bool:
         if value and info.data.get("kind") != "histogram":
             raise ValueError("only a histogram keeps exemplars")
+        return value
+
+    @field_validator("native")
+    @classmethod
+    def _native(cls, value: Native | None, info: ValidationInfo) -> Native | None:
+        if value is not None and info.data.get("kind") != "histogram":
+            raise ValueError("only a histogram keeps native buckets")
         return value
 
     @field_validator("buckets")

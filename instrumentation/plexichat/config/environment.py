@@ -24,7 +24,7 @@ import yaml
 from plexichat.config.aliases import canonicalize
 from plexichat.config.errors import ConfigError
 from plexichat.config.files import yaml_problem
-from plexichat.config.observability import Sampler
+from plexichat.config.observability import HistogramAggregation, Sampler
 from plexichat.config.textkeys import is_text_key
 from plexichat.config.tree import Tree, leaves, nest
 
@@ -46,6 +46,10 @@ _SERVICE_LINK = re.compile(
 _OBSERVABILITY = ("performance", "observability")
 _SAMPLERS: tuple[str, ...] = get_args(Sampler)
 """What ``OTEL_TRACES_SAMPLER`` may name: the samplers the configuration accepts."""
+_AGGREGATIONS: tuple[str, ...] = get_args(HistogramAggregation)
+"""What ``OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION`` may name, in any case (the
+OTLP/HTTP exporter reads it so; the gRPC one only in lower case, which no longer matters: the
+exporters are handed the aggregation this configuration chose)."""
 
 Source = tuple[str, Tree]
 """A variable's name and the (not yet canonical) tree it sets."""
@@ -180,6 +184,9 @@ OTEL_KEYS: Mapping[str, Callable[[str, str], Tree]] = {
         (*_OBSERVABILITY, "otlp", "headers"), _key_value_list(value, name)
     ),
     "OTEL_EXPORTER_OTLP_TIMEOUT": _timeout,
+    "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION": _choice(
+        ("otlp", "histogram_aggregation"), _AGGREGATIONS
+    ),
     "OTEL_TRACES_SAMPLER": _choice(("tracing", "sampler"), _SAMPLERS),
     "OTEL_TRACES_SAMPLER_ARG": _sampler_arg,
     "OTEL_SDK_DISABLED": _sdk_disabled,

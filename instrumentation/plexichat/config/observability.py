@@ -8,6 +8,10 @@ from pydantic import Field
 from plexichat.config.base import Section
 from plexichat.config.scalars import OptionalHttpUrl, PositiveInt, Seconds, UrlPath
 
+HistogramAggregation = Literal["explicit_bucket_histogram", "base2_exponential_bucket_histogram"]
+"""What OTLP sends for a histogram, as ``OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION``
+names it: its classic buckets, or its native ones (the catalog's ``native:`` histograms)."""
+
 Sampler = Literal[
     "parentbased_traceidratio",
     "parentbased_always_on",
@@ -27,6 +31,9 @@ class OtlpConfig(Section):
     timeout_seconds: Seconds = 2.0
     traces_enabled: bool = True
     metrics_enabled: bool = True
+    # base2_exponential_bucket_histogram: the histograms with native buckets in the catalog
+    # (the durations) go as exponential histograms; the others keep their explicit buckets.
+    histogram_aggregation: HistogramAggregation = "explicit_bucket_histogram"
 
 
 class TracingConfig(Section):

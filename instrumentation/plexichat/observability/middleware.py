@@ -26,13 +26,19 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Awaitable
+from math import ceil, log2
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from plexichat.observability.metrics.instruments import HistogramSeries, UpDownCounterSeries
+from plexichat.observability.metrics.instruments import (
+    HistogramSeries,
+    NativeHistogramSeries,
+    UpDownCounterSeries,
+)
+from plexichat.observability.metrics.native import ZERO
 from plexichat.observability.tracing.tracer import ActiveSpan
 
 if TYPE_CHECKING:
@@ -67,11 +73,25 @@ def route_template(route: Any) -> str | None:
     return template if isinstance(template, str) else None
 
 
+def _native(series: HistogramSeries) -> NativeHistogramSeries | None:
+    return series if isinstance(series, NativeHistogramSeries) else None
+
+
 class BoundSeries:
     """The three histograms of one (method, route, status, error) combination, recorded
-    together with one call: the per-request cost of the metrics is this method."""
+    together with one call: the per-request cost of the metrics is this method. The latency
+    histograms' native buckets are recorded when the catalog gives them some (their series
+    are then ``duration_native`` and ``ttfb_native`` too, else those are ``None``)."""
 
-    __slots__ = ("body_size", "duration", "route", "template", "ttfb")
+    __slots__ = (
+        "body_size",
+        "duration",
+        "duration_native",
+        "route",
+        "template",
+        "ttfb",
+        "ttfb_native",
+    )
 
     def __init__(
         self,
@@ -86,6 +106,8 @@ class BoundSeries:
         self.duration = duration
         self.ttfb = ttfb
         self.body_size = body_size
+        self.duration_native = _native(duration)
+        self.ttfb_native = _native(ttfb)
 
     def record(self, duration: float, ttfb: float, size: int) -> None:
         """Record one request's duration and time to first byte (s) and response body size
@@ -115,6 +137,28 @@ class BoundSeries:
             series.min = cells[-2] = size
         if size > series.max:
             series.max = cells[-1] = size
+        # NativeHistogramSeries.record_native, inlined twice (a perf_counter difference is
+        # finite, so log2 cannot fail; the slow path, a window move, is the method).
+        native = self.duration_native
+        if native is not None:
+            if duration > native.zero_threshold:
+                at = ceil(log2(duration) * native.factor) - native.first
+                if 0 <= at < native.size:
+                    native.native[at] += 1
+                else:
+                    native.record_native(duration)
+            else:
+                native.native[ZERO] += 1
+        native = self.ttfb_native
+        if native is not None:
+            if ttfb > native.zero_threshold:
+                at = ceil(log2(ttfb) * native.factor) - native.first
+                if 0 <= at < native.size:
+                    native.native[at] += 1
+                else:
+                    native.record_native(ttfb)
+            else:
+                native.native[ZERO] += 1
 
     def record_exemplars(self, duration: float, ttfb: float, span: ActiveSpan) -> None:
         """Leave the sampled request's trace on the buckets it fell in (latency histograms)."""

@@ -37,7 +37,11 @@ from prometheus_client.exposition import choose_encoder
 from starlette.types import Receive, Scope, Send
 
 from plexichat.observability.metrics.directory import Leadership, MultiprocessDirectory
-from plexichat.observability.metrics.exporters import metric_exporter, rate_limit_exporter_logs
+from plexichat.observability.metrics.exporters import (
+    exponential,
+    metric_exporter,
+    rate_limit_exporter_logs,
+)
 from plexichat.observability.metrics.exposition import LeanCollector
 from plexichat.observability.metrics.instruments import Family
 from plexichat.observability.metrics.listener import ExtraListener
@@ -104,6 +108,7 @@ class Telemetry:
             self.registry,
             self.resource,
             InstrumentationScope(SCOPE_NAME, __version__),
+            exponential=exponential(settings),
         )
         self.prometheus_registry = CollectorRegistry(auto_describe=False)
         readers: list[MetricReader] = [PrometheusMetricReader(registry=self.prometheus_registry)]

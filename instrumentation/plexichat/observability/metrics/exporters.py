@@ -6,6 +6,13 @@
 lean exporter: :mod:`plexichat.observability.tracing.export`.) Exports run on the
 SDK's background threads with the configured timeout, so a dead collector costs a log line,
 never a request. Failures are logged at most once a minute per logger.
+
+``histogram_aggregation`` (``OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION``) is
+handed to both exporters as their preferred aggregation for the SDK's own histograms, because
+they parse the variable differently (the HTTP exporter in any case and stripped, the gRPC one
+only the exact lower-case spelling, warning and falling back to explicit buckets otherwise);
+the lean registry's histograms follow it through
+:class:`~plexichat.observability.metrics.readers.LeanSource`.
 """
 
 from __future__ import annotations
@@ -14,7 +21,13 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from opentelemetry.sdk.metrics import Histogram
 from opentelemetry.sdk.metrics.export import MetricExporter
+from opentelemetry.sdk.metrics.view import (
+    Aggregation,
+    ExplicitBucketHistogramAggregation,
+    ExponentialBucketHistogramAggregation,
+)
 
 if TYPE_CHECKING:
     from plexichat.config import Settings
@@ -75,6 +88,11 @@ def metric_exporter(settings: Settings) -> MetricExporter:
     otlp = settings.performance.observability.otlp
     assert otlp.endpoint is not None
     headers = dict(otlp.headers)
+    aggregation: dict[type, Aggregation] = {
+        Histogram: ExponentialBucketHistogramAggregation()
+        if exponential(settings)
+        else ExplicitBucketHistogramAggregation()
+    }
     if otlp.protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import (
             OTLPMetricExporter as GrpcMetricExporter,
@@ -85,6 +103,7 @@ def metric_exporter(settings: Settings) -> MetricExporter:
             insecure=_grpc_insecure(otlp.endpoint),
             headers=headers,
             timeout=otlp.timeout_seconds,
+            preferred_aggregation=aggregation,
         )
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 
@@ -92,4 +111,11 @@ def metric_exporter(settings: Settings) -> MetricExporter:
         endpoint=_http_endpoint(otlp.endpoint, "metrics"),
         headers=headers,
         timeout=otlp.timeout_seconds,
+        preferred_aggregation=aggregation,
     )
+
+
+def exponential(settings: Settings) -> bool:
+    """Whether OTLP sends native buckets (``base2_exponential_bucket_histogram``)."""
+    aggregation = settings.performance.observability.otlp.histogram_aggregation
+    return aggregation == "base2_exponential_bucket_histogram"

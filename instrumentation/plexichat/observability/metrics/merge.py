@@ -5,7 +5,10 @@ totals stay part of the instance's; a slot's successor continues them), so every
 bucket, ``_count`` and ``_sum`` only grows; a histogram's min and max are the extremes over
 slots. Up-down counters are summed over *live* slots; gauges are merged over live slots that
 set them, as their family declares: ``sum``, ``max``, or ``latest`` (the most recently set).
-For each bucket of a histogram the newest exemplar of any slot wins, so an exemplar shown
+Native buckets merge by :func:`~plexichat.observability.metrics.native.merge` (at the
+coarsest of the slots' scales, lower still if they no longer fit), which gives exactly what one
+process recording every worker's values would hold. For each bucket of a histogram the newest
+exemplar of any slot wins, so an exemplar shown
 for a bucket is never older than the one shown before (Prometheus rejects those).
 
 Record parsing is incremental (a slot's records are parsed once); values are read fresh at
@@ -16,11 +19,19 @@ series (:func:`_accumulate`), each family's points (:func:`_points`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import add
 from typing import Any
 
-from plexichat.observability.metrics.instruments import LIVE_KINDS, Exemplar, Family, cell_count
+from plexichat.observability.metrics import native as nb
+from plexichat.observability.metrics.instruments import (
+    LIVE_KINDS,
+    Exemplar,
+    Family,
+    cell_count,
+    classic_cells,
+)
+from plexichat.observability.metrics.native import NativePoint
 from plexichat.observability.metrics.points import FamilyPoints, HistogramPoint, Value
 from plexichat.observability.metrics.slots import FAMILY, SERIES, Record, SeriesKey, SlotFile
 
@@ -32,12 +43,14 @@ _Learn = Callable[[dict[str, Any]], Family]  # the family of another worker's fa
 
 class _Totals:
     """One family's values merged so far, by series key: the sums (counters, up-down counters,
-    histogram state), each slot's gauge value with its set time, the newest exemplars."""
+    classic histogram state), each slot's gauge value with its set time, the newest exemplars,
+    the native buckets."""
 
-    __slots__ = ("exemplars", "gauges", "sums")
+    __slots__ = ("exemplars", "gauges", "natives", "sums")
 
     def __init__(self) -> None:
         self.sums: dict[SeriesKey, list[float]] = {}
+        self.natives: dict[SeriesKey, NativePoint] = {}
         self.gauges: dict[SeriesKey, list[_Gauge]] = {}
         self.exemplars: dict[SeriesKey, list[Exemplar | None]] = {}
 
@@ -94,8 +107,13 @@ def _accumulate(families: dict[str, Family], slots: _Slots) -> dict[str, _Totals
     for slot, record in _counted(families, slots):
         name, key = record.payload
         found = totals[name]
-        kind = families[name].kind
+        family = families[name]
+        kind = family.kind
         values = slot.values(record)
+        if family.native is not None:
+            classic = classic_cells(family)
+            _add_native(found, key, slot.view(record)[classic:], family)
+            values = values[:classic]
         if kind == "gauge":
             if values[1]:  # set at least once
                 found.gauges.setdefault(key, []).append((values[0], values[1]))
@@ -119,6 +137,15 @@ def _accumulate(families: dict[str, Family], slots: _Slots) -> dict[str, _Totals
     return totals
 
 
+def _add_native(found: _Totals, key: SeriesKey, cells: Sequence[float], family: Family) -> None:
+    """Merge one slot's native state ``cells`` into the totals of series ``key``."""
+    spec = family.native
+    assert spec is not None
+    theirs = nb.point(nb.read(cells), spec)
+    ours = found.natives.get(key)
+    found.natives[key] = theirs if ours is None else nb.merge(ours, theirs, spec.max_buckets)
+
+
 def _newer(ours: list[Exemplar | None], theirs: list[Exemplar | None]) -> None:
     """Keep, per bucket, whichever exemplar is newer: ours or theirs."""
     for bucket, exemplar in enumerate(theirs):
@@ -134,9 +161,14 @@ def _points(family: Family, totals: _Totals) -> list[tuple[SeriesKey, Value]]:
     if family.kind == "gauge":
         points = [(key, _merge_gauge(family, seen)) for key, seen in totals.gauges.items()]
     elif family.kind == "histogram":
-        found = totals.exemplars
+        found, natives = totals.exemplars, totals.natives
         points = [
-            (key, HistogramPoint(cells[:-3], cells[-3], cells[-2], cells[-1], found.get(key)))
+            (
+                key,
+                HistogramPoint(
+                    cells[:-3], cells[-3], cells[-2], cells[-1], found.get(key), natives.get(key)
+                ),
+            )
             for key, cells in totals.sums.items()
         ]
     else:

@@ -2,7 +2,8 @@
 
 Each periodic export hands a ``MetricsData`` to :class:`MergingExporter`, which appends one
 ``ScopeMetrics`` built from a :class:`~plexichat.observability.metrics.registry.MetricRegistry`
-(exemplars included), so OTLP carries the hot-path metrics exactly like SDK instruments.
+(exemplars included), so OTLP carries the hot-path metrics exactly like SDK instruments; with
+``exponential``, histograms with native buckets go as exponential histograms.
 (Prometheus exposition renders the registry itself:
 :mod:`~plexichat.observability.metrics.exposition`.)
 
@@ -38,15 +39,18 @@ class LeanSource:
         registry: MetricRegistry,
         resource: Resource,
         scope: InstrumentationScope,
+        *,
+        exponential: bool = False,
     ) -> None:
         self.registry = registry
         self.resource = resource
         self.scope = scope
+        self.exponential = exponential
 
     def merge(self, data: MetricsData | None) -> MetricsData:
         """``data`` plus our metrics, folded into the scope of the same name if the SDK's
         collection has one (OTLP encoders keep one entry per scope)."""
-        ours = self.registry.collect()
+        ours = self.registry.collect(exponential=self.exponential)
         if data is None or not data.resource_metrics:
             scope = ScopeMetrics(scope=self.scope, metrics=ours, schema_url="")
             return MetricsData(

@@ -27,6 +27,9 @@ from typing import Any
 from opentelemetry.sdk.metrics import Exemplar as OtelExemplar
 from opentelemetry.sdk.metrics.export import (
     AggregationTemporality,
+    Buckets,
+    ExponentialHistogram,
+    ExponentialHistogramDataPoint,
     Gauge,
     Histogram,
     HistogramDataPoint,
@@ -36,6 +39,7 @@ from opentelemetry.sdk.metrics.export import (
 )
 
 from plexichat.catalog import Catalog, default_catalog
+from plexichat.catalog.model import Native as CatalogNative
 from plexichat.observability.metrics.directory import MultiprocessDirectory
 from plexichat.observability.metrics.instruments import (
     Exemplar,
@@ -44,6 +48,7 @@ from plexichat.observability.metrics.instruments import (
     Merge,
 )
 from plexichat.observability.metrics.merge import merge_slots
+from plexichat.observability.metrics.native import NativeSpec
 from plexichat.observability.metrics.points import (
     FamilyPoints,
     HistogramPoint,
@@ -122,6 +127,7 @@ class MetricRegistry:
             track_overflow=track_overflow,
             merge=spec.merge if spec.kind in ("gauge", "updowncounter") else None,
             exemplars=spec.exemplars,
+            native=_native(spec.native),
         )
 
     def family(
@@ -137,12 +143,14 @@ class MetricRegistry:
         track_overflow: bool = True,
         merge: Merge | None = None,
         exemplars: bool = False,
+        native: NativeSpec | None = None,
     ) -> Family:
         """Get or create a family from an explicit spec: for names chosen at run time only
         (every instrument of ours comes from the catalog through ``instrument()``). Asking
         again with the same spec returns the same family; a different spec under the same
         name is an error. ``merge`` says how a gauge's values from several workers combine
-        (default ``latest``); ``exemplars`` keeps exemplars on a histogram's buckets."""
+        (default ``latest``); ``exemplars`` keeps exemplars on a histogram's buckets;
+        ``native`` keeps native buckets beside a histogram's classic ones."""
         wanted = Family(
             name,
             kind,
@@ -154,6 +162,7 @@ class MetricRegistry:
             on_overflow=self._count_overflow if track_overflow else None,
             merge=merge,
             exemplars=exemplars,
+            native=native,
         )
         with self._lock:
             existing = self._families.get(name)
@@ -199,6 +208,7 @@ class MetricRegistry:
             track_overflow=payload["name"] != OVERFLOW_METRIC,
             merge=payload["merge"] if payload["kind"] in ("gauge", "updowncounter") else None,
             exemplars=payload["exemplars"],
+            native=None if payload.get("native") is None else NativeSpec(**payload["native"]),
         )
 
     def families(self) -> list[Family]:
@@ -258,11 +268,19 @@ class MetricRegistry:
                 out.append((family, points))
         return out
 
-    def collect(self) -> list[Metric]:
-        """Convert every non-empty family to OTel ``Metric`` objects."""
+    def collect(self, *, exponential: bool = False) -> list[Metric]:
+        """Convert every non-empty family to OTel ``Metric`` objects; ``exponential``: the
+        histograms that keep native buckets as ``ExponentialHistogram`` (OTLP's
+        ``base2_exponential_bucket_histogram``), the others as explicit-bucket ``Histogram``."""
         now = time.time_ns()
         start = self.start_time_ns
-        return [_to_metric(family, points, start, now) for family, points in self.points()]
+        return [
+            _to_metric(family, points, start, now, exponential) for family, points in self.points()
+        ]
+
+
+def _native(native: CatalogNative | None) -> NativeSpec | None:
+    return None if native is None else NativeSpec(**native.model_dump(by_alias=True))
 
 
 def _otel_exemplars(exemplars: list[Exemplar | None] | None) -> list[OtelExemplar]:
@@ -272,11 +290,48 @@ def _otel_exemplars(exemplars: list[Exemplar | None] | None) -> list[OtelExempla
     ]
 
 
-def _to_metric(
+def _exponential(
     family: Family, points: list[tuple[SeriesKey, Value]], start: int, now: int
+) -> ExponentialHistogram:
+    """A native family's points as OTel's exponential histogram (positive buckets only; the
+    SDK's data model has no zero threshold, so OTLP carries 0)."""
+    data_points = []
+    for key, point in points:
+        assert isinstance(point, HistogramPoint)
+        assert point.native is not None
+        native = point.native
+        count = native.count
+        data_points.append(
+            ExponentialHistogramDataPoint(
+                attributes=family.attributes(key),
+                start_time_unix_nano=start,
+                time_unix_nano=now,
+                count=count,
+                sum=point.sum,
+                scale=native.scale,
+                zero_count=native.zero_count,
+                positive=Buckets(offset=native.offset, bucket_counts=native.counts),
+                negative=Buckets(offset=0, bucket_counts=()),
+                flags=0,
+                min=point.min if count else 0.0,
+                max=point.max if count else 0.0,
+                exemplars=_otel_exemplars(point.exemplars),
+            )
+        )
+    return ExponentialHistogram(data_points=data_points, aggregation_temporality=_CUMULATIVE)
+
+
+def _to_metric(
+    family: Family,
+    points: list[tuple[SeriesKey, Value]],
+    start: int,
+    now: int,
+    exponential: bool = False,
 ) -> Metric:
-    data: Histogram | Sum | Gauge
-    if family.kind == "histogram":
+    data: Histogram | ExponentialHistogram | Sum | Gauge
+    if exponential and family.native is not None:
+        data = _exponential(family, points, start, now)
+    elif family.kind == "histogram":
         hist_points = []
         for key, point in points:
             assert isinstance(point, HistogramPoint)

@@ -26,8 +26,10 @@ import math
 import os
 import time
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, MutableSequence
+from dataclasses import asdict
 
+from plexichat.observability.metrics import native as nb
 from plexichat.observability.metrics.directory import MultiprocessDirectory
 from plexichat.observability.metrics.instruments import (
     LIVE_KINDS,
@@ -36,11 +38,13 @@ from plexichat.observability.metrics.instruments import (
     Exemplar,
     Family,
     HistogramSeries,
+    NativeHistogramSeries,
     Series,
     SharedCounterSeries,
     SharedGaugeSeries,
     UpDownCounterSeries,
     cell_count,
+    classic_cells,
     histogram_cells,
 )
 from plexichat.observability.metrics.slots import (
@@ -67,6 +71,7 @@ def family_payload(family: Family) -> dict[str, object]:
         "limit": family.limit,
         "merge": family.merge,
         "exemplars": family.exemplars,
+        "native": None if family.native is None else asdict(family.native),
     }
 
 
@@ -93,6 +98,9 @@ def _to_local(series: Series, *, keep: bool) -> None:
             series.cells = histogram_cells(series.bounds)
             series.min, series.max = math.inf, -math.inf
         series.exemplars = None
+        if isinstance(series, NativeHistogramSeries):
+            series.native = list(series.native) if keep else nb.new_cells(series.spec)
+            series.sync()
     elif isinstance(series, UpDownCounterSeries):
         series.cells = [series.cells[0] if keep else 0.0]
     else:
@@ -100,6 +108,16 @@ def _to_local(series: Series, *, keep: bool) -> None:
         series.__class__ = CounterSeries
         series.cells = None
         series.value = value
+
+
+def _bind_native(series: NativeHistogramSeries, view: MutableSequence[float]) -> None:
+    """Back ``series``' native buckets with ``view``, adding what it holds to the slot's."""
+    spec = series.spec
+    slot_point = nb.point(view, spec)
+    merged = nb.merge(slot_point, nb.point(series.native, spec), spec.max_buckets)
+    nb.write(view, merged, spec.max_buckets)
+    series.native = view
+    series.sync()
 
 
 class SharedStore:
@@ -210,10 +228,16 @@ class SharedStore:
             )
             if family.kind == "histogram":
                 view = slot.view(record)
-                view[-2], view[-1] = math.inf, -math.inf
+                classic = classic_cells(family)
+                view[classic - 2], view[classic - 1] = math.inf, -math.inf
+                if family.native is not None:
+                    view[classic + family.native.cells + nb.SCALE] = family.native.schema
             self._records[(family.name, key)] = record
         view = slot.view(record)
         if isinstance(series, HistogramSeries):
+            if isinstance(series, NativeHistogramSeries):
+                _bind_native(series, view[classic_cells(family) :])
+                view = view[: classic_cells(family)]
             local = series.cells
             for i in range(len(local) - 2):  # bucket counts and sum
                 view[i] += local[i]

@@ -12,7 +12,9 @@ Format (little-endian, every offset a multiple of 8)::
     records from offset 64, each:
         kind u32 (1 family, 2 series) | payload bytes u32 | cells u32 | exemplar buckets u32
         payload: UTF-8 JSON, padded with spaces to a multiple of 8 bytes
-        cells: float64 values (the series' state, see ``instruments.py``)
+        cells: float64 values (the series' state, see ``instruments.py``; a histogram with
+               native buckets: its classic cells, then a fixed window of max_buckets counts
+               with zero count, scale, start and generation, see ``native.py``)
         exemplars: per bucket value f64 | time_ns u64 | trace id high u64, low u64 | span id u64
 
 A record is complete before ``end`` moves past it, so readers parse only whole records; a
