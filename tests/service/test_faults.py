@@ -199,12 +199,21 @@ async def test_cpu_burn_and_memory_fill_apply_and_release() -> None:
     await asyncio.sleep(3)
     burnt = sum(process.cpu_times()[:2]) - cpu_before
     grown = process.memory_info().rss - rss
-    assert burnt / (time.perf_counter() - wall) > 0.25  # at least half of one CPU's share
+    burning = burnt / (time.perf_counter() - wall)
     assert 32 * 2**20 <= grown <= 96 * 2**20  # towards rss + 64 MiB, never past it
     switch.current = FaultsConfig()
     await asyncio.sleep(1)
     assert pressure._burners == []
     assert pressure._ballast == []
+    # Released, the process is idle again: the burn was the fault's, not ours. Compared with
+    # the idle rate, not with a fixed share: on a loaded 2-core machine the burner gets what
+    # the scheduler gives it (it asks for half a CPU; it has been seen getting under a quarter).
+    idle_before = sum(process.cpu_times()[:2])
+    idle_wall = time.perf_counter()
+    await asyncio.sleep(2)
+    idle = (sum(process.cpu_times()[:2]) - idle_before) / (time.perf_counter() - idle_wall)
+    assert burning > 0.05
+    assert burning > 3 * idle, (burning, idle)
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
