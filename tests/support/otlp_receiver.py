@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import grpc
+from google.protobuf.message import Message
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
@@ -39,13 +40,9 @@ class Received:
 
     def resource_attributes(self) -> dict[str, str]:
         with self.lock:
-            reqs = list(self.traces) + list(self.metrics)
-        out: dict[str, str] = {}
-        for req in reqs:
-            for rs in getattr(req, "resource_spans", None) or req.resource_metrics:
-                for kv in rs.resource.attributes:
-                    out[kv.key] = kv.value.string_value
-        return out
+            resources = [rs.resource for req in self.traces for rs in req.resource_spans]
+            resources += [rm.resource for req in self.metrics for rm in req.resource_metrics]
+        return {kv.key: kv.value.string_value for r in resources for kv in r.attributes}
 
     def metric_names(self) -> set[str]:
         with self.lock:
@@ -76,7 +73,7 @@ class HttpReceiver:
                         msg = trace_service_pb2.ExportTraceServiceRequest()
                         msg.ParseFromString(body)
                         received.traces.append(msg)
-                        reply = trace_service_pb2.ExportTraceServiceResponse()
+                        reply: Message = trace_service_pb2.ExportTraceServiceResponse()
                     elif self.path == "/v1/metrics":
                         msg2 = metrics_service_pb2.ExportMetricsServiceRequest()
                         msg2.ParseFromString(body)

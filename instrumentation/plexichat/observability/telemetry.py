@@ -33,9 +33,9 @@ from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetr
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import choose_encoder
 from starlette.types import Receive, Scope, Send
 
+from plexichat.observability.exposition import render
 from plexichat.observability.metrics.directory import Leadership, MultiprocessDirectory
 from plexichat.observability.metrics.exporters import (
     exponential,
@@ -156,10 +156,10 @@ class Telemetry:
         self.http_active: Family = instrument("http.server.active_requests")
 
     def render_metrics(self, accept: str | None) -> tuple[bytes, str]:
-        """Prometheus exposition of everything, in the format ``accept`` asks for."""
-        encoder, content_type = choose_encoder(accept or "")
+        """Prometheus exposition of everything, in the format ``accept`` asks for (text,
+        OpenMetrics, or the delimited protobuf: :mod:`plexichat.observability.exposition`)."""
         with self._render_lock:
-            return encoder(self.prometheus_registry), content_type
+            return render(self.prometheus_registry, accept)
 
     async def serve_metrics(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI handler for ``/metrics``: renders on a worker thread, off the event loop."""

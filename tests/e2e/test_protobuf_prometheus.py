@@ -1,0 +1,201 @@
+"""The delimited protobuf ``/metrics`` end to end: two real Prometheus 2.42 scrape the real
+service, one with ``--enable-feature=native-histograms`` (so it asks for protobuf first), one
+without (OpenMetrics text); both store the same series with the same values, bucket bounds
+aside (Prometheus formats a protobuf bound as Go does: ``le="1e+06"``), and the protobuf one
+keeps the buckets' exemplars. The same Prometheus stores a hand-built native histogram
+served by ``plexichat.observability.exposition`` and answers ``histogram_count`` and
+``histogram_quantile`` on it."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from prometheus_client import CollectorRegistry
+from prometheus_client.metrics_core import Metric
+
+from plexichat.observability.exposition import render
+from plexichat.observability.exposition.native import NativeBuckets, NativeHistogramFamily
+from tests.support.otlp_receiver import HttpReceiver
+from tests.support.processes import stop
+from tests.support.service import serving
+from tests.support.tools import free_port, require_tool
+from tests.support.workers import wait_for
+
+pytestmark = pytest.mark.integration
+
+STABLE = ("http_server_", "plexichat_http_server_")
+"""Families that change only with requests (and /metrics is not measured): equal values."""
+NATIVE = NativeBuckets(
+    schema=0,  # buckets (2^(i-1), 2^i]
+    zero_threshold=0.001,
+    zero_count=1,
+    positive={0: 2, 1: 3, 4: 5},  # 4 is two empty buckets past 1: one span, zero deltas
+    negative={1: 1},
+)
+NATIVE_SUM = 60.5
+
+
+class NativeCollector:
+    def collect(self) -> Iterator[Metric]:
+        family = NativeHistogramFamily("native_demo_seconds", "A hand-built native histogram.")
+        buckets = [("1.0", 3.0), ("2.0", 6.0), ("16.0", 11.0), ("+Inf", 12.0)]
+        family.add_metric([], buckets, NATIVE_SUM, native=NATIVE)
+        yield family
+
+
+@contextmanager
+def native_server() -> Iterator[int]:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(NativeCollector())
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body, content_type = render(registry, self.headers.get("Accept"))
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def prometheus(home: Path, targets: dict[str, int], features: str) -> Iterator[str]:
+    home.mkdir(parents=True)
+    config = {
+        "global": {"scrape_interval": "1s"},
+        "scrape_configs": [
+            {"job_name": job, "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}
+            for job, port in targets.items()
+        ],
+    }
+    (home / "prometheus.yml").write_text(yaml.safe_dump(config))
+    port = free_port()
+    with (home / "prometheus.log").open("wb") as log:
+        process = subprocess.Popen(
+            [
+                require_tool("prometheus"),
+                f"--config.file={home / 'prometheus.yml'}",
+                f"--storage.tsdb.path={home / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                f"--enable-feature={features}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
+def query(api: str, promql: str) -> list[dict[str, Any]]:
+    try:
+        response = httpx.get(f"{api}/api/v1/query", params={"query": promql}, timeout=5)
+    except httpx.TransportError:
+        return []  # still starting
+    if response.status_code == 503:
+        return []  # listening, storage not ready
+    result: list[dict[str, Any]] = response.json()["data"]["result"]
+    return result
+
+
+def stored(api: str) -> dict[tuple[tuple[str, str], ...], str]:
+    """Every series of job ``svc`` (bounds as floats) and its latest value."""
+    out = {}
+    for series in query(api, '{job="svc"}'):
+        labels = dict(series["metric"])
+        if "le" in labels:
+            labels["le"] = repr(float(labels["le"]))
+        out[tuple(sorted(labels.items()))] = series["value"][1]
+    return out
+
+
+def stable(series: dict[tuple[tuple[str, str], ...], str]) -> dict[Any, str]:
+    return {k: v for k, v in series.items() if dict(k)["__name__"].startswith(STABLE)}
+
+
+def test_protobuf_scrape_stores_what_the_text_scrape_stores(
+    tmp_path: Path, receiver: HttpReceiver
+) -> None:
+    env = {
+        "PLEXICHAT_PERFORMANCE__OBSERVABILITY__OTLP__ENDPOINT": receiver.endpoint,
+        "PLEXICHAT_PERFORMANCE__OBSERVABILITY__OTLP__METRICS_ENABLED": "false",
+        "PLEXICHAT_PERFORMANCE__OBSERVABILITY__TRACING__SAMPLER": "always_on",
+    }
+    with (
+        serving(tmp_path / "svc", env) as service,
+        native_server() as native_port,
+    ):
+        port = int(service.url.rsplit(":", 1)[1])
+        with (
+            prometheus(
+                tmp_path / "protobuf",
+                {"svc": port, "native": native_port},
+                "native-histograms,exemplar-storage",
+            ) as proto,
+            prometheus(tmp_path / "text", {"svc": port}, "exemplar-storage") as text,
+        ):
+            started = time.time()
+            with httpx.Client(base_url=service.url) as client:
+                for _ in range(20):
+                    client.get("/api/posts/popular")
+                    client.get("/api/users/999999")
+            # the first scrape comes ~6 s after start; then both catch up with the requests
+            wait_for(lambda: stable(stored(proto)), 60, "a protobuf scrape of the service")
+            wait_for(
+                lambda: stable(stored(proto)) == stable(stored(text)),
+                60,
+                f"equal request series:\n{stable(stored(proto))}\n{stable(stored(text))}",
+            )
+            assert stable(stored(proto))  # not two empty sets
+            # all series: the same names and labels (gauges such as CPU move between scrapes)
+            assert set(stored(proto)) == set(stored(text))
+            # and the protobuf one really came over protobuf: Go's formatting of the bound
+            body = '{__name__="http_server_response_body_size_bytes_bucket",job="svc"}'
+            assert {s["metric"]["le"] for s in query(proto, body)} >= {"1e+06", "1e+07"}
+            assert {s["metric"]["le"] for s in query(text, body)} >= {"1000000.0", "10000000.0"}
+
+            response = httpx.get(
+                f"{proto}/api/v1/query_exemplars",
+                params={
+                    "query": 'http_server_request_duration_seconds_bucket{job="svc"}',
+                    "start": str(started - 60),
+                    "end": str(time.time() + 60),
+                },
+            )
+            exemplars = [e for s in response.json()["data"] for e in s["exemplars"]]
+            assert exemplars
+            assert all(len(e["labels"]["trace_id"]) == 32 for e in exemplars)
+
+            # the native histogram: stored as one, and its classic series not at all (2.42)
+            selector = 'native_demo_seconds{job="native"}'
+            wait_for(lambda: query(proto, f"histogram_count({selector})"), 30, "native series")
+            assert query(proto, f"histogram_count({selector})")[0]["value"][1] == "12"
+            assert float(query(proto, f"histogram_sum({selector})")[0]["value"][1]) == NATIVE_SUM
+            median = float(query(proto, f"histogram_quantile(0.5, {selector})")[0]["value"][1])
+            assert 1 < median <= 2  # the 6th of 12: past -1, zero and 2 in (0.5, 1]
+            p95 = float(query(proto, f"histogram_quantile(0.95, {selector})")[0]["value"][1])
+            assert 8 < p95 <= 16
+            assert query(proto, 'native_demo_seconds_count{job="native"}') == []
