@@ -1,16 +1,18 @@
 """The delimited protobuf ``/metrics`` end to end: two real Prometheus 2.42 scrape the real
 service, one with ``--enable-feature=native-histograms`` (so it asks for protobuf first), one
-without (OpenMetrics text); both store the same series with the same values, bucket bounds
-aside (Prometheus formats a protobuf bound as Go does: ``le="1e+06"``), and the protobuf one
-keeps the buckets' exemplars. The same Prometheus stores a hand-built native histogram
-served by ``plexichat.observability.exposition`` and answers ``histogram_count`` and
+without (OpenMetrics text). The protobuf one stores the service's duration histograms as
+native histograms (the catalog's ``native:`` ones; 2.42 then keeps no classic series of them,
+nor their buckets' exemplars) whose ``histogram_count`` and ``histogram_sum`` equal the text
+scrape's ``_count`` and ``_sum``, and every other series as the text one does, with the same
+values, bucket bounds aside (Prometheus formats a protobuf bound as Go does: ``le="1e+06"``).
+The same Prometheus stores a hand-built native histogram served by
+``plexichat.observability.exposition`` and answers ``histogram_count`` and
 ``histogram_quantile`` on it."""
 
 from __future__ import annotations
 
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +25,7 @@ import yaml
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import Metric
 
+from plexichat.catalog import default_catalog
 from plexichat.observability.exposition import render
 from plexichat.observability.exposition.native import NativeBuckets, NativeHistogramFamily
 from tests.support.otlp_receiver import HttpReceiver
@@ -35,6 +38,11 @@ pytestmark = pytest.mark.integration
 
 STABLE = ("http_server_", "plexichat_http_server_")
 """Families that change only with requests (and /metrics is not measured): equal values."""
+NATIVE_FAMILIES = frozenset(
+    i.prometheus_name for i in default_catalog().instruments if i.native is not None
+)
+"""The service's histograms that carry native buckets (stored as native over protobuf)."""
+CLASSIC_SUFFIXES = ("_bucket", "_count", "_sum")
 NATIVE = NativeBuckets(
     schema=0,  # buckets (2^(i-1), 2^i]
     zero_threshold=0.001,
@@ -125,6 +133,8 @@ def stored(api: str) -> dict[tuple[tuple[str, str], ...], str]:
     """Every series of job ``svc`` (bounds as floats) and its latest value."""
     out = {}
     for series in query(api, '{job="svc"}'):
+        if "histogram" in series:  # a native histogram: see native_totals
+            continue
         labels = dict(series["metric"])
         if "le" in labels:
             labels["le"] = repr(float(labels["le"]))
@@ -134,6 +144,26 @@ def stored(api: str) -> dict[tuple[tuple[str, str], ...], str]:
 
 def stable(series: dict[tuple[tuple[str, str], ...], str]) -> dict[Any, str]:
     return {k: v for k, v in series.items() if dict(k)["__name__"].startswith(STABLE)}
+
+
+def without_native_classics(series: dict[Any, str]) -> dict[Any, str]:
+    """``series`` but the classic ``_bucket``/``_count``/``_sum`` of the native families."""
+    return {
+        k: v
+        for k, v in series.items()
+        if not any(dict(k)["__name__"] == f + s for f in NATIVE_FAMILIES for s in CLASSIC_SUFFIXES)
+    }
+
+
+def native_totals(api: str, family: str, classic: bool) -> tuple[float, float]:
+    """(count, sum) of ``family`` over job svc: native (``histogram_count``) or classic."""
+    if classic:
+        count, total = f"sum({family}_count{{job='svc'}})", f"sum({family}_sum{{job='svc'}})"
+    else:
+        count = f"sum(histogram_count({family}{{job='svc'}}))"
+        total = f"sum(histogram_sum({family}{{job='svc'}}))"
+    values = [query(api, q) for q in (count, total)]
+    return tuple(float(v[0]["value"][1]) if v else -1.0 for v in values)  # type: ignore[return-value]
 
 
 def test_protobuf_scrape_stores_what_the_text_scrape_stores(
@@ -157,37 +187,38 @@ def test_protobuf_scrape_stores_what_the_text_scrape_stores(
             ) as proto,
             prometheus(tmp_path / "text", {"svc": port}, "exemplar-storage") as text,
         ):
-            started = time.time()
             with httpx.Client(base_url=service.url) as client:
                 for _ in range(20):
                     client.get("/api/posts/popular")
                     client.get("/api/users/999999")
             # the first scrape comes ~6 s after start; then both catch up with the requests
-            wait_for(lambda: stable(stored(proto)), 60, "a protobuf scrape of the service")
+            duration = "http_server_request_duration_seconds"
+            assert duration in NATIVE_FAMILIES
+
+            def same_totals() -> bool:
+                native = native_totals(proto, duration, classic=False)
+                return native[0] > 0 and native == native_totals(text, duration, classic=True)
+
+            wait_for(same_totals, 60, "the native request count and sum to equal the classic")
+            count, total = native_totals(proto, duration, classic=False)
+            assert count >= 40  # the 40 requests above, and nothing lost
+            p99 = query(proto, f"histogram_quantile(0.99, sum({duration}{{job='svc'}}))")
+            assert 0 < float(p99[0]["value"][1]) <= total  # a duration, at most all of them
+            # ... and stored no classic series of it (2.42 keeps one or the other)
+            assert query(proto, f"{duration}_bucket{{job='svc'}}") == []
+            # Everything else as the text scrape stores it, request series with equal values.
             wait_for(
-                lambda: stable(stored(proto)) == stable(stored(text)),
+                lambda: stable(stored(proto)) == without_native_classics(stable(stored(text))),
                 60,
                 f"equal request series:\n{stable(stored(proto))}\n{stable(stored(text))}",
             )
             assert stable(stored(proto))  # not two empty sets
             # all series: the same names and labels (gauges such as CPU move between scrapes)
-            assert set(stored(proto)) == set(stored(text))
+            assert set(stored(proto)) == set(without_native_classics(stored(text)))
             # and the protobuf one really came over protobuf: Go's formatting of the bound
             body = '{__name__="http_server_response_body_size_bytes_bucket",job="svc"}'
             assert {s["metric"]["le"] for s in query(proto, body)} >= {"1e+06", "1e+07"}
             assert {s["metric"]["le"] for s in query(text, body)} >= {"1000000.0", "10000000.0"}
-
-            response = httpx.get(
-                f"{proto}/api/v1/query_exemplars",
-                params={
-                    "query": 'http_server_request_duration_seconds_bucket{job="svc"}',
-                    "start": str(started - 60),
-                    "end": str(time.time() + 60),
-                },
-            )
-            exemplars = [e for s in response.json()["data"] for e in s["exemplars"]]
-            assert exemplars
-            assert all(len(e["labels"]["trace_id"]) == 32 for e in exemplars)
 
             # the native histogram: stored as one, and its classic series not at all (2.42)
             selector = 'native_demo_seconds{job="native"}'

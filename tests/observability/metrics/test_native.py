@@ -14,7 +14,8 @@ from opentelemetry.sdk.metrics.export import ExponentialHistogramDataPoint, InMe
 from opentelemetry.sdk.metrics.view import ExponentialBucketHistogramAggregation, View
 
 from plexichat.observability.metrics.directory import MultiprocessDirectory
-from plexichat.observability.metrics.native import NativePoint, NativeSpec, prometheus_buckets
+from plexichat.observability.metrics.exposition import prometheus_native
+from plexichat.observability.metrics.native import NativePoint, NativeSpec
 from plexichat.observability.metrics.points import HistogramPoint
 from plexichat.observability.metrics.registry import MetricRegistry
 
@@ -172,20 +173,10 @@ def test_a_successor_continues_a_dead_workers_native_buckets(tmp_path: Path) -> 
     successor.unshare()
 
 
-def test_prometheus_spans_and_deltas() -> None:
-    # OpenTelemetry buckets 4, 5, 7 with counts 2, 1, 3: Prometheus indexes 5, 6, 8
-    point = NativePoint(3, 0.0, 1, 4, (2, 1, 0, 3))
-    encoded = prometheus_buckets(point)
-    assert encoded.positive_spans == ((5, 2), (1, 1))
-    assert encoded.positive_deltas == (2, -1, 2)
-    assert (encoded.schema, encoded.zero_count) == (3, 1)
-    # decoding them back gives the buckets
-    index, counts, count = 0, {}, 0
-    deltas = iter(encoded.positive_deltas)
-    for offset, length in encoded.positive_spans:
-        index += offset
-        for _ in range(length):
-            count += next(deltas)
-            counts[index - 1] = count  # back to OpenTelemetry's numbering
-            index += 1
-    assert counts == buckets(point)
+def test_prometheus_indexes_are_opentelemetry_s_plus_one() -> None:
+    # OpenTelemetry buckets 4, 5, 7 with counts 2, 1, 3: Prometheus indexes 5, 6, 8 (its bucket
+    # i is (base ** (i-1), base ** i], OpenTelemetry's k is (base ** k, base ** (k+1)]).
+    native = prometheus_native(NativePoint(3, 0.0, 1, 4, (2, 1, 0, 3)))
+    assert (native.schema, native.zero_threshold, native.zero_count) == (3, 0.0, 1)
+    assert dict(native.positive) == {5: 2, 6: 1, 8: 3}
+    assert native.count == 7

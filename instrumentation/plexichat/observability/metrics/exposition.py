@@ -32,7 +32,9 @@ from prometheus_client.core import (
 from prometheus_client.samples import Exemplar as PromExemplar
 
 from plexichat.catalog.prometheus import label_name, metric_name, unit_suffix
+from plexichat.observability.exposition.native import NativeBuckets, NativeHistogramFamily
 from plexichat.observability.metrics.instruments import Exemplar, Family
+from plexichat.observability.metrics.native import NativePoint
 from plexichat.observability.metrics.points import HistogramPoint, Value
 from plexichat.observability.metrics.registry import MetricRegistry
 from plexichat.observability.metrics.slots import SeriesKey
@@ -90,12 +92,13 @@ class LeanCollector:
         doc = family.description
         metric: CounterMetricFamily | GaugeMetricFamily | HistogramMetricFamily
         if family.kind == "histogram":
-            metric = HistogramMetricFamily(name, doc, labels=keys, unit=unit)
+            histograms = NativeHistogramFamily(name, doc, labels=keys, unit=unit)
             bounds = [f"{bound}" for bound in family.boundaries] + ["+Inf"]
             for labels, (_, point) in zip(label_rows, points, strict=True):
                 assert isinstance(point, HistogramPoint)
-                metric.add_metric(labels, _buckets(bounds, point), point.sum)
-            return metric
+                native = None if point.native is None else prometheus_native(point.native)
+                histograms.add_metric(labels, _buckets(bounds, point), point.sum, native=native)
+            return histograms
         if family.kind == "counter":
             metric = CounterMetricFamily(name, doc, labels=keys, unit=unit)
         else:
@@ -104,6 +107,13 @@ class LeanCollector:
             assert not isinstance(value, HistogramPoint)
             metric.add_metric(labels, value)
         return metric
+
+
+def prometheus_native(point: NativePoint) -> NativeBuckets:
+    """A series' native buckets as the protobuf exposition carries them: OpenTelemetry's bucket
+    ``k`` (``(base ** k, base ** (k + 1)]``) is Prometheus' index ``k + 1``."""
+    positive = {point.offset + j + 1: c for j, c in enumerate(point.counts) if c}
+    return NativeBuckets(point.scale, point.zero_threshold, point.zero_count, positive)
 
 
 def _buckets(

@@ -207,39 +207,3 @@ def write(cells: Cells, p: NativePoint, size: int) -> None:
     _place(cells, p.scale, _buckets(p), size, (p.offset, p.offset))
     cells[ZERO] = p.zero_count
     cells[GENERATION] += 1
-
-
-@dataclass(frozen=True, slots=True)
-class PrometheusBuckets:
-    """A native histogram's buckets as Prometheus' protobuf ``Histogram`` message carries them:
-    ``positive_spans`` as ``(offset, length)`` pairs (the first offset an absolute Prometheus
-    bucket index, the next ones gaps from the previous span's end) and ``positive_deltas``
-    (each count as the difference from the previous one)."""
-
-    schema: int
-    zero_threshold: float
-    zero_count: int
-    positive_spans: tuple[tuple[int, int], ...]
-    positive_deltas: tuple[int, ...]
-
-
-def prometheus_buckets(p: NativePoint) -> PrometheusBuckets:
-    """``p`` in Prometheus' encoding, for the protobuf exposition: bucket indexes shifted by one
-    (Prometheus' bucket ``i`` is ``(base ** (i-1), base ** i]``), runs of empty buckets between
-    spans left out."""
-    spans: list[tuple[int, int]] = []
-    deltas: list[int] = []
-    previous = 0
-    end: int | None = None  # Prometheus index just past the last span
-    for j, count in enumerate(p.counts):
-        if not count:
-            continue
-        index = p.offset + j + 1
-        if end is not None and index == end:
-            spans[-1] = (spans[-1][0], spans[-1][1] + 1)
-        else:
-            spans.append((index if end is None else index - end, 1))
-        end = index + 1
-        deltas.append(count - previous)
-        previous = count
-    return PrometheusBuckets(p.scale, p.zero_threshold, p.zero_count, tuple(spans), tuple(deltas))
