@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +27,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import Metric
 
 from plexichat.catalog import default_catalog
+from plexichat.generate import promql
 from plexichat.observability.exposition import render
 from plexichat.observability.exposition.native import NativeBuckets, NativeHistogramFamily
 from tests.support.otlp_receiver import HttpReceiver
@@ -118,9 +120,14 @@ def prometheus(home: Path, targets: dict[str, int], features: str) -> Iterator[s
         stop(process)
 
 
-def query(api: str, promql: str) -> list[dict[str, Any]]:
+def query(api: str, promql: str, at: float | None = None) -> list[dict[str, Any]]:
+    """The instant query's result (at ``at``, Unix seconds; default now); empty while the
+    server starts."""
+    params: dict[str, str] = {"query": promql}
+    if at is not None:
+        params["time"] = str(at)
     try:
-        response = httpx.get(f"{api}/api/v1/query", params={"query": promql}, timeout=5)
+        response = httpx.get(f"{api}/api/v1/query", params=params, timeout=5)
     except httpx.TransportError:
         return []  # still starting
     if response.status_code == 503:
@@ -206,6 +213,24 @@ def test_protobuf_scrape_stores_what_the_text_scrape_stores(
             assert 0 < float(p99[0]["value"][1]) <= total  # a duration, at most all of them
             # ... and stored no classic series of it (2.42 keeps one or the other)
             assert query(proto, f"{duration}_bucket{{job='svc'}}") == []
+            # The generated quantile (dashboards, the catalog's TTFB p95) reads whichever the
+            # server stores: the native histogram here, the classic buckets there. (Requests
+            # from here on change the counts the series comparisons below wait to settle.)
+            either = promql.histogram_quantile(0.95, duration, 'job="svc"', "1m")
+            native_only, classic_only = either.split("\nor ")
+            for api, alone in ((proto, native_only), (text, classic_only)):
+
+                def positive(api: str = api) -> bool:  # not the NaN of a window without traffic
+                    httpx.get(f"{service.url}/api/posts/popular", timeout=5)  # a rate to read
+                    found = query(api, either)
+                    return bool(found) and float(found[0]["value"][1]) > 0
+
+                wait_for(positive, 30, f"the generated p95 at {api}")
+                at = time.time()  # both at one instant: the counts move with every scrape
+                value = query(api, either, at)[0]["value"][1]
+                assert value == query(api, alone, at)[0]["value"][1]
+            assert query(proto, classic_only) == []
+            assert query(text, native_only) == []
             # Everything else as the text scrape stores it, request series with equal values.
             wait_for(
                 lambda: stable(stored(proto)) == without_native_classics(stable(stored(text))),

@@ -101,8 +101,9 @@ def test_each_kind_gets_its_default_panel_after_the_designed_ones(
     assert _exprs(sent) == [f"sum(rate(plexichat_examples_sent_bytes_total{{{selector}}}[5m]))"]
     assert sent["fieldConfig"]["defaults"]["unit"] == "Bps"
     duration = found["plexichat.examples.duration"]
-    assert _exprs(duration) == [
-        f"histogram_quantile({q}, sum by (le) "
+    assert _exprs(duration) == [  # the native histogram where stored, else the classic buckets
+        f"histogram_quantile({q}, sum (rate(plexichat_examples_duration_seconds{{{selector}}}"
+        f"[5m])))\nor histogram_quantile({q}, sum by (le) "
         f"(rate(plexichat_examples_duration_seconds_bucket{{{selector}}}[5m])))"
         for q in (0.5, 0.95, 0.99)
     ]

@@ -65,6 +65,22 @@ def le_matcher(boundary: float) -> str:
     return f'le=~"{pattern}"'
 
 
+def histogram_quantile(
+    q: float, family: str, selector: str, window: str, by: tuple[str, ...] = ()
+) -> str:
+    """The ``q``-quantile of histogram ``family`` over ``window``, per ``by``: from its native
+    histogram where Prometheus stores one (scraped over protobuf with native histograms on:
+    not bounded by the classic buckets), else from its classic ``_bucket`` series. Where both
+    are stored (Prometheus 3 keeping classic ones too) the native value wins, label set by
+    label set."""
+    native = f"sum by ({', '.join(by)})" if by else "sum"
+    classic = f"sum by ({', '.join((*by, 'le'))})"
+    return (
+        f"histogram_quantile({q}, {native} (rate({family}{{{selector}}}[{window}])))\n"
+        f"or histogram_quantile({q}, {classic} (rate({family}_bucket{{{selector}}}[{window}])))"
+    )
+
+
 def crossing(query: str, op: str, value: float) -> str:
     """``query`` compared with a threshold: an alert's condition."""
     return f"(\n{query}\n) {op} {number(value)}"

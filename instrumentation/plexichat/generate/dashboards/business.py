@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from plexichat.generate import promql
 from plexichat.generate.dashboards import board, panels
 from plexichat.generate.options import Options
 
@@ -73,9 +74,13 @@ def build(options: Options) -> dict[str, Any]:
                 "failures included, and any the application times itself.",
                 [
                     panels.target(
-                        "histogram_quantile(0.95, sum by (le, operation) "
-                        f"(rate(plexichat_operation_duration_seconds_bucket{{{panels.SELECTOR}}}"
-                        f"[{WINDOW}])))",
+                        promql.histogram_quantile(
+                            0.95,
+                            "plexichat_operation_duration_seconds",
+                            panels.SELECTOR,
+                            WINDOW,
+                            ("operation",),
+                        ),
                         "{{operation}}",
                     )
                 ],

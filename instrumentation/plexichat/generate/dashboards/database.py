@@ -58,8 +58,9 @@ def build(options: Options) -> dict[str, Any]:
                 "95th percentile of db.client.operation.duration per operation.",
                 [
                     panels.target(
-                        f"histogram_quantile(0.95, sum by (le, db_operation_name) "
-                        f"(rate({DB}_bucket{{{panels.SELECTOR}}}[{window}])))",
+                        promql.histogram_quantile(
+                            0.95, DB, panels.SELECTOR, window, ("db_operation_name",)
+                        ),
                         "{{db_operation_name}}",
                         exemplar=True,
                     )

@@ -26,7 +26,7 @@ from grafanalib import core  # type: ignore[import-untyped]
 from grafanalib._gen import DashboardEncoder  # type: ignore[import-untyped]
 
 from plexichat.catalog import MetricEntry, Thresholds
-from plexichat.generate import banner
+from plexichat.generate import banner, promql
 
 SCHEMA_VERSION = 39
 """Grafana 11's dashboard schema version, set explicitly (grafanalib's default is 12)."""
@@ -82,11 +82,13 @@ def quantiles(
     *,
     exemplars: bool = True,
 ) -> list[Any]:
-    """Quantiles of a histogram; with ``exemplars`` the first query also shows the exemplars of
-    a latency histogram (once: all of them read the same buckets)."""
+    """Quantiles of a histogram (native where stored, else classic:
+    :func:`~plexichat.generate.promql.histogram_quantile`); with ``exemplars`` the first query
+    also shows the exemplars of a latency histogram (once: all of them read the same
+    buckets)."""
     return [
         target(
-            f"histogram_quantile({q}, sum by (le) (rate({series}_bucket{{{SELECTOR}}}[{window}])))",
+            promql.histogram_quantile(q, series, SELECTOR, window),
             f"p{round(q * 100)}",
             chr(ord("A") + i),
             exemplar=exemplars and i == 0,
