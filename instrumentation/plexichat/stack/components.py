@@ -114,19 +114,36 @@ def redis(binary: str, stack: StackDir, port: int) -> Component:
     )
 
 
+def _exporter(
+    name: str,
+    argv: list[str],
+    stack: StackDir,
+    port: int,
+    env: Mapping[str, str] | None = None,
+    *,
+    data: Path | None = None,
+    survivable: str | None = None,
+) -> Component:
+    """Exporter ``name`` run as ``argv``, listening on ``port``: ready when it serves
+    ``/metrics``, which is its URL."""
+    metrics = f"http://{HOST}:{port}/metrics"
+    return Component(
+        name,
+        Child(name, argv, stack.log(name), env=env),
+        _http_ok(metrics),
+        "serving /metrics",
+        url=metrics,
+        data=data,
+        survivable=survivable,
+    )
+
+
 def redis_exporter(binary: str, stack: StackDir, redis_port: int, port: int) -> Component:
     """``redis_exporter`` on ``port``, reading up's Redis (no password there); ready when it
     serves ``/metrics``. Prometheus scrapes it as job ``redis``."""
-    url = f"http://{HOST}:{port}"
     argv = [binary, "-redis.addr", f"redis://{HOST}:{redis_port}"]
     argv += ["-web.listen-address", f"{HOST}:{port}"]
-    return Component(
-        "redis_exporter",
-        Child("redis_exporter", argv, stack.log("redis_exporter")),
-        _http_ok(f"{url}/metrics"),
-        "serving /metrics",
-        url=f"{url}/metrics",
-    )
+    return _exporter("redis_exporter", argv, stack, port)
 
 
 def postgres_exporter(binary: str, stack: StackDir, port: int, source: Path) -> Component:
@@ -135,18 +152,10 @@ def postgres_exporter(binary: str, stack: StackDir, port: int, source: Path) -> 
     neither on its command line nor in its environment); ready when it serves ``/metrics``.
     Prometheus scrapes it as job ``postgres``. It outlives PostgreSQL: a database that goes
     away is ``pg_up 0``, the exporter keeps serving."""
-    url = f"http://{HOST}:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(NOT_INHERITED)}
     env.update(environment(source))
     argv = [binary, f"--web.listen-address={HOST}:{port}"]
-    return Component(
-        "postgres_exporter",
-        Child("postgres_exporter", argv, stack.log("postgres_exporter"), env=env),
-        _http_ok(f"{url}/metrics"),
-        "serving /metrics",
-        url=f"{url}/metrics",
-        data=source,
-    )
+    return _exporter("postgres_exporter", argv, stack, port, env, data=source)
 
 
 def node_exporter(binary: str, stack: StackDir, port: int) -> Component:
@@ -155,16 +164,9 @@ def node_exporter(binary: str, stack: StackDir, port: int) -> Component:
     serves ``/metrics``. Prometheus scrapes it as job ``node``. Debian's systemd unit of the
     same package is not used: this child is the stack's own, on up's port. Its death leaves the
     host unwatched, nothing else: the stack keeps running and ``NodeExporterDown`` says so."""
-    url = f"http://{HOST}:{port}"
     argv = [binary, f"--web.listen-address={HOST}:{port}", *collector_flags()]
-    return Component(
-        "node_exporter",
-        Child("node_exporter", argv, stack.log("node_exporter")),
-        _http_ok(f"{url}/metrics"),
-        "serving /metrics",
-        url=f"{url}/metrics",
-        survivable="the host is unwatched; NodeExporterDown fires (restart up to get it back)",
-    )
+    survivable = "the host is unwatched; NodeExporterDown fires (restart up to get it back)"
+    return _exporter("node_exporter", argv, stack, port, survivable=survivable)
 
 
 def service_environment(
