@@ -65,19 +65,68 @@ def le_matcher(boundary: float) -> str:
     return f'le=~"{pattern}"'
 
 
+def _sum(by: tuple[str, ...]) -> str:
+    return f"sum by ({', '.join(by)})" if by else "sum"
+
+
+def _native_or_classic(native: str, classic: str) -> str:
+    """``native`` where Prometheus stores the histogram as a native one, else ``classic``
+    (the same value from the ``_bucket``/``_count``/``_sum`` series), label set by label set.
+    A Prometheus that stores both (3.x with ``always_scrape_classic_histograms``) answers from
+    the native one; 2.42 with native histograms on stores no classic series of a histogram
+    that has native buckets, one without the flag no native ones."""
+    return f"{native}\nor {classic}"
+
+
 def histogram_quantile(
     q: float, family: str, selector: str, window: str, by: tuple[str, ...] = ()
 ) -> str:
     """The ``q``-quantile of histogram ``family`` over ``window``, per ``by``: from its native
-    histogram where Prometheus stores one (scraped over protobuf with native histograms on:
-    not bounded by the classic buckets), else from its classic ``_bucket`` series. Where both
-    are stored (Prometheus 3 keeping classic ones too) the native value wins, label set by
-    label set."""
-    native = f"sum by ({', '.join(by)})" if by else "sum"
-    classic = f"sum by ({', '.join((*by, 'le'))})"
-    return (
-        f"histogram_quantile({q}, {native} (rate({family}{{{selector}}}[{window}])))\n"
-        f"or histogram_quantile({q}, {classic} (rate({family}_bucket{{{selector}}}[{window}])))"
+    histogram (not bounded by the classic buckets), else from its classic ``_bucket`` series."""
+    return _native_or_classic(
+        f"histogram_quantile({q}, {_sum(by)} (rate({family}{{{selector}}}[{window}])))",
+        f"histogram_quantile({q}, {_sum((*by, 'le'))} "
+        f"(rate({family}_bucket{{{selector}}}[{window}])))",
+    )
+
+
+def observed_rate(family: str, selector: str, window: str, by: tuple[str, ...] = ()) -> str:
+    """Observations of histogram ``family`` per second over ``window``, per ``by`` (requests
+    per second of a request-duration histogram): ``histogram_count`` of the native histogram,
+    else the classic ``_count``."""
+    return _native_or_classic(
+        f"{_sum(by)} (histogram_count(rate({family}{{{selector}}}[{window}])))",
+        f"{_sum(by)} (rate({family}_count{{{selector}}}[{window}]))",
+    )
+
+
+def mean(family: str, selector: str, window: str, by: tuple[str, ...] = ()) -> str:
+    """The mean observation of histogram ``family`` over ``window``, per ``by``; no sample
+    where nothing was observed."""
+    rated = f"rate({family}{{{selector}}}[{window}])"
+    return _native_or_classic(
+        f"({_sum(by)} (histogram_sum({rated}))\n/ ({_sum(by)} (histogram_count({rated})) > 0))",
+        f"({_sum(by)} (rate({family}_sum{{{selector}}}[{window}]))\n"
+        f"/ ({_sum(by)} (rate({family}_count{{{selector}}}[{window}])) > 0))",
+    )
+
+
+def slower_rate(
+    family: str, threshold: float, selector: str, window: str, by: tuple[str, ...] = ()
+) -> str:
+    """Observations of histogram ``family`` above ``threshold`` per second over ``window``, per
+    ``by``. Exact where ``threshold`` is a bucket boundary (classic: one of its ``le``; native:
+    a power of 2^(2^-schema), as 0.5 and 1 are for every schema >= 0), else interpolated
+    inside the bucket that holds it. Where nothing was observed, 0 (the native fraction of
+    nothing is NaN: ``>= 0`` drops it, ``== 0`` puts the 0 back)."""
+    native = f"{_sum(by)} (rate({family}{{{selector}}}[{window}]))"
+    matchers = ", ".join(m for m in (le_matcher(threshold), selector) if m)
+    return _native_or_classic(
+        f"(histogram_count({native})\n"
+        f"* (1 - histogram_fraction(0, {number(threshold)}, {native})) >= 0)\n"
+        f"or histogram_count({native}) == 0",
+        f"({_sum(by)} (rate({family}_count{{{selector}}}[{window}]))\n"
+        f"- {_sum(by)} (rate({family}_bucket{{{matchers}}}[{window}])))",
     )
 
 
@@ -96,10 +145,14 @@ def target_absent(selector: str) -> str:
     return f"absent(up{{{selector}}})"
 
 
-def scraped_without(series: str, selector: str) -> str:
-    """Targets scraped (``up == 1``) while ``series`` is absent from all of them: the
-    instrumentation is off or relabelled away, which ``up`` alone never shows."""
-    return f"absent({series}{{{selector}}})\nand on () (count(up{{{selector}}} == 1) > 0)"
+def scraped_without(histogram: str, selector: str) -> str:
+    """Targets scraped (``up == 1``) while histogram ``histogram`` is absent from all of them,
+    as a native histogram and as its classic ``_count`` series: the instrumentation is off or
+    relabelled away, which ``up`` alone never shows."""
+    return (
+        f"absent({histogram}_count{{{selector}}})\nand absent({histogram}{{{selector}}})\n"
+        f"and on () (count(up{{{selector}}} == 1) > 0)"
+    )
 
 
 def overflowed(series: str, selector: str, window: str = "5m") -> str:
@@ -109,11 +162,14 @@ def overflowed(series: str, selector: str, window: str = "5m") -> str:
 
 def slow_ratio(histogram: str, threshold: float, window: str) -> str:
     """The latency SLI: the share of a histogram's observations above ``threshold`` (a bucket
-    boundary), per job."""
+    boundary), per job; no sample where nothing was observed (``>= 0`` drops the native
+    half's NaN, the ``> 0`` the classic half's division by zero)."""
     le = le_matcher(threshold)
-    return (
+    native = f"sum by (job) (rate({histogram}[{window}]))"
+    return _native_or_classic(
+        f"(1 - histogram_fraction(0, {number(threshold)}, {native})) >= 0",
         f"1 - (sum by (job) (rate({histogram}_bucket{{{le}}}[{window}]))\n"
-        f"/ (sum by (job) (rate({histogram}_count[{window}])) > 0))"
+        f"/ (sum by (job) (rate({histogram}_count[{window}])) > 0))",
     )
 
 

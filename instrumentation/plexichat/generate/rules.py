@@ -22,7 +22,8 @@ SERVICE_ABSENT = "PlexichatServiceAbsent"
 SERIES_OVERFLOW = "PlexichatMetricSeriesOverflow"
 REQUESTS_ABSENT = "PlexichatRequestSeriesAbsent"
 REQUESTS_INSTRUMENT = "http.server.request.duration"
-"""The histogram whose ``_count`` is the service's request counter."""
+"""The histogram whose observations are the service's requests (its ``_count``, or its
+native histogram's ``histogram_count``)."""
 
 
 def alert_name(entry: MetricEntry, op: str) -> str:
@@ -120,7 +121,7 @@ def service_alerts(options: Options) -> Iterator[dict[str, Any]]:
     requests = options.catalog.instrument(REQUESTS_INSTRUMENT).prometheus_name
     yield {
         "alert": REQUESTS_ABSENT,
-        "expr": promql.scraped_without(f"{requests}_count", options.selector),
+        "expr": promql.scraped_without(requests, options.selector),
         "for": options.hold("15m"),
         "labels": {"severity": "warning", **options.alert_labels},
         "annotations": {

@@ -18,7 +18,6 @@ def build(options: Options) -> dict[str, Any]:
     entry = options.catalog["db_query_time"]
     resolved = options.thresholds(entry)
     window = entry.window or "5m"
-    le = promql.le_matcher(SLOW_QUERY_SECONDS)
     target = f"Target {resolved.target.op} {resolved.target.value * 1000:g} ms" + (
         f", alert {resolved.alert.op} {resolved.alert.value * 1000:g} ms."
         if resolved.alert
@@ -77,10 +76,9 @@ def build(options: Options) -> dict[str, Any]:
                 "second; they are logged with their plan when explain_slow_queries is on.",
                 [
                     panels.target(
-                        f"sum by (db_operation_name) "
-                        f"(rate({DB}_count{{{panels.SELECTOR}}}[{window}]))"
-                        f" - sum by (db_operation_name) "
-                        f"(rate({DB}_bucket{{{le}, {panels.SELECTOR}}}[{window}]))",
+                        promql.slower_rate(
+                            DB, SLOW_QUERY_SECONDS, panels.SELECTOR, window, ("db_operation_name",)
+                        ),
                         "{{db_operation_name}}",
                     )
                 ],
@@ -95,8 +93,9 @@ def build(options: Options) -> dict[str, Any]:
                 "Database operations per second by operation and database system.",
                 [
                     panels.target(
-                        f"sum by (db_system_name, db_operation_name) "
-                        f"(rate({DB}_count{{{panels.SELECTOR}}}[{window}]))",
+                        promql.observed_rate(
+                            DB, panels.SELECTOR, window, ("db_system_name", "db_operation_name")
+                        ),
                         "{{db_system_name}} {{db_operation_name}}",
                     )
                 ],

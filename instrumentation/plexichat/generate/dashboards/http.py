@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from plexichat.generate import promql
 from plexichat.generate.dashboards import board, panels
 from plexichat.generate.options import Options
 
@@ -30,7 +31,7 @@ def build(options: Options) -> dict[str, Any]:
                 "Rate of HTTP requests per route template (http.server.request.duration count).",
                 [
                     panels.target(
-                        f"sum by (http_route) (rate({HTTP}_count{{{panels.SELECTOR}}}[{window}]))",
+                        promql.observed_rate(HTTP, panels.SELECTOR, window, ("http_route",)),
                         "{{http_route}}",
                     )
                 ],
@@ -57,9 +58,12 @@ def build(options: Options) -> dict[str, Any]:
                 "Failed (HTTP 5xx) requests per second per route and status code.",
                 [
                     panels.target(
-                        f"sum by (http_route, http_response_status_code) "
-                        f'(rate({HTTP}_count{{http_response_status_code=~"5..", '
-                        f"{panels.SELECTOR}}}[{window}]))",
+                        promql.observed_rate(
+                            HTTP,
+                            f'http_response_status_code=~"5..", {panels.SELECTOR}',
+                            window,
+                            ("http_route", "http_response_status_code"),
+                        ),
                         "{{http_route}} {{http_response_status_code}}",
                     )
                 ],
