@@ -141,3 +141,15 @@ def test_the_same_answer_from_native_and_classic_histograms(
     assert different == {}, where
     if where.startswith("record "):  # the numbers dashboards, alerts and status read
         assert from_native, f"{where}: no data on either server"
+
+
+def test_latency_and_error_alerts_cross_alike(servers: Any) -> None:
+    native, classic, at = servers
+    conditions = {r["alert"]: r["expr"] for r in support.alerts()}
+    # A third of the requests are the injected 700 ms 503s: the p95 time to first byte and the
+    # 5xx share cross their thresholds; the mean response time (~250 ms) does not, and the
+    # request series are there (native or classic).
+    for api in (native, classic):
+        crossed = {name for name, expr in conditions.items() if query(api, expr, at)}
+        assert {"PlexichatRequestLatencyHigh", "PlexichatErrorRateHigh"} <= crossed, api
+        assert not {"PlexichatResponseTimeHigh", "PlexichatRequestSeriesAbsent"} & crossed, api
