@@ -81,6 +81,14 @@ def histogram_quantile(
     )
 
 
+def native_rate(family: str, selector: str, window: str, by: tuple[str, ...] = ()) -> str:
+    """Observations per second of histogram ``family`` over ``window``, per ``by``, counted in
+    its native histogram alone: a sample exactly where :func:`histogram_quantile`'s native half
+    answers (the classic series are named ``_bucket``, ``_count``, ``_sum``)."""
+    total = f"sum by ({', '.join(by)})" if by else "sum"
+    return f"{total} (histogram_count(rate({family}{{{selector}}}[{window}])))"
+
+
 def crossing(query: str, op: str, value: float) -> str:
     """``query`` compared with a threshold: an alert's condition."""
     return f"(\n{query}\n) {op} {number(value)}"
