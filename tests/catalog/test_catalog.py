@@ -437,6 +437,20 @@ def _alerts_not_a_list(d: dict[str, Any]) -> None:
         ),
         (lambda d: _native(d, scale=3), "field 'native.scale': unknown field"),
         (
+            lambda d: _entry(d, "cpu_usage").update(quantile=0.95),
+            "entry 'cpu_usage': field 'quantile': only a histogram has quantiles, and "
+            "process.cpu.utilization is not one",
+        ),
+        (
+            lambda d: _entry(d, "request_latency").update(quantile=95),
+            "entry 'request_latency': field 'quantile': 95 is not a quantile between 0 and 1",
+        ),
+        (
+            lambda d: _entry(d, "request_latency").update(quantile=0.99),
+            "entry 'request_latency': field 'quantile': the query takes no "
+            "histogram_quantile(0.99, ...)",
+        ),
+        (
             lambda d: _instrument(d, "plexichat.cache.evictions").update(
                 native={"schema": 3, "max_buckets": 160}
             ),

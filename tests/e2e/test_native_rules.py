@@ -19,8 +19,9 @@ import httpx
 import pytest
 
 from plexichat.catalog import default_catalog
-from tests.e2e.test_protobuf_prometheus import NATIVE_FAMILIES, native_totals, prometheus, query
+from tests.e2e.test_protobuf_prometheus import NATIVE_FAMILIES, native_totals
 from tests.generate import support
+from tests.support.prometheus_server import prometheus, query
 from tests.support.service import Service, serving
 from tests.support.tools import requires_tool
 from tests.support.workers import wait_for

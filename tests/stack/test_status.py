@@ -1,5 +1,7 @@
 """``status``'s judgement of one catalog entry, and its rendering; the live half (values from a
-real Prometheus, exit codes while alerts fire) is in tests/e2e/test_up_stack.py."""
+real Prometheus, exit codes while alerts fire) is in tests/e2e/test_up_stack.py, the histogram
+a quantile was taken of on a native-storing and a classic-storing Prometheus in
+tests/e2e/test_status_histograms.py."""
 
 from __future__ import annotations
 
@@ -17,7 +19,14 @@ from plexichat.exit_code import ExitCode
 from plexichat.generate import Options
 from plexichat.generate.watchers import WATCHDOG
 from plexichat.stack.prometheus_api import Sample
-from plexichat.stack.status import AlertStatus, BudgetStatus, Status, collect, metric_status
+from plexichat.stack.status import (
+    AlertStatus,
+    BudgetStatus,
+    MetricStatus,
+    Status,
+    collect,
+    metric_status,
+)
 from plexichat.stack.status_command import exit_status
 from plexichat.stack.status_view import as_json, render
 from tests.support.tools import free_port
@@ -121,14 +130,51 @@ def test_each_row_says_which_statistic_over_which_window() -> None:
     def statistic(entry_id: str, options: Options = OPTIONS) -> str:
         return metric_status(options.catalog[entry_id], options, [], set()).statistic
 
-    assert statistic("request_latency") == "5m p95 TTFB, bucket-bounded"
+    assert statistic("request_latency") == "5m p95 TTFB"
     assert statistic("response_time") == "5m mean"
     assert statistic("cpu_usage") == "now"
     assert statistic("throughput", OPTIONS.scaled(0.1)) == "6s rate"  # up's compressed time
     row = metric_status(OPTIONS.catalog["request_latency"], OPTIONS, [], set())
-    shown = Console(width=200, record=True)
-    shown.print(render(Status("u", None, 1, 0.0, [row], [], []), plain=True))
-    assert "Request Latency (5m p95 TTFB, bucket-bounded)" in shown.export_text()
+    assert "Request Latency (5m p95 TTFB) " in _shown(_one(row))  # no data: no histogram
+
+
+def _one(row: MetricStatus) -> Status:
+    return Status("u", None, 1, 0.0, [row], [], [])
+
+
+JOB = {"job": "plexichat"}
+
+
+def test_a_quantile_row_says_which_histogram_answered() -> None:
+    entry = OPTIONS.catalog["request_latency"]
+    native = metric_status(entry, OPTIONS, [Sample(JOB, 0.0021)], set(), [Sample(JOB, 40.0)])
+    assert (native.histogram, native.display) == ("native", "2.1 ms")
+    assert "Request Latency (5m p95 TTFB, native histogram)  2.1 ms" in _shown(_one(native))
+    assert json.loads(as_json(_one(native)))["metrics"][0]["histogram"] == "native"
+
+    classic = metric_status(entry, OPTIONS, [Sample(JOB, 0.0048)], set(), [])
+    assert classic.histogram == "classic"
+    shown = _shown(_one(classic))
+    assert "Request Latency (5m p95 TTFB, classic buckets, bucket-bounded)  4.8 ms" in shown
+    assert json.loads(as_json(_one(classic)))["metrics"][0]["histogram"] == "classic"
+
+
+def test_the_histogram_is_the_one_of_the_value_shown() -> None:
+    entry = OPTIONS.catalog["request_latency"]
+    a, b = {"job": "a"}, {"job": "b"}
+    samples = [Sample(a, 0.004), Sample(b, 0.002)]
+    # the worst (slowest) job, a, is answered from its classic buckets; b from its native one
+    row = metric_status(entry, OPTIONS, samples, set(), [Sample(b, 40.0)])
+    assert (row.value, row.histogram) == (0.004, "classic")
+    row = metric_status(entry, OPTIONS, samples, set(), [Sample(a, 40.0)])
+    assert (row.value, row.histogram) == (0.004, "native")
+
+
+def test_only_a_quantile_names_a_histogram() -> None:
+    rate = metric_status(OPTIONS.catalog["response_time"], OPTIONS, [Sample(JOB, 0.01)], set())
+    assert rate.histogram is None
+    assert json.loads(as_json(_one(rate)))["metrics"][0]["histogram"] is None
+    assert "Response Time (5m mean)  10 ms" in _shown(_one(rate))
 
 
 class _Prometheus:

@@ -285,8 +285,7 @@ class MetricEntry(_Model):
     description: NonEmpty
     statistic: NonEmpty
     """Which statistic the value is, as ``status`` and the README table label it (``mean``,
-    ``p95 TTFB, bucket-bounded``): the guide's names do not say, and a quantile read from a
-    histogram is only as fine as its buckets."""
+    ``p95 TTFB``): the guide's names do not say."""
     instrument: Instrument
     """The instrument the value is read from (named in ``metrics.yaml``, defined under
     ``instruments:``)."""
@@ -296,6 +295,10 @@ class MetricEntry(_Model):
     window: Duration | None = Field(default=None, validate_default=True)
     """The default window of ``query()`` (recording and alert rules); windowed entries only."""
     promql: NonEmpty
+    quantile: float | None = Field(default=None, validate_default=True)
+    """The quantile the value is (``0.95``), where ``promql`` takes it of the ``instrument``'s
+    histogram with ``histogram_quantile``: ``status`` then says which histogram answered, the
+    native one or the classic buckets (a classic quantile is only as fine as its buckets)."""
     recording: Recording | None = Field(default=None, validate_default=True)
     """Record the value per job at every aggregation interval (windowed entries only)."""
     breakdown: Breakdown | None = None
@@ -328,6 +331,16 @@ class MetricEntry(_Model):
         if not v.series_read(value, series):
             raise ValueError(f"the query reads none of the series {list(series)}")
         return value
+
+    @field_validator("quantile")
+    @classmethod
+    def _quantile(cls, value: float | None, info: ValidationInfo) -> float | None:
+        instrument, query = info.data.get("instrument"), info.data.get("promql")
+        if value is None or not isinstance(instrument, Instrument) or query is None:
+            return value  # an instrument or query refused already says so
+        if instrument.kind != "histogram":
+            raise ValueError(f"only a histogram has quantiles, and {instrument.name} is not one")
+        return v.check_quantile(value, query)
 
     @field_validator("recording")
     @classmethod

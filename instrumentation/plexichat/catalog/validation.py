@@ -104,6 +104,20 @@ def series_read(template: str, series: Sequence[str]) -> list[str]:
     return [name for name in series if re.search(rf"\b{re.escape(name)}", template)]
 
 
+def check_quantile(value: float, template: str) -> float:
+    """Return ``value``, or raise ``ValueError`` when it is not a quantile (0..1, ends
+    excluded) or the template does not take it with ``histogram_quantile(value, ...)``."""
+    written = f"{value:.10g}"
+    if not 0 < value < 1:
+        raise ValueError(
+            f"{written} is not a quantile between 0 and 1, ends excluded (0.95: the 95th "
+            "percentile)"
+        )
+    if not re.search(rf"histogram_quantile\(\s*{re.escape(written)}\s*,", template):
+        raise ValueError(f"the query takes no histogram_quantile({written}, ...)")
+    return value
+
+
 def check_template(template: str, series: Sequence[str], *, windowed: bool) -> str:
     """Check a PromQL template against the scheme documented in ``plexichat.catalog.loader``.
 

@@ -90,12 +90,19 @@ def histogram_quantile(
     )
 
 
+def native_rate(family: str, selector: str, window: str, by: tuple[str, ...] = ()) -> str:
+    """Observations per second of histogram ``family`` over ``window``, per ``by``, counted in
+    its native histogram alone: a sample exactly where :func:`histogram_quantile`'s native half
+    answers (the classic series are named ``_bucket``, ``_count``, ``_sum``)."""
+    return f"{_sum(by)} (histogram_count(rate({family}{{{selector}}}[{window}])))"
+
+
 def observed_rate(family: str, selector: str, window: str, by: tuple[str, ...] = ()) -> str:
     """Observations of histogram ``family`` per second over ``window``, per ``by`` (requests
     per second of a request-duration histogram): ``histogram_count`` of the native histogram,
     else the classic ``_count``."""
     return _native_or_classic(
-        f"{_sum(by)} (histogram_count(rate({family}{{{selector}}}[{window}])))",
+        native_rate(family, selector, window, by),
         f"{_sum(by)} (rate({family}_count{{{selector}}}[{window}]))",
     )
 

@@ -37,6 +37,8 @@ def table(options: Options) -> str:
             f"{alert.op} {promql.display(entry, alert.value)} ({alert.for_})" if alert else "off"
         )
         statistic = f"{entry.window} {entry.statistic}" if entry.window else entry.statistic
+        if entry.quantile is not None:
+            statistic += ", native histogram where stored, else classic buckets (bucket-bounded)"
         rows.append(
             f"| {entry.id} | {entry.guide_name} | {statistic} | {series} | "
             f"{resolved.target.op} {promql.display(entry, resolved.target.value)} | {shown} | "

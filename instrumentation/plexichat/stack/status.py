@@ -6,7 +6,11 @@ scale), shown in the entry's display unit beside the profile's target and alert 
 Its state is, most serious first: ``firing`` or ``pending`` (an alert labelled with the entry's
 ``metric`` is, in Prometheus), ``misses target``, ``meets target``, or ``no data`` (no sample:
 no traffic in the window, see the catalog's empty-data policy). Where an entry has a sample
-per instance (CPU, memory), the worst one counts.
+per instance (CPU, memory), the worst one counts. A quantile's row (an entry with
+``quantile``, the TTFB p95) also says which histogram answered: ``native`` where Prometheus
+stores the instrument's native histogram (scraped over protobuf; its quantile is not bounded
+by the classic buckets), else ``classic`` (interpolated inside the bucket that holds it). One
+more query tells: the native histogram's rate alone, per label set of the value.
 
 Also: how much of each SLO's error budget is left over the SLO window (the recorded
 ``…:ratio_rate<window>`` over the budget), every firing alert with its runbook link, and
@@ -22,8 +26,9 @@ from __future__ import annotations
 
 import operator
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 from plexichat.catalog import MetricEntry
 from plexichat.generate import Options, promql, slo
@@ -31,6 +36,8 @@ from plexichat.generate.watchers import WATCHDOG
 from plexichat.stack.heartbeat import NOT_CHECKED, Heartbeat
 from plexichat.stack.prometheus_api import PrometheusAPI, Sample
 
+Histogram = Literal["native", "classic"]
+"""Which histogram a quantile was taken of: the native one, or the classic ``_bucket`` series."""
 SEVERITY_ORDER = {"critical": 0, "warning": 1}
 _OPS = {"<": operator.lt, ">": operator.gt}
 
@@ -41,13 +48,14 @@ class MetricStatus:
 
     id: str
     name: str
-    statistic: str  # which statistic over which window: "5m p95 TTFB, bucket-bounded"
+    statistic: str  # which statistic over which window: "5m p95 TTFB", "1m rate"
     value: float | None  # in the PromQL's unit (value_unit); None: no data
     display: str  # in the display unit
     instances: int
     target: str
     alert: str
     state: str  # firing | pending | misses target | meets target | no data
+    histogram: Histogram | None = None  # which one a quantile is from; None: no quantile, no data
 
 
 @dataclass(frozen=True)
@@ -118,21 +126,37 @@ def _display(entry: MetricEntry, value: float) -> str:
     return f"{value * entry.scale:.3g} {entry.display_unit}"
 
 
-def _worst(samples: list[Sample], op: str) -> float | None:
-    values = [s.value for s in samples if s.value == s.value]  # NaN is no data
-    if not values:
+def _worst(samples: list[Sample], op: str) -> Sample | None:
+    found = [s for s in samples if s.value == s.value]  # NaN is no data
+    if not found:
         return None
-    return max(values) if op == ">" else min(values)
+    return (max if op == ">" else min)(found, key=lambda s: s.value)
+
+
+def _histogram(
+    entry: MetricEntry, worst: Sample | None, native: Sequence[Sample]
+) -> Histogram | None:
+    """Which histogram answered a quantile: ``native`` where the native half counts the very
+    label set of the value shown, else ``classic``; ``None`` for another statistic or no data."""
+    if entry.quantile is None or worst is None:
+        return None
+    return "native" if any(s.labels == worst.labels for s in native) else "classic"
 
 
 def metric_status(
-    entry: MetricEntry, options: Options, samples: list[Sample], alert_states: set[str]
+    entry: MetricEntry,
+    options: Options,
+    samples: list[Sample],
+    alert_states: set[str],
+    native: Sequence[Sample] = (),
 ) -> MetricStatus:
     """The row of ``entry`` from its ``samples`` (the worst instance counts) and the states of
-    its alerts."""
+    its alerts; for a quantile, ``native`` is what its native histogram alone counts (see
+    ``native_samples``)."""
     thresholds = options.thresholds(entry)
     target, alert = thresholds.target, thresholds.alert
-    value = _worst(samples, alert.op if alert is not None else ("<" if target.op == ">" else ">"))
+    worst = _worst(samples, alert.op if alert is not None else ("<" if target.op == ">" else ">"))
+    value = worst.value if worst is not None else None
     if "firing" in alert_states:
         state = "firing"
     elif "pending" in alert_states:
@@ -162,7 +186,21 @@ def metric_status(
         target=f"{target.op} {promql.display(entry, target.value)}",
         alert=alert_text,
         state=state,
+        histogram=_histogram(entry, worst, native),
     )
+
+
+def native_samples(
+    api: PrometheusAPI, entry: MetricEntry, window: str | None, selector: str, samples: list[Sample]
+) -> list[Sample]:
+    """What the native histogram of a quantile entry's instrument alone counts over ``window``,
+    per label set of its ``samples``: one query, none where the answer needs none (another
+    statistic, no value; an instrument without native buckets only has classic ones)."""
+    instrument = entry.instrument
+    if entry.quantile is None or instrument.native is None or window is None or not samples:
+        return []
+    by = tuple(sorted(samples[0].labels))  # the query's grouping: by (job)
+    return api.query(promql.native_rate(instrument.prometheus_series, selector, window, by))
 
 
 def collect(api: PrometheusAPI, options: Options) -> Status:
@@ -177,7 +215,9 @@ def collect(api: PrometheusAPI, options: Options) -> Status:
     for entry in options.catalog:
         window = options.window(entry.window) if entry.window is not None else None
         samples = api.query(entry.query(window, selector=options.selector))
-        metrics.append(metric_status(entry, options, samples, by_metric.get(entry.id, set())))
+        native = native_samples(api, entry, window, options.selector, samples)
+        states = by_metric.get(entry.id, set())
+        metrics.append(metric_status(entry, options, samples, states, native))
     budgets = []
     for objective in slo.slos(options):
         bad = api.query(f"{objective.sli(options.slo_window)}{{{options.selector}}}")
@@ -187,7 +227,7 @@ def collect(api: PrometheusAPI, options: Options) -> Status:
                 slo=objective.name,
                 objective=objective.description,
                 window=options.slo_window,
-                left=None if worst is None else 1 - worst / objective.budget,
+                left=None if worst is None else 1 - worst.value / objective.budget,
             )
         )
     alerts = sorted(

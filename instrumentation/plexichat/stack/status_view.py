@@ -13,8 +13,10 @@ from rich.table import Table
 from rich.text import Text
 
 from plexichat.stack.heartbeat import RESEND_DELAY_S, Heartbeat
-from plexichat.stack.status import Status
+from plexichat.stack.status import MetricStatus, Status
 
+HISTOGRAMS = {"native": "native histogram", "classic": "classic buckets, bucket-bounded"}
+"""How a quantile's row names the histogram it was taken of (``MetricStatus.histogram``)."""
 STATE_STYLES = {
     "firing": "bold red",
     "pending": "yellow",
@@ -84,6 +86,14 @@ def _heartbeat(beat: Heartbeat) -> Text:
     return line
 
 
+def _metric(metric: MetricStatus) -> str:
+    """The metric column: name, statistic and window, and a quantile's histogram."""
+    statistic = metric.statistic
+    if metric.histogram is not None:
+        statistic += f", {HISTOGRAMS[metric.histogram]}"
+    return f"{metric.name} ({statistic})"
+
+
 def render(status: Status, plain: bool) -> RenderableType:
     """The status as a rich renderable; ``plain`` for piped output."""
     when = datetime.fromtimestamp(status.evaluated_at, UTC).strftime("%H:%M:%S UTC")
@@ -99,7 +109,7 @@ def render(status: Status, plain: bool) -> RenderableType:
         if metric.instances > 1:
             value += f" (worst of {metric.instances})"
         table.add_row(
-            f"{metric.name} ({metric.statistic})",
+            _metric(metric),
             value,
             metric.target,
             metric.alert,
