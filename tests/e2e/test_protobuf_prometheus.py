@@ -11,7 +11,6 @@ The same Prometheus stores a hand-built native histogram served by
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +21,6 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import Metric
 
@@ -31,9 +29,9 @@ from plexichat.generate import promql
 from plexichat.observability.exposition import render
 from plexichat.observability.exposition.native import NativeBuckets, NativeHistogramFamily
 from tests.support.otlp_receiver import HttpReceiver
-from tests.support.processes import stop
+from tests.support.prometheus_server import prometheus, query
 from tests.support.service import serving
-from tests.support.tools import free_port, require_tool
+from tests.support.tools import require_tool
 from tests.support.workers import wait_for
 
 pytestmark = pytest.mark.integration
@@ -90,52 +88,6 @@ def native_server() -> Iterator[int]:
         server.server_close()
 
 
-@contextmanager
-def prometheus(home: Path, targets: dict[str, int], features: str) -> Iterator[str]:
-    home.mkdir(parents=True)
-    config = {
-        "global": {"scrape_interval": "1s"},
-        "scrape_configs": [
-            {"job_name": job, "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}
-            for job, port in targets.items()
-        ],
-    }
-    (home / "prometheus.yml").write_text(yaml.safe_dump(config))
-    port = free_port()
-    with (home / "prometheus.log").open("wb") as log:
-        process = subprocess.Popen(
-            [
-                require_tool("prometheus"),
-                f"--config.file={home / 'prometheus.yml'}",
-                f"--storage.tsdb.path={home / 'tsdb'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                f"--enable-feature={features}",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(process)
-
-
-def query(api: str, promql: str, at: float | None = None) -> list[dict[str, Any]]:
-    """The instant query's result (at ``at``, Unix seconds; default now); empty while the
-    server starts."""
-    params: dict[str, str] = {"query": promql}
-    if at is not None:
-        params["time"] = str(at)
-    try:
-        response = httpx.get(f"{api}/api/v1/query", params=params, timeout=5)
-    except httpx.TransportError:
-        return []  # still starting
-    if response.status_code == 503:
-        return []  # listening, storage not ready
-    result: list[dict[str, Any]] = response.json()["data"]["result"]
-    return result
-
-
 def stored(api: str) -> dict[tuple[tuple[str, str], ...], str]:
     """Every series of job ``svc`` (bounds as floats) and its latest value."""
     out = {}
@@ -176,6 +128,7 @@ def native_totals(api: str, family: str, classic: bool) -> tuple[float, float]:
 def test_protobuf_scrape_stores_what_the_text_scrape_stores(
     tmp_path: Path, receiver: HttpReceiver
 ) -> None:
+    binary = require_tool("prometheus")
     env = {
         "PLEXICHAT_PERFORMANCE__OBSERVABILITY__OTLP__ENDPOINT": receiver.endpoint,
         "PLEXICHAT_PERFORMANCE__OBSERVABILITY__OTLP__METRICS_ENABLED": "false",
@@ -188,11 +141,12 @@ def test_protobuf_scrape_stores_what_the_text_scrape_stores(
         port = int(service.url.rsplit(":", 1)[1])
         with (
             prometheus(
+                binary,
                 tmp_path / "protobuf",
                 {"svc": port, "native": native_port},
-                "native-histograms,exemplar-storage",
+                ["native-histograms", "exemplar-storage"],
             ) as proto,
-            prometheus(tmp_path / "text", {"svc": port}, "exemplar-storage") as text,
+            prometheus(binary, tmp_path / "text", {"svc": port}, ["exemplar-storage"]) as text,
         ):
             with httpx.Client(base_url=service.url) as client:
                 for _ in range(20):
