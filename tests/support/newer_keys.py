@@ -36,10 +36,9 @@ OPERATOR: dict[str, Version] = {
 
 def operator_models() -> Version:
     """The prometheus-operator release of the models installed (``0.80.1.0`` is 0.80.1)."""
-    major, minor, patch = importlib.metadata.version("cloudcoil-models-prometheus-operator").split(
-        "."
-    )[:3]
-    return int(major), int(minor), int(patch)
+    release = importlib.metadata.version("cloudcoil-models-prometheus-operator")
+    major, minor, patch = (int(part) for part in release.split(".")[:3])
+    return major, minor, patch
 
 
 def strip(
