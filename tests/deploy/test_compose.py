@@ -29,9 +29,11 @@ from tests.deploy.compose import (
     dotenv,
     raw,
 )
+from tests.deploy.prometheus_config import assert_native_histograms_on_the_service_job_only
+from tests.support.newer_keys import check_config, readable
 from tests.support.processes import stop
 from tests.support.stack import wait_for
-from tests.support.tools import free_port, promtool, require_tool, requires_tool
+from tests.support.tools import free_port, require_tool, requires_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = {"../alerts": "*.yaml", "../dashboards": "*.json"}
@@ -254,7 +256,7 @@ def _mirror_mounts(service: dict[str, Any], root: Path, prefix: str) -> None:
         destination.symlink_to((COMPOSE_DIR / source).resolve())
 
 
-@requires_tool("promtool")
+@requires_tool("promtool3")
 def test_prometheus_config_passes_promtool_with_the_mounted_rules(
     services: dict[str, dict[str, Any]], overrides: dict[str, bool], tmp_path: Path
 ) -> None:
@@ -262,7 +264,9 @@ def test_prometheus_config_passes_promtool_with_the_mounted_rules(
     _mirror_mounts(prometheus, tmp_path, "/etc/prometheus")
     flags = dict(arg.removeprefix("--").partition("=")[::2] for arg in prometheus["command"])
     config = tmp_path / Path(flags["config.file"]).relative_to("/etc/prometheus")
-    code, output = promtool("check", "config", str(config))
+    parsed = yaml.safe_load(config.read_text())
+    # The image's Prometheus 3 configuration, checked by the newest promtool here (forky's).
+    code, output = check_config(config)
     assert code == 0, output
     # The shared rule files, and an optional source's own where its override runs it.
     rule_files = list((ROOT / "alerts").glob("*.yaml"))
@@ -272,10 +276,10 @@ def test_prometheus_config_passes_promtool_with_the_mounted_rules(
     retention = load_settings(environ={}).performance.metrics.retention_period
     assert flags["storage.tsdb.retention.time"] == retention
     assert flags["storage.tsdb.retention.size"] == dotenv()["PROMETHEUS_RETENTION_SIZE"]
-    parsed = yaml.safe_load(config.read_text())
     assert parsed["global"]["scrape_interval"] == "15s"
     jobs = {job["job_name"]: job for job in parsed["scrape_configs"]}
     assert jobs["plexichat"]["static_configs"][0]["targets"] == ["plexichat:8000"]
+    assert_native_histograms_on_the_service_job_only(parsed)
     assert jobs["prometheus"]["static_configs"][0]["targets"] == ["localhost:9090"]
     (alertmanagers,) = parsed["alerting"]["alertmanagers"]
     assert alertmanagers["static_configs"][0]["targets"] == ["alertmanager:9093"]
@@ -403,25 +407,27 @@ def test_prometheus_stores_exemplars_and_grafana_links_them_to_tempo(
     assert by_uid[link["datasourceUid"]]["type"] == "tempo"
 
 
-@requires_tool("prometheus")
+@requires_tool("prometheus3")
 def test_a_real_prometheus_scrapes_exactly_the_overrides_exporters(
     services: dict[str, dict[str, Any]], overrides: dict[str, bool], tmp_path: Path
 ) -> None:
-    """Debian's Prometheus on the configuration as mounted: job postgres and job node find
-    their targets only where their override mounts the targets file, and a missing one is no
-    target and no error in the log (the overrides add up, whichever are named)."""
+    """A real Prometheus 3 (forky's) on the configuration as mounted: job postgres and job node
+    find their targets only where their override mounts the targets file, and a missing one is
+    no target and no error in the log (the overrides add up, whichever are named)."""
     prometheus = services["prometheus"]
     _mirror_mounts(prometheus, tmp_path, "/etc/prometheus")
     config = tmp_path / "prometheus.yml"
+    features = readable(config, "prometheus3")
     port = free_port()
     log = tmp_path / "prometheus.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [
-                require_tool("prometheus"),
+                require_tool("prometheus3"),
                 f"--config.file={config}",
                 f"--storage.tsdb.path={tmp_path / 'tsdb'}",
                 f"--web.listen-address=127.0.0.1:{port}",
+                *(f"--enable-feature={feature}" for feature in features),
             ],
             stdout=out,
             stderr=subprocess.STDOUT,

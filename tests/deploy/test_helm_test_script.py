@@ -13,11 +13,12 @@ from collections.abc import Iterator
 import pytest
 
 from tests.deploy.chart import CHART, objects, prometheus_config_dir, render
+from tests.support.newer_keys import readable
 from tests.support.processes import stop
 from tests.support.service import serving
-from tests.support.tools import free_port, require_tool
+from tests.support.tools import free_port, require_tool, requires_tool
 
-pytestmark = pytest.mark.integration
+pytestmark = requires_tool("prometheus3")
 SCRIPT = CHART / "files" / "helm-test.py"
 
 
@@ -42,12 +43,14 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """A Prometheus on the chart's rendered config; yields (URL, EXPECTED_RULE_GROUPS)."""
-    binary = require_tool("prometheus")
-    # Debian's Prometheus has no Kubernetes discovery: the static target exercises the rest.
+    """A Prometheus 3 (forky's: the image's major) on the chart's rendered config; yields
+    (URL, EXPECTED_RULE_GROUPS)."""
+    binary = require_tool("prometheus3")
+    # No cluster to discover pods in: the static target exercises the rest.
     rendered = render({"prometheus": {"discovery": "static"}})
     objs = objects(rendered)
     config = prometheus_config_dir(objs, tmp_path_factory.mktemp("etc-prometheus"))
+    features = readable(config, "prometheus3")
     test_pod = next(o for o in objs if o["kind"] == "Pod")
     env = {e["name"]: e["value"] for e in test_pod["spec"]["containers"][0]["env"]}
     port = free_port()
@@ -57,6 +60,7 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
             f"--config.file={config}",
             f"--storage.tsdb.path={tmp_path_factory.mktemp('tsdb')}",
             f"--web.listen-address=127.0.0.1:{port}",
+            *(f"--enable-feature={feature}" for feature in features),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

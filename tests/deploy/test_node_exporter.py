@@ -30,9 +30,10 @@ from tests.deploy.chart import (
     render,
 )
 from tests.deploy.compose import document
+from tests.support.newer_keys import check_config
 from tests.support.processes import stop
 from tests.support.stack import wait_for
-from tests.support.tools import free_port, promtool, require_tool, requires_tool
+from tests.support.tools import free_port, require_tool, requires_tool
 
 ENABLED = {"nodeExporter": {"enabled": True}}
 ROOTFS = "--path.rootfs=/host"
@@ -119,17 +120,10 @@ def test_prometheus_discovers_the_daemonsets_pods_as_job_node(tmp_path: Path) ->
     assert find(objects(render({"prometheus": {"discovery": "static"}})), "Role") == []
 
 
-@requires_tool("promtool")
+@requires_tool("promtool3")
 def test_the_charts_prometheus_config_with_job_node_passes_promtool(tmp_path: Path) -> None:
-    require_tool("promtool")
     config = prometheus_config_dir(objects(render(ENABLED)), tmp_path)
-    parsed = yaml.safe_load(config.read_text())
-    # Debian's promtool is built without Kubernetes discovery: static targets stand for it.
-    for job in parsed["scrape_configs"]:
-        if job.pop("kubernetes_sd_configs", None) is not None:
-            job["static_configs"] = [{"targets": ["pod.example:9100"]}]
-    config.write_text(yaml.safe_dump(parsed))
-    code, output = promtool("check", "config", str(config))
+    code, output = check_config(config)  # the newest promtool: Kubernetes discovery included
     assert code == 0, output
 
 

@@ -1,6 +1,6 @@
-"""Both bundles' Prometheus flags, given to a real Prometheus (Debian's 2.42; the images pin 3.x,
-which takes the same retention flags): it starts, and its runtime info reports the retention
-the bundle means (time and size, whichever comes first)."""
+"""Both bundles' Prometheus flags, given to a real Prometheus 3 (Debian forky's; the images pin
+3.14): it starts, and its runtime info reports the retention the bundle means (time and size,
+whichever comes first)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def _retention(args: list[str], tmp_path: Path) -> str:
     ]
     port = free_port()
     process = subprocess.Popen(
-        [require_tool("prometheus"), *moved, f"--web.listen-address=127.0.0.1:{port}"],
+        [require_tool("prometheus3"), *moved, f"--web.listen-address=127.0.0.1:{port}"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -57,13 +57,13 @@ def _retention(args: list[str], tmp_path: Path) -> str:
             process.stderr.close()
 
 
-@requires_tool("prometheus")
+@requires_tool("prometheus3")
 def test_compose_prometheus_keeps_30_days_or_the_size_cap(tmp_path: Path) -> None:
     args = document()["services"]["prometheus"]["command"]
     assert _retention(args, tmp_path) == "30d or 10GiB"
 
 
-@requires_tool("prometheus")
+@requires_tool("prometheus3")
 @pytest.mark.parametrize(
     ("values", "expected"),
     [({}, "30d or 6GiB819MiB"), ({"prometheus": {"retentionSize": "512MB"}}, "30d or 512MiB")],

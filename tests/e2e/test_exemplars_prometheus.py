@@ -15,6 +15,7 @@ import yaml
 
 from tests.support.otlp_receiver import HttpReceiver
 from tests.support.processes import stop
+from tests.support.prometheus_server import exemplars as stored_exemplars
 from tests.support.scrape import value
 from tests.support.service import service_environment
 from tests.support.tools import free_port, require_tool
@@ -81,22 +82,9 @@ def test_prometheus_stores_exemplars_that_lead_to_received_traces(
                 load.start()
 
             def exemplars(job: str) -> list[dict[str, str]]:
-                try:
-                    response = httpx.get(
-                        f"{api}/api/v1/query_exemplars",
-                        params={
-                            "query": f'http_server_request_duration_seconds_bucket{{job="{job}"}}',
-                            "start": str(started - 60),
-                            "end": str(time.time() + 60),
-                        },
-                    )
-                except httpx.TransportError:
-                    return []  # Prometheus is still starting
-                if response.status_code == 503:
-                    return []  # listening, but its storage is not ready yet
-                return [
-                    e["labels"] for series in response.json()["data"] for e in series["exemplars"]
-                ]
+                selector = f'http_server_request_duration_seconds_bucket{{job="{job}"}}'
+                found = stored_exemplars(api, selector, started - 60, time.time() + 60)
+                return [e["labels"] for series in found for e in series["exemplars"]]
 
             # a few scrapes after the first (which comes ~6 s after start)
             wait_for(lambda: len(exemplars("single")) >= 5, 30, "exemplars of one process")

@@ -27,7 +27,7 @@ from tests.e2e.test_protobuf_prometheus import NATIVE_FAMILIES
 from tests.generate import support
 from tests.support.prometheus_server import prometheus, query
 from tests.support.service import Service, serving
-from tests.support.tools import requires_tool
+from tests.support.tools import require_tool, requires_tool
 from tests.support.workers import wait_for
 
 pytestmark = requires_tool("prometheus")
@@ -132,11 +132,12 @@ def same_bucket(native: float, classic: float, expr: str) -> bool:
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Any:
     home = tmp_path_factory.mktemp("native-rules")
+    binary = require_tool("prometheus")  # Debian's 2.42: native-only with the flag
     with serving(home / "svc", args=["--fault", FAULTS]) as service:
         port = int(service.url.rsplit(":", 1)[1])
         with (
-            prometheus(home / "native", {JOB: port}, "native-histograms") as native,
-            prometheus(home / "classic", {JOB: port}, "exemplar-storage") as classic,
+            prometheus(binary, home / "native", {JOB: port}, ["native-histograms"]) as native,
+            prometheus(binary, home / "classic", {JOB: port}, ["exemplar-storage"]) as classic,
         ):
             # Every label set first, scraped by both: a series' first sample is where its
             # rate starts, so what both count from here on is the same traffic.

@@ -31,6 +31,7 @@ from plexichat.observability.exposition.native import NativeBuckets, NativeHisto
 from tests.support.otlp_receiver import HttpReceiver
 from tests.support.prometheus_server import prometheus, query
 from tests.support.service import serving
+from tests.support.tools import require_tool
 from tests.support.workers import wait_for
 
 pytestmark = pytest.mark.integration
@@ -127,6 +128,7 @@ def native_totals(api: str, family: str, classic: bool, job: str = "svc") -> tup
 def test_protobuf_scrape_stores_what_the_text_scrape_stores(
     tmp_path: Path, receiver: HttpReceiver
 ) -> None:
+    binary = require_tool("prometheus")
     env = {
         "PLEXICHAT_PERFORMANCE__OBSERVABILITY__OTLP__ENDPOINT": receiver.endpoint,
         "PLEXICHAT_PERFORMANCE__OBSERVABILITY__OTLP__METRICS_ENABLED": "false",
@@ -139,11 +141,12 @@ def test_protobuf_scrape_stores_what_the_text_scrape_stores(
         port = int(service.url.rsplit(":", 1)[1])
         with (
             prometheus(
+                binary,
                 tmp_path / "protobuf",
                 {"svc": port, "native": native_port},
-                "native-histograms,exemplar-storage",
+                ["native-histograms", "exemplar-storage"],
             ) as proto,
-            prometheus(tmp_path / "text", {"svc": port}, "exemplar-storage") as text,
+            prometheus(binary, tmp_path / "text", {"svc": port}, ["exemplar-storage"]) as text,
         ):
             with httpx.Client(base_url=service.url) as client:
                 for _ in range(20):

@@ -21,7 +21,7 @@ from plexichat.stack.status_command import StatusOptions, run_status
 from tests.support.prometheus_server import prometheus, query
 from tests.support.service import Service, serving
 from tests.support.stack import wait_for
-from tests.support.tools import requires_tool
+from tests.support.tools import require_tool, requires_tool
 
 pytestmark = requires_tool("prometheus")
 
@@ -44,11 +44,12 @@ def test_status_names_the_histogram_each_quantile_was_taken_of(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert QUANTILES  # the TTFB p95 at least
+    binary = require_tool("prometheus")  # Debian's 2.42: native-only with the flag
     with serving(tmp_path / "svc") as service:
         port = int(service.url.rsplit(":", 1)[1])
         with (
-            prometheus(tmp_path / "native", {JOB: port}, "native-histograms") as native,
-            prometheus(tmp_path / "classic", {JOB: port}) as classic,
+            prometheus(binary, tmp_path / "native", {JOB: port}, ["native-histograms"]) as native,
+            prometheus(binary, tmp_path / "classic", {JOB: port}) as classic,
         ):
             for api, histogram in ((native, "native"), (classic, "classic")):
                 # the first scrape comes ~6 s after start, a rate needs the second

@@ -1,10 +1,13 @@
-"""A real Prometheus (2.42 here) scraping given loopback targets every second, on a free port,
-its data and log under one directory; and an instant query that reads empty while it starts."""
+"""A real Prometheus on a free loopback port scraping loopback targets every second, started and
+stopped by PID, and the HTTP API calls the end-to-end tests make of it: instant queries and
+exemplars, each empty while the server starts.
+
+Its first scrape comes ~5 s after start (2.42 and 3.5 alike): wait for data, never sleep."""
 
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -13,29 +16,39 @@ import httpx
 import yaml
 
 from tests.support.processes import stop
-from tests.support.tools import free_port, require_tool
+from tests.support.tools import free_port
 
 
 @contextmanager
-def prometheus(home: Path, targets: dict[str, int], features: str = "") -> Iterator[str]:
-    """Prometheus scraping ``targets`` (job -> port) every second with ``features``
-    (``--enable-feature``: ``native-histograms`` makes 2.42 scrape protobuf and store native
-    histograms); its base URL. Stopped on exit."""
+def prometheus(
+    binary: str,
+    home: Path,
+    targets: Mapping[str, int],
+    features: Sequence[str] = (),
+    job: Mapping[str, Any] | None = None,
+) -> Iterator[str]:
+    """Run ``binary`` (a ``require_tool`` path) with its configuration, TSDB and log under
+    ``home``: one job per ``targets`` entry (job name: port on 127.0.0.1), each with the
+    settings of ``job``, and ``--enable-feature`` for ``features``; yield its base URL."""
     home.mkdir(parents=True)
     config = {
         "global": {"scrape_interval": "1s"},
         "scrape_configs": [
-            {"job_name": job, "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}
-            for job, port in targets.items()
+            {
+                "job_name": name,
+                **(job or {}),
+                "static_configs": [{"targets": [f"127.0.0.1:{port}"]}],
+            }
+            for name, port in targets.items()
         ],
     }
     (home / "prometheus.yml").write_text(yaml.safe_dump(config))
     port = free_port()
-    flags = [f"--enable-feature={features}"] if features else []
+    flags = [f"--enable-feature={','.join(features)}"] if features else []
     with (home / "prometheus.log").open("wb") as log:
         process = subprocess.Popen(
             [
-                require_tool("prometheus"),
+                binary,
                 f"--config.file={home / 'prometheus.yml'}",
                 f"--storage.tsdb.path={home / 'tsdb'}",
                 f"--web.listen-address=127.0.0.1:{port}",
@@ -50,17 +63,31 @@ def prometheus(home: Path, targets: dict[str, int], features: str = "") -> Itera
         stop(process)
 
 
-def query(api: str, promql: str, at: float | None = None) -> list[dict[str, Any]]:
-    """The instant query's result (at ``at``, Unix seconds; default now); empty while the
-    server starts."""
-    params: dict[str, str] = {"query": promql}
-    if at is not None:
-        params["time"] = str(at)
+def _data(api: str, path: str, params: dict[str, str]) -> Any:
     try:
-        response = httpx.get(f"{api}/api/v1/query", params=params, timeout=5)
+        response = httpx.get(f"{api}{path}", params=params, timeout=5)
     except httpx.TransportError:
         return []  # still starting
     if response.status_code == 503:
         return []  # listening, storage not ready
-    result: list[dict[str, Any]] = response.json()["data"]["result"]
+    response.raise_for_status()
+    return response.json()["data"]
+
+
+def query(api: str, promql: str, at: float | None = None) -> list[dict[str, Any]]:
+    """The instant query's result (at ``at``, Unix seconds; default now)."""
+    params = {"query": promql}
+    if at is not None:
+        params["time"] = str(at)
+    data = _data(api, "/api/v1/query", params)
+    result: list[dict[str, Any]] = data["result"] if data else []
     return result
+
+
+def exemplars(api: str, selector: str, start: float, end: float) -> list[dict[str, Any]]:
+    """The exemplars stored between ``start`` and ``end`` on the series of ``selector``: one
+    entry per series, its ``seriesLabels`` and ``exemplars`` (labels, value, timestamp)."""
+    data: list[dict[str, Any]] = _data(
+        api, "/api/v1/query_exemplars", {"query": selector, "start": str(start), "end": str(end)}
+    )
+    return data

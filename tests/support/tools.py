@@ -1,6 +1,10 @@
 """Finding the real tools the tests need: under ``CI=true`` a missing tool fails the test,
 elsewhere it skips it with the command that installs it.
 
+Two tools live off PATH: Debian forky's Prometheus 3, ``prometheus3`` and ``promtool3``
+(``scripts/prometheus3`` puts them in ``PROMETHEUS3``), beside bookworm's 2.42 ``prometheus`` and
+``promtool``; ``version`` tells which release a tool is (forky's floats).
+
 A test that runs a tool is an integration test: mark it with ``@requires_tool("promtool")``
 (or ``pytestmark = requires_tool(...)`` for a module), so that ``-m "not integration"`` leaves
 it out at collection. ``require_tool`` fails a test that is not marked."""
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -33,7 +38,15 @@ INSTALL = {
         "apt-get install -y --no-install-recommends prometheus-node-exporter"
     ),
     "wrk": "apt-get install -y wrk",
+    "prometheus3": "scripts/prometheus3 (Debian forky's Prometheus 3, unpacked in /opt)",
+    "promtool3": "scripts/prometheus3 (Debian forky's Prometheus 3, unpacked in /opt)",
 }
+
+PROMETHEUS3 = Path("/opt/prometheus3/bin")
+"""Where ``scripts/prometheus3`` puts forky's ``prometheus`` and ``promtool`` (its ``LINK``)."""
+OFF_PATH = {"prometheus3": PROMETHEUS3 / "prometheus", "promtool3": PROMETHEUS3 / "promtool"}
+
+Version = tuple[int, int, int]
 
 
 _marked: list[bool] = [True]
@@ -62,13 +75,26 @@ def require_tool(name: str) -> str:
             f"@requires_tool({name!r}) (tests/support/tools.py) so that "
             '-m "not integration" leaves it out'
         )
-    path = shutil.which(name)
+    path = shutil.which(str(OFF_PATH.get(name, name)))
     if path is None:
         message = f"{name} is not installed ({INSTALL.get(name, 'see TOOLS.md')})"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+def version(name: str) -> Version:
+    """The release of tool ``name`` (see ``require_tool``), from its ``--version``:
+    ``promtool, version 3.5.3+ds1 (branch: ...)`` is ``(3, 5, 3)``."""
+    ran = subprocess.run(
+        [require_tool(name), "--version"], capture_output=True, text=True, check=True
+    )
+    output = ran.stdout + ran.stderr
+    found = re.search(r"\bversion (\d+)\.(\d+)\.(\d+)", output)
+    assert found, f"{name} --version: no version in {output!r}"
+    major, minor, patch = (int(part) for part in found.groups())
+    return major, minor, patch
 
 
 def free_port() -> int:
@@ -86,11 +112,13 @@ def refusing_port() -> Iterator[int]:
         yield int(sock.getsockname()[1])
 
 
-def promtool(*args: str, stdin: str | None = None, cwd: Path | None = None) -> tuple[int, str]:
-    """``promtool ARGS`` (see ``require_tool``): its exit status and its output, stdout then
-    stderr."""
+def promtool(
+    *args: str, stdin: str | None = None, cwd: Path | None = None, tool: str = "promtool"
+) -> tuple[int, str]:
+    """``promtool ARGS`` (see ``require_tool``; ``tool="promtool3"`` for Prometheus 3's): its
+    exit status and its output, stdout then stderr."""
     result = subprocess.run(
-        [require_tool("promtool"), *args],
+        [require_tool(tool), *args],
         input=stdin,
         capture_output=True,
         text=True,

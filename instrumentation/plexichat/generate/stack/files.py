@@ -53,10 +53,11 @@ def render() -> dict[str, str]:
         (compose / "prometheus" / "prometheus.yml").as_posix(): _yaml(
             prometheus.config(COMPOSE),
             COMPOSE,
-            "Prometheus of the Compose stack: scrapes the service, itself, Alertmanager and\n"
-            "redis_exporter every 15 s, postgres_exporter and node_exporter where their\n"
-            "overrides mount their targets files, and evaluates the generated rules\n"
-            "(../../alerts mounted at rules/, an override's at optional/).",
+            "Prometheus of the Compose stack: scrapes the service (its native histograms\n"
+            "and their classic series), itself, Alertmanager and redis_exporter every 15 s,\n"
+            "postgres_exporter and node_exporter where their overrides mount their targets\n"
+            "files, and evaluates the generated rules (../../alerts mounted at rules/, an\n"
+            "override's at optional/).",
         ),
         **{
             (compose / "prometheus" / prometheus.targets_file(job)).as_posix(): _yaml(

@@ -2,7 +2,9 @@
 
 The scrape job of the service is the rules' job (``plexichat``), with a ``service`` label set by
 relabelling (the same for static targets and the chart's Kubernetes discovery, which prepends
-its own relabelling); Prometheus scrapes itself and Alertmanager too, so their health is in the
+its own relabelling). Where the target runs Prometheus 3 (the bundles), that job also stores the
+service's native histograms and keeps their classic series (:data:`NATIVE_HISTOGRAMS`).
+Prometheus scrapes itself and Alertmanager too, so their health is in the
 same TSDB, ``redis_exporter`` (job ``redis``) where the target runs Redis and
 ``postgres_exporter`` (job ``postgres``, never scraped more often than ``SCRAPE_FLOOR_S``) where
 its service uses PostgreSQL, ``node_exporter`` (job ``node``) where it runs one -- in Compose
@@ -28,9 +30,26 @@ from plexichat.generate.watchers import ALERTMANAGER_JOB, PROMETHEUS_JOB
 
 SERVICE_LABEL = "service"
 
+NATIVE_HISTOGRAMS = {"scrape_native_histograms": True, "always_scrape_classic_histograms": True}
+"""The service job's histogram settings where ``StackTarget.native_histograms``.
+
+The service's duration histograms carry native buckets beside the classic ones, over the
+delimited protobuf exposition only. ``scrape_native_histograms`` (Prometheus >= 3.8; before 3.9
+also the ``native-histograms`` feature flag) asks for protobuf and stores the native histogram;
+alone it would drop the classic ``_bucket``/``_count``/``_sum`` series, and with them every
+rule and panel reading them and the exemplars on the classic buckets.
+``always_scrape_classic_histograms`` (>= 3.0) keeps them: Prometheus stores both. On this job
+only, not in ``global``: the native buckets we emit are the ones the catalog chose and a test
+scrapes (``tests/e2e/test_prometheus3_histograms.py``), the exporters' and Prometheus' own
+histograms stay as the rules read them today (text, classic), and in the chart's operator mode
+the same two settings are the ServiceMonitor's, as global ones are not ours to set there
+(``templates/operator/servicemonitor.yaml``)."""
+
 
 def _service_job(target: StackTarget) -> dict[str, Any]:
     job: dict[str, Any] = {"job_name": target.job, "metrics_path": "/metrics"}
+    if target.native_histograms:
+        job |= NATIVE_HISTOGRAMS
     if target.service_targets is not None:
         job["static_configs"] = [{"targets": list(target.service_targets)}]
     job["relabel_configs"] = [{"target_label": SERVICE_LABEL, "replacement": target.job}]

@@ -86,6 +86,10 @@ class StackTarget:
     # (file_sd: a missing file is no target and no error), so the overrides add up instead of
     # each replacing prometheus.yml; their addresses above are what those files say.
     optional_targets_from_files: bool = False
+    # True: the service's job stores its native histograms beside the classic series
+    # (prometheus.py); needs Prometheus >= 3.8, so only the bundles' pinned 3.x, never up's
+    # Debian 2.42 (which rejects both keys).
+    native_histograms: bool = False
 
 
 COMPOSE = StackTarget(
@@ -116,6 +120,7 @@ COMPOSE = StackTarget(
     postgres_exporter_address=f"postgres-exporter:{POSTGRES_EXPORTER_PORT}",
     node_exporter_address=f"node-exporter:{NODE_EXPORTER_PORT}",
     optional_targets_from_files=True,
+    native_histograms=True,
 )
 
 HELM = StackTarget(
@@ -137,6 +142,7 @@ HELM = StackTarget(
     retention_size=None,
     # Config changes roll the pod (checksum/config): no unauthenticated /-/quit in a cluster.
     enable_lifecycle=False,
+    native_histograms=True,
 )
 
 
