@@ -34,6 +34,7 @@ pytestmark = requires_tool("prometheus3")
 
 SELECTOR = f'job="{JOB}"'
 DURATION = "http_server_request_duration_seconds"
+BODY = "http_server_response_body_size_bytes"  # bounds up to 1e7
 TTFB = "plexichat_http_server_time_to_first_byte_seconds"
 
 
@@ -129,11 +130,12 @@ def test_prometheus3_stores_native_and_classic_histograms_with_exemplars(
         native_duration = f"histogram_quantile(0.95, sum (rate({DURATION}{{{SELECTOR}}}[1m])))"
         assert value(api, generated, at) == value(api, native_duration, at)
 
-        # Prometheus 3 writes every bound as a float ("1.0"): the matcher of each selects it.
-        bounds = {s["metric"]["le"] for s in query(api, f"{DURATION}_bucket{{{SELECTOR}}}")}
-        assert "1.0" in bounds
-        for bound in bounds - {"+Inf"}:
-            selected = query(
-                api, f"{DURATION}_bucket{{{SELECTOR}, {promql.le_matcher(float(bound))}}}"
-            )
-            assert {s["metric"]["le"] for s in selected} == {bound}, bound
+        # Prometheus 3 writes every bound as a float ("1.0"), from 1e6 up as Go does
+        # ("1e+06", the response sizes'): the matcher of each selects it.
+        for family, spelled in ((DURATION, "1.0"), (BODY, "1e+06")):
+            bounds = {s["metric"]["le"] for s in query(api, f"{family}_bucket{{{SELECTOR}}}")}
+            assert spelled in bounds
+            for bound in bounds - {"+Inf"}:
+                matcher = promql.le_matcher(float(bound))
+                selected = query(api, f"{family}_bucket{{{SELECTOR}, {matcher}}}")
+                assert {s["metric"]["le"] for s in selected} == {bound}, bound

@@ -31,10 +31,16 @@ def test_the_matcher_of_an_integral_boundary_takes_both_spellings() -> None:
     assert le_matcher(1.0) == 'le=~"1([.]0)?"'
     assert le_matcher(0.5) == 'le=~"0[.]5"'
     assert le_matcher(1e-05) == 'le=~"1e-05"'
+    assert le_matcher(1e6) == 'le=~"1000000([.]0)?|1e[+]06"'  # Prometheus 3, and protobuf
 
 
 @pytest.mark.parametrize(
-    "instrument", ["http.server.request.duration", "db.client.operation.duration"]
+    "instrument",
+    [
+        "http.server.request.duration",
+        "db.client.operation.duration",
+        "http.server.response.body.size",  # bounds from 1e6 up: also "1e+06"
+    ],
 )
 def test_every_boundary_matches_its_own_spellings_and_no_neighbours(instrument: str) -> None:
     boundaries = load_catalog().bucket_boundaries(instrument)

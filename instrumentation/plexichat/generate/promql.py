@@ -8,6 +8,8 @@ the catalog's instruments).
 
 from __future__ import annotations
 
+import math
+
 from plexichat.catalog import AlertRule, MetricEntry
 from plexichat.catalog.validation import duration_seconds
 
@@ -53,16 +55,27 @@ def humanized(entry: MetricEntry | AlertRule) -> str:
 
 def le_matcher(boundary: float) -> str:
     """A matcher on the ``le`` label of one bucket boundary that accepts each way it is
-    spelled: ``le=~"1([.]0)?"`` matches ``1.0`` (our exposition, client_python, and every
-    classic bucket Prometheus 3 stores: it normalises ``le`` to floats) and ``1`` (Go clients,
-    kept as written by Prometheus 2); ``le=~"0[.]5"`` (one spelling). ``[.]`` rather than
-    ``\\.``: a backslash would need escaping again inside the PromQL, YAML and JSON strings."""
+    spelled: ``le=~"1([.]0)?"`` matches ``1.0`` (our exposition, client_python, and Prometheus
+    3, which normalises every classic bucket's ``le`` to a float) and ``1`` (Go clients, kept as
+    written by Prometheus 2); ``le=~"0[.]5"`` (one spelling); from 1e6 up, and below 1e-4, also
+    Go's shortest form, which Prometheus 3 (and Prometheus 2 on a protobuf scrape) writes:
+    ``le=~"1000000([.]0)?|1e[+]06"``. ``[.]`` rather than ``\\.``: a backslash would need
+    escaping again inside the PromQL, YAML and JSON strings."""
     value = float(boundary)
     if value.is_integer() and abs(value) < 1e16:  # repr switches to 1e+16 from there
-        pattern = f"{int(value)}([.]0)?"
+        spellings = [f"{int(value)}([.]0)?"]
     else:
-        pattern = repr(value).replace(".", "[.]").replace("+", "[+]")
-    return f'le=~"{pattern}"'
+        spellings = [_escaped(repr(value))]
+    exponent = math.floor(math.log10(abs(value))) if value else 0
+    mantissa = repr(value).split("e")[0].replace("-", "").replace(".", "").strip("0")
+    go = f"{value:.{max(len(mantissa) - 1, 0)}e}"  # Go's %g, shortest: 1e+06, 2.5e+06, 1e-05
+    if (exponent < -4 or exponent >= 6) and go != repr(value):
+        spellings.append(_escaped(go))
+    return f'le=~"{"|".join(spellings)}"'
+
+
+def _escaped(spelling: str) -> str:
+    return spelling.replace(".", "[.]").replace("+", "[+]")
 
 
 def _sum(by: tuple[str, ...]) -> str:
