@@ -36,6 +36,11 @@ JOB = "plexichat"  # the shipped rules' and dashboards' job
 FAULTS = "error_rate=1.0,latency_ms=700,routes=/api/fault/*"
 """Slow failures: past the latency SLO's 500 ms and HTTP 503, on a route of their own."""
 REQUESTS = "http_server_request_duration_seconds"
+ROUNDS = 8
+"""Of traffic() before and after the first samples."""
+SPAN_S = 8.0
+"""Seconds of samples at least between the first scrape and the evaluation (8 or more, 1 s
+apart): several times the 1.1 scrape intervals under which rate() extrapolation changes."""
 TOLERANCE = 0.15
 """Relative difference allowed between the two servers' values: each extrapolates ``rate``
 from its own scrape instants (1 s apart at most, over about 30 s of samples); ratios of two
@@ -140,11 +145,18 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Any:
             prometheus(binary, home / "classic", {JOB: port}, ["exemplar-storage"]) as classic,
         ):
             # Every label set first, scraped by both: a series' first sample is where its
-            # rate starts, so what both count from here on is the same traffic.
-            traffic(service, 1)
-            wait_for(lambda: scraped_alike(native, classic, 3), 60, "both to scrape the first")
-            traffic(service, 12)
-            wait_for(lambda: scraped_alike(native, classic, 39), 60, "both to scrape the rest")
+            # rate starts, so what both count from here on is the same traffic. As much
+            # before as after, over at least SPAN_S of samples: rate() extrapolates a classic
+            # series towards the window's start no further than to where it would reach zero
+            # (first value / increase of the sampled span), separately for _sum and _count, so
+            # a small first value on a short span tilts a classic mean (by 27 % once, on a
+            # 2 s span), which native histograms, extrapolated as one, never see.
+            traffic(service, ROUNDS)
+            wait_for(lambda: scraped_alike(native, classic, 3 * ROUNDS), 60, "the first scrape")
+            primed = time.monotonic()
+            traffic(service, ROUNDS)
+            wait_for(lambda: scraped_alike(native, classic, 6 * ROUNDS), 60, "the last scrape")
+            time.sleep(max(0.0, SPAN_S - (time.monotonic() - primed)))  # more samples, no wait
             yield native, classic, time.time()
 
 
