@@ -310,6 +310,14 @@ def _add_up(subparsers: Any) -> None:
         "its cpu, meminfo, filesystem and loadavg collectors), scrape it as job node and "
         "generate the Node rules and panels (off by default)",
     )
+    p.add_argument(
+        "--native-histograms",
+        action="store_true",
+        help="store the service's native histograms (its duration histograms over protobuf), "
+        "as the prometheus on PATH can: 2.40-2.44 with the native-histograms feature flag and "
+        "WITHOUT their classic series and exemplars, 2.45 or later keeping both; the rules and "
+        "dashboards read the native ones (off by default: text, classic series only)",
+    )
     p.set_defaults(handler=_up)
 
 
@@ -325,6 +333,7 @@ def _up(args: argparse.Namespace) -> int:
         time_scale=args.time_scale,
         ports=args.ports,
         node_exporter=args.node_exporter,
+        native_histograms=args.native_histograms,
     )
     return up(options)
 

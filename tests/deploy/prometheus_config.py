@@ -1,7 +1,7 @@
 """What both bundles' Prometheus configuration says about histograms, checked on each: the
 service's job stores native histograms and keeps their classic series (``scrape_native_histograms``
 and ``always_scrape_classic_histograms``, Prometheus >= 3.8), no other job or ``global`` touches
-either (``plexichat.generate.stack.prometheus.NATIVE_HISTOGRAMS`` says why)."""
+either (``plexichat.generate.stack.prometheus._service_job`` says why)."""
 
 from __future__ import annotations
 

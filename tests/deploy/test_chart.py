@@ -19,7 +19,7 @@ from cloudcoil.models.prometheus_operator import v1 as monitoring
 
 from plexichat.config import load_settings
 from plexichat.generate.dependencies import REDIS_JOB
-from plexichat.generate.stack.prometheus import NATIVE_HISTOGRAMS
+from plexichat.generate.stack.targets import HELM
 from tests.deploy import grafana
 from tests.deploy.chart import (
     CHART,
@@ -347,10 +347,11 @@ def test_operator_mode_creates_servicemonitor_rules_and_sidecar_dashboards() -> 
     }
     assert relabelled["job"] == "plexichat"  # the job the generated rules select
     # The bundled Prometheus' histogram settings (the generated job's), as the operator's fields.
+    assert HELM.native_histograms is not None
     assert {
         "scrape_native_histograms": monitor["spec"]["scrapeNativeHistograms"],
         "always_scrape_classic_histograms": monitor["spec"]["scrapeClassicHistograms"],
-    } == NATIVE_HISTOGRAMS
+    } == HELM.native_histograms.job
     exporter = one(rendered, "ServiceMonitor", "redis-exporter")
     (endpoint,) = exporter["spec"]["endpoints"]
     assert (

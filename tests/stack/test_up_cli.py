@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from plexichat.stack import ports
+from plexichat.stack.binaries import VersionError, release
 from plexichat.stack.components import identities_for
+from tests.support.tools import require_tool, requires_tool
 
 
 def _up(
@@ -73,6 +75,60 @@ def test_a_postgresql_url_the_exporter_cannot_use_is_named_without_the_password(
     assert "service.database_url: the password holds white space" in result.stdout
     assert "s3cret" not in result.stdout + result.stderr
     assert not (tmp_path / "s").exists()
+
+
+def _programs(tmp_path: Path, prometheus_version: str) -> str:
+    """A PATH with every program ``up`` looks for: any executable stands for the others (only
+    looked up), ``prometheus`` prints ``prometheus_version`` as its ``--version``."""
+    programs = tmp_path / "bin"
+    programs.mkdir()
+    for name in ("redis-server", "prometheus-redis-exporter", "prometheus-alertmanager"):
+        (programs / name).symlink_to(sys.executable)
+    prometheus = programs / "prometheus"
+    prometheus.write_text(f"#!/bin/sh\nprintf '%s\\n' '{prometheus_version}'\n")
+    prometheus.chmod(0o755)
+    return str(programs)
+
+
+def test_native_histograms_on_a_prometheus_older_than_them_is_one_line(tmp_path: Path) -> None:
+    path = _programs(tmp_path, "prometheus, version 2.39.1+ds (branch: debian/sid)")
+    result = _up(tmp_path, "--native-histograms", path=path)
+    assert result.returncode == 1
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    assert lines == [
+        f"plexichat-obs up: {path}/prometheus: Prometheus 2.39.1 stores no native histograms "
+        "(the first release that does is 2.40.0); put a newer prometheus first on PATH, or run "
+        "up without --native-histograms"
+    ]
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_prometheus_version_that_names_no_release_is_one_line(tmp_path: Path) -> None:
+    path = _programs(tmp_path, "Prometheus (development build)")
+    result = _up(tmp_path, "--native-histograms", path=path)
+    assert result.returncode == 1
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    assert len(lines) == 1, lines
+    assert f"{path}/prometheus --version (exit status 0) printed " in lines[0]
+    assert "'Prometheus (development build)', not 'NAME, version X.Y.Z ...'" in lines[0]
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_program_that_cannot_say_its_version_is_named(tmp_path: Path) -> None:
+    failing = tmp_path / "prometheus"
+    failing.write_text("#!/bin/sh\necho 'prometheus, version 3.5.3' >&2\nexit 3\n")
+    failing.chmod(0o755)
+    with pytest.raises(VersionError, match=r"--version \(exit status 3\) printed"):
+        release(str(failing))
+    with pytest.raises(VersionError, match="--version failed"):
+        release(str(tmp_path / "absent"))
+
+
+@requires_tool("prometheus", "prometheus3")
+def test_the_release_of_the_real_prometheus_binaries() -> None:
+    assert release(require_tool("prometheus")) == (2, 42, 0)  # Debian bookworm's
+    major, minor, _ = release(require_tool("prometheus3"))  # forky's floats
+    assert (major, minor) >= (3, 5)
 
 
 def test_faults_are_refused_under_production_and_bad_specs_named(tmp_path: Path) -> None:

@@ -20,7 +20,8 @@ from typing import Any
 
 import yaml
 
-from tests.support.tools import Version, promtool, version
+from plexichat.generate.stack.native_histograms import Version
+from tests.support.tools import promtool, version
 
 PROMETHEUS: dict[str, Version] = {
     # Stores native histograms (3.8; 3.5 to 3.7: the native-histograms feature flag instead).

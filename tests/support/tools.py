@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -21,6 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from plexichat.generate.stack.native_histograms import Version
+from plexichat.stack.binaries import release
 
 INSTALL = {
     "promtool": "apt-get install -y --no-install-recommends prometheus",
@@ -45,9 +47,6 @@ INSTALL = {
 PROMETHEUS3 = Path("/opt/prometheus3/bin")
 """Where ``scripts/prometheus3`` puts forky's ``prometheus`` and ``promtool`` (its ``LINK``)."""
 OFF_PATH = {"prometheus3": PROMETHEUS3 / "prometheus", "promtool3": PROMETHEUS3 / "promtool"}
-
-Version = tuple[int, int, int]
-
 
 _marked: list[bool] = [True]
 """Whether the running test is marked integration (set by the conftest's guard fixture)."""
@@ -85,16 +84,9 @@ def require_tool(name: str) -> str:
 
 
 def version(name: str) -> Version:
-    """The release of tool ``name`` (see ``require_tool``), from its ``--version``:
-    ``promtool, version 3.5.3+ds1 (branch: ...)`` is ``(3, 5, 3)``."""
-    ran = subprocess.run(
-        [require_tool(name), "--version"], capture_output=True, text=True, check=True
-    )
-    output = ran.stdout + ran.stderr
-    found = re.search(r"\bversion (\d+)\.(\d+)\.(\d+)", output)
-    assert found, f"{name} --version: no version in {output!r}"
-    major, minor, patch = (int(part) for part in found.groups())
-    return major, minor, patch
+    """The release of tool ``name`` (see ``require_tool``), from its ``--version`` as ``up``
+    reads it: ``promtool, version 3.5.3+ds1 (branch: ...)`` is ``(3, 5, 3)``."""
+    return release(require_tool(name))
 
 
 def free_port() -> int:

@@ -1,14 +1,24 @@
-"""The real programs ``plexichat-obs up`` runs, and the Debian package each comes from.
+"""The real programs ``plexichat-obs up`` runs, the Debian package each comes from, and which
+release one is.
 
 A missing one is a single line naming the package and ``scripts/system-packages`` (which
-installs them all), not a traceback from deep inside the start-up.
+installs them all), not a traceback from deep inside the start-up; so is a program whose
+``--version`` names no release (``release``).
 """
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from plexichat.generate.stack.native_histograms import Version
+
+VERSION_TIMEOUT_S = 10.0
+"""``--version`` answers in well under a second; this only catches a program that hangs."""
+_VERSION_LINE = re.compile(r"^\S+, version (\d+)\.(\d+)\.(\d+)\b")
 
 
 @dataclass(frozen=True)
@@ -75,3 +85,34 @@ def locate_all(components: Iterable[str] = BINARIES) -> dict[str, str]:
     """The program of every one of ``components`` (default: all), checked before anything
     starts (the first missing one raises)."""
     return {component: locate(component) for component in components}
+
+
+class VersionError(RuntimeError):
+    """A program's ``--version`` names no release."""
+
+
+def release(path: str) -> Version:
+    """The release of the Prometheus project's program at ``path``, from the first line of its
+    ``--version`` (``prometheus, version 2.42.0+ds (branch: ...)`` is ``(2, 42, 0)``);
+    ``VersionError`` naming the program and what it printed otherwise."""
+    command = f"{path} --version"
+    try:
+        ran = subprocess.run(
+            [path, "--version"],
+            capture_output=True,
+            text=True,
+            timeout=VERSION_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise VersionError(f"{command} failed: {exc}") from None
+    lines = (ran.stdout or ran.stderr).splitlines()
+    first = lines[0].strip() if lines else ""
+    found = _VERSION_LINE.match(first)
+    if ran.returncode != 0 or found is None:
+        raise VersionError(
+            f"{command} (exit status {ran.returncode}) printed {first!r}, not "
+            "'NAME, version X.Y.Z ...': cannot tell which release it is"
+        )
+    major, minor, patch = (int(part) for part in found.groups())
+    return major, minor, patch

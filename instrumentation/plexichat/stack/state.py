@@ -42,6 +42,11 @@ class StackState:
     prometheus_url: str
     alertmanager_url: str
     service_url: str
+    # --native-histograms: the service's job stores native histograms, on this Prometheus
+    # release, and keeps (classic_histograms) the classic series or not; off: classic only.
+    native_histograms: bool = False
+    classic_histograms: bool = True
+    prometheus_version: str | None = None
     components: dict[str, ComponentState] = field(default_factory=dict)
 
     def to_json(self) -> str:

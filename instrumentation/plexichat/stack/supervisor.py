@@ -6,9 +6,11 @@ Prometheus and Alertmanager configuration of the ``up`` target and the rules of 
 and when the service's settings give it a PostgreSQL URL (``service.database_url``, read as
 the service reads it: ``PLEXICHAT_SERVICE__DATABASE_URL``) ``postgres_exporter``'s data source
 files, which the exporter alone reads (job ``postgres`` is in the configuration only then;
-likewise ``node_exporter`` and job ``node`` only with ``--node-exporter``), starts each
-component in order and waits until it is healthy, prints what runs where, then streams the
-webhook receiver's notifications. Ctrl-C or SIGTERM (or a child that dies, except
+likewise ``node_exporter`` and job ``node`` only with ``--node-exporter``; with
+``--native-histograms`` it reads the release of the ``prometheus`` on PATH first, and the
+service's job stores native histograms as that release can, ``native_histograms.RELEASES``),
+starts each component in order and waits until it is healthy, prints what runs where, then
+streams the webhook receiver's notifications. Ctrl-C or SIGTERM (or a child that dies, except
 Redis: the service survives it, degraded, and ``RedisDown`` says so) stops everything in
 reverse order: SIGTERM, SIGKILL after 10 s, then checks that no port is left bound.
 """
@@ -35,10 +37,23 @@ from plexichat.generate.node import NODE_JOB
 from plexichat.generate.postgres import POSTGRES_JOB
 from plexichat.generate.stack import alertmanager as alertmanager_config
 from plexichat.generate.stack import prometheus as prometheus_config
+from plexichat.generate.stack.native_histograms import (
+    NativeHistograms,
+    UnsupportedPrometheusError,
+    Version,
+    dotted,
+    for_release,
+)
 from plexichat.generate.stack.targets import StackTarget, up_min_window_s, up_target
 from plexichat.generate.writer import rule_texts
 from plexichat.stack import components, ports, view
-from plexichat.stack.binaries import BINARIES, MissingBinaryError, locate_all
+from plexichat.stack.binaries import (
+    BINARIES,
+    MissingBinaryError,
+    VersionError,
+    locate_all,
+    release,
+)
 from plexichat.stack.components import Component
 from plexichat.stack.layout import DEFAULT_DIR, StackDir
 from plexichat.stack.notifications import Notification
@@ -55,7 +70,8 @@ WRITTEN_BY += "# bundles' files come from the same code); rewritten at every sta
 @dataclass(frozen=True)
 class UpOptions:
     """What ``up`` was asked: state directory, profile, traffic (req/s and identities), fault,
-    time scale, ports, and whether to watch the host with node_exporter."""
+    time scale, ports, whether to watch the host with node_exporter, and whether the service's
+    job stores native histograms."""
 
     directory: Path = DEFAULT_DIR
     profile: str | None = "development"
@@ -65,6 +81,7 @@ class UpOptions:
     time_scale: float = 1.0
     ports: str | None = None
     node_exporter: bool = False
+    native_histograms: bool = False
 
 
 class _Stop(Exception):  # noqa: N818 (a signal, not an error)
@@ -88,6 +105,7 @@ class Supervisor:
         self.stopping = False
         self.gone: set[str] = set()  # survivable components that have exited
         self.postgres: DataSource | None = None  # the service's PostgreSQL, if it uses one
+        self.prometheus_release: Version | None = None  # read with --native-histograms only
 
     def say(self, message: str, style: str = "") -> None:
         """Print a progress line."""
@@ -121,6 +139,34 @@ class Supervisor:
         PostgreSQL, ``node`` with ``--node-exporter``."""
         jobs = {POSTGRES_JOB} if self.postgres is not None else set()
         return frozenset(jobs | ({NODE_JOB} if self.options.node_exporter else set()))
+
+    def _native_histograms(self, prometheus: str) -> NativeHistograms | None:
+        """What the service's job needs to store native histograms on the ``prometheus`` that
+        runs (``None`` without ``--native-histograms``); ``VersionError`` when its release
+        cannot be read, ``UnsupportedPrometheusError`` when it has none."""
+        if not self.options.native_histograms:
+            return None
+        self.prometheus_release = release(prometheus)
+        try:
+            return for_release(self.prometheus_release)
+        except UnsupportedPrometheusError as exc:
+            raise UnsupportedPrometheusError(
+                f"{prometheus}: {exc}; put a newer prometheus first on PATH, or run up "
+                "without --native-histograms"
+            ) from None
+
+    def _warn_classic_dropped(self, histograms: NativeHistograms | None) -> None:
+        if histograms is None or histograms.keeps_classic:
+            return
+        assert self.prometheus_release is not None
+        self.say(
+            f"warning: Prometheus {dotted(self.prometheus_release)} keeps only the native "
+            "histogram of a histogram that has one, so the classic _bucket, _count and _sum "
+            "series of the service's duration histograms and their exemplars are not stored; "
+            "the rules and dashboards read the native histograms (Prometheus 2.45 or later "
+            "keeps both)",
+            "yellow",
+        )
 
     def _needs(self, binary: str) -> bool:
         """Whether this stack runs ``binary`` (the optional exporters only when watched)."""
@@ -213,9 +259,10 @@ class Supervisor:
             self.postgres = self._postgres()
             needed = [name for name in BINARIES if self._needs(name)]
             binaries = locate_all(needed)
+            histograms = self._native_histograms(binaries["prometheus"])
             self._check_fault()
             requested = ports.parse(self.options.ports)
-        except MissingBinaryError as exc:
+        except (MissingBinaryError, VersionError, UnsupportedPrometheusError) as exc:
             self.error(str(exc))
             return ExitCode.FAILURE
         except (ConfigError, DataSourceError, ports.PortError) as exc:
@@ -236,7 +283,8 @@ class Supervisor:
             for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
         }
         try:
-            return self._run(binaries, requested)
+            self._warn_classic_dropped(histograms)
+            return self._run(binaries, requested, histograms)
         except _Stop:
             return ExitCode.OK
         finally:
@@ -246,14 +294,20 @@ class Supervisor:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
-    def _run(self, binaries: dict[str, str], requested: dict[str, int]) -> int:
+    def _run(
+        self,
+        binaries: dict[str, str],
+        requested: dict[str, int],
+        histograms: NativeHistograms | None,
+    ) -> int:
         try:
             self.ports = ports.resolve(requested)
         except ports.PortError as exc:
             self.error(str(exc))
             return ExitCode.USAGE
         self.stack.create()
-        target = up_target(self.stack.root.resolve(), self.ports, self.options.time_scale)
+        root = self.stack.root.resolve()
+        target = up_target(root, self.ports, self.options.time_scale, histograms)
         self._write_configuration(target)
         chosen = self._components(binaries, target)
         try:
@@ -287,6 +341,12 @@ class Supervisor:
             prometheus_url=url("prometheus"),
             alertmanager_url=url("alertmanager"),
             service_url=url("service"),
+            native_histograms=target.native_histograms is not None,
+            classic_histograms=target.native_histograms is None
+            or target.native_histograms.keeps_classic,
+            prometheus_version=None
+            if self.prometheus_release is None
+            else dotted(self.prometheus_release),
             components={
                 c.name: ComponentState(
                     pid=c.child.pid,
@@ -312,6 +372,8 @@ class Supervisor:
                 f"{state.scrape_interval}.",
                 "yellow",
             )
+        if state.native_histograms:
+            self.say(view.native_histograms(state))
         if self.options.traffic_rps is None:
             self.say("Traffic: none (--traffic RPS runs the load generator).")
         if self.options.profile != "production":

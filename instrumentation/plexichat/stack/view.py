@@ -59,6 +59,17 @@ def startup_table(state: StackState, plain: bool) -> Table:
     return table
 
 
+def native_histograms(state: StackState) -> str:
+    """The start-up line of ``--native-histograms``: on, and whether the classic series stay."""
+    line = (
+        f"Native histograms: on (Prometheus {state.prometheus_version}): the service's job "
+        "stores the native histograms of the duration histograms"
+    )
+    if state.classic_histograms:
+        return line + " and keeps their classic series and exemplars."
+    return line + "; their classic series and exemplars are not stored."
+
+
 def notification(n: Notification) -> Text:
     """A notification's human line, its status coloured."""
     text = Text(n.received_at[11:19] + " ")

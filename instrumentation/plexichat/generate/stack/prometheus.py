@@ -2,8 +2,9 @@
 
 The scrape job of the service is the rules' job (``plexichat``), with a ``service`` label set by
 relabelling (the same for static targets and the chart's Kubernetes discovery, which prepends
-its own relabelling). Where the target runs Prometheus 3 (the bundles), that job also stores the
-service's native histograms and keeps their classic series (:data:`NATIVE_HISTOGRAMS`).
+its own relabelling). Where the target says so (the bundles, ``up --native-histograms``), that
+job also stores the service's native histograms, and keeps their classic series where its
+Prometheus can (:func:`_service_job`).
 Prometheus scrapes itself and Alertmanager too, so their health is in the
 same TSDB, ``redis_exporter`` (job ``redis``) where the target runs Redis and
 ``postgres_exporter`` (job ``postgres``, never scraped more often than ``SCRAPE_FLOOR_S``) where
@@ -12,7 +13,8 @@ from a targets file beside the configuration that only the source's override mou
 (:func:`targets_file`). Flags: where the configuration and the TSDB are, the retention (the
 guide's ``metrics.retention_period``, or a size cap, whichever comes first: a full disk
 crash-loops Prometheus), exemplar storage (the trace ids the service puts on latency buckets),
-and where nothing else restarts Prometheus, ``--web.enable-lifecycle`` so a changed
+the native histograms' feature flag where the target's Prometheus needs it (before 3.8), and
+where nothing else restarts Prometheus, ``--web.enable-lifecycle`` so a changed
 configuration or rule file is picked up with ``POST /-/reload``, and under ``up``'s time scale a
 look-back and an alert re-send delay as much shorter as its time runs faster.
 """
@@ -25,31 +27,27 @@ from plexichat.generate import promql
 from plexichat.generate.dependencies import REDIS_JOB
 from plexichat.generate.node import NODE_JOB
 from plexichat.generate.postgres import POSTGRES_JOB, SCRAPE_FLOOR_S
+from plexichat.generate.stack.native_histograms import FEATURE_FLAG
 from plexichat.generate.stack.targets import StackTarget
 from plexichat.generate.watchers import ALERTMANAGER_JOB, PROMETHEUS_JOB
 
 SERVICE_LABEL = "service"
 
-NATIVE_HISTOGRAMS = {"scrape_native_histograms": True, "always_scrape_classic_histograms": True}
-"""The service job's histogram settings where ``StackTarget.native_histograms``.
-
-The service's duration histograms carry native buckets beside the classic ones, over the
-delimited protobuf exposition only. ``scrape_native_histograms`` (Prometheus >= 3.8; before 3.9
-also the ``native-histograms`` feature flag) asks for protobuf and stores the native histogram;
-alone it would drop the classic ``_bucket``/``_count``/``_sum`` series, and with them every
-rule and panel reading them and the exemplars on the classic buckets.
-``always_scrape_classic_histograms`` (>= 3.0) keeps them: Prometheus stores both. On this job
-only, not in ``global``: the native buckets we emit are the ones the catalog chose and a test
-scrapes (``tests/e2e/test_prometheus3_histograms.py``), the exporters' and Prometheus' own
-histograms stay as the rules read them today (text, classic), and in the chart's operator mode
-the same two settings are the ServiceMonitor's, as global ones are not ours to set there
-(``templates/operator/servicemonitor.yaml``)."""
-
 
 def _service_job(target: StackTarget) -> dict[str, Any]:
+    """The service's job. Where ``target.native_histograms`` is set, it stores the native
+    histograms of the service's duration histograms and, from Prometheus 2.45 on, keeps their
+    classic ``_bucket``/``_count``/``_sum`` series, with the exemplars on the classic buckets:
+    the keys (and before 3.8 the feature flag, :func:`flags`) are that row's of
+    ``native_histograms.RELEASES``. On this job only, not in ``global``: the native buckets we
+    emit are the ones the catalog chose and a test scrapes
+    (``tests/e2e/test_prometheus3_histograms.py``), the exporters' and Prometheus' own
+    histograms stay as the rules read them (classic), and in the chart's operator mode the same
+    settings are the ServiceMonitor's, as global ones are not ours to set there
+    (``templates/operator/servicemonitor.yaml``)."""
     job: dict[str, Any] = {"job_name": target.job, "metrics_path": "/metrics"}
-    if target.native_histograms:
-        job |= NATIVE_HISTOGRAMS
+    if target.native_histograms is not None:
+        job |= target.native_histograms.job
     if target.service_targets is not None:
         job["static_configs"] = [{"targets": list(target.service_targets)}]
     job["relabel_configs"] = [{"target_label": SERVICE_LABEL, "replacement": target.job}]
@@ -140,4 +138,6 @@ def flags(target: StackTarget) -> list[str]:
         args.append("--web.enable-lifecycle")
     # Keep the exemplars (trace ids on latency buckets) the service exposes in OpenMetrics.
     args.append("--enable-feature=exemplar-storage")
+    if target.native_histograms is not None and target.native_histograms.feature_flag:
+        args.append(f"--enable-feature={FEATURE_FLAG}")  # before 3.8 (native_histograms.py)
     return args

@@ -17,11 +17,15 @@ from plexichat.generate import promql
 from plexichat.generate.dependencies import REDIS_EXPORTER_PORT
 from plexichat.generate.node import NODE_EXPORTER_PORT
 from plexichat.generate.postgres import POSTGRES_EXPORTER_PORT, SCRAPE_FLOOR_S
+from plexichat.generate.stack.native_histograms import NativeHistograms, Version, for_release
 
 RETENTION_TIME = "30d"
 """The guide's ``metrics.retention_period``."""
 UP_RETENTION_SIZE = "1GB"
 """``up`` keeps its TSDB under ``.stack/`` on a workstation: a demo needs far less."""
+BUNDLED_PROMETHEUS: Version = (3, 14, 0)
+"""The Prometheus release the bundles pin (compose/.env ``PROMETHEUS_IMAGE``, the chart's
+``prometheus.image.tag``; a test holds both to it): their configuration is this release's."""
 
 
 @dataclass(frozen=True)
@@ -86,10 +90,11 @@ class StackTarget:
     # (file_sd: a missing file is no target and no error), so the overrides add up instead of
     # each replacing prometheus.yml; their addresses above are what those files say.
     optional_targets_from_files: bool = False
-    # True: the service's job stores its native histograms beside the classic series
-    # (prometheus.py); needs Prometheus >= 3.8, so only the bundles' pinned 3.x, never up's
-    # Debian 2.42 (which rejects both keys).
-    native_histograms: bool = False
+    # Not None: the service's job stores its native histograms, as this row of the version
+    # table says for the target's Prometheus (native_histograms.py: the job's keys, the feature
+    # flag, whether the classic series stay); the bundles' pinned release, or the one `up`
+    # runs with --native-histograms. None: text and classic series only (up's default).
+    native_histograms: NativeHistograms | None = None
 
 
 COMPOSE = StackTarget(
@@ -120,7 +125,7 @@ COMPOSE = StackTarget(
     postgres_exporter_address=f"postgres-exporter:{POSTGRES_EXPORTER_PORT}",
     node_exporter_address=f"node-exporter:{NODE_EXPORTER_PORT}",
     optional_targets_from_files=True,
-    native_histograms=True,
+    native_histograms=for_release(BUNDLED_PROMETHEUS),
 )
 
 HELM = StackTarget(
@@ -142,7 +147,7 @@ HELM = StackTarget(
     retention_size=None,
     # Config changes roll the pod (checksum/config): no unauthenticated /-/quit in a cluster.
     enable_lifecycle=False,
-    native_histograms=True,
+    native_histograms=for_release(BUNDLED_PROMETHEUS),
 )
 
 
@@ -210,11 +215,17 @@ def up_resend_delay(time_scale: float) -> str | None:
     return promql.duration(max(60 * time_scale, evaluation))
 
 
-def up_target(root: Path, ports: dict[str, int], time_scale: float = 1.0) -> StackTarget:
+def up_target(
+    root: Path,
+    ports: dict[str, int],
+    time_scale: float = 1.0,
+    native_histograms: NativeHistograms | None = None,
+) -> StackTarget:
     """``plexichat-obs up``'s target: everything on 127.0.0.1, state under ``root``; with job
     ``postgres`` when ``ports`` has one for ``postgres_exporter`` (``up`` gives it one only
     when the service uses PostgreSQL), with job ``node`` when it has one for ``node_exporter``
-    (only with ``--node-exporter``)."""
+    (only with ``--node-exporter``); the service's native histograms stored as
+    ``native_histograms`` says (``--native-histograms``: the row of the Prometheus it runs)."""
     host = "127.0.0.1"
     postgres = ports.get("postgres_exporter")
     node = ports.get("node_exporter")
@@ -243,4 +254,5 @@ def up_target(root: Path, ports: dict[str, int], time_scale: float = 1.0) -> Sta
         redis_exporter_address=f"{host}:{ports['redis_exporter']}",
         postgres_exporter_address=f"{host}:{postgres}" if postgres is not None else None,
         node_exporter_address=f"{host}:{node}" if node is not None else None,
+        native_histograms=native_histograms,
     )
