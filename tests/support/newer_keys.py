@@ -20,15 +20,19 @@ from typing import Any
 
 import yaml
 
-from plexichat.generate.stack.native_histograms import Version
+from plexichat.generate.stack.native_histograms import FEATURE_FLAG, RELEASES, Version, for_release
+from plexichat.generate.stack.targets import BUNDLED_PROMETHEUS
 from tests.support.tools import promtool, version
 
 PROMETHEUS: dict[str, Version] = {
-    # Stores native histograms (3.8; 3.5 to 3.7: the native-histograms feature flag instead).
-    "scrape_native_histograms": (3, 8, 0),
+    key: min(row.since for row in RELEASES if key in row.job)
+    for key in for_release(BUNDLED_PROMETHEUS).job
 }
-FEATURE_FLAGS = {"scrape_native_histograms": "native-histograms"}
-"""What stood for a ``PROMETHEUS`` key, when true, before its first release (3.5 to 3.7)."""
+"""The bundles' scrape keys (their release's row of ``generate.stack.native_histograms``), each
+from the first release whose row writes it: ``scrape_native_histograms`` from 3.8,
+``always_scrape_classic_histograms`` from 3.0."""
+FEATURE_FLAGS = {"scrape_native_histograms": FEATURE_FLAG}
+"""What stood for a ``PROMETHEUS`` key, when true, before its first release (3.0 to 3.7)."""
 OPERATOR: dict[str, Version] = {
     # ServiceMonitor.spec.scrapeNativeHistograms, operator 0.88.0 (CHANGELOG, #8102).
     "scrapeNativeHistograms": (0, 88, 0),
