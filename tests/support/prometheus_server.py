@@ -13,10 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import yaml
 
 from tests.support.processes import stop
 from tests.support.tools import free_port
+from tests.support.workers import wait_for
+
+READY_WITHIN_S = 60
+"""A timeout for hangs only: Prometheus is ready in about a second, a loaded CI host took longer
+than the first query's patience."""
 
 
 @contextmanager
@@ -57,10 +63,27 @@ def prometheus(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+    url = f"http://127.0.0.1:{port}"
     try:
-        yield f"http://127.0.0.1:{port}"
+        _wait_ready(url, process, home / "prometheus.log")
+        yield url
     finally:
         stop(process)
+
+
+def _ready(url: str, process: subprocess.Popen[bytes], log: Path) -> bool:
+    if process.poll() is not None:
+        pytest.fail(f"Prometheus exited with {process.returncode}:\n{log.read_text()}")
+    try:
+        return httpx.get(f"{url}/-/ready", timeout=5).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Until ``/-/ready`` answers 200 (listening, TSDB open): what a caller of the yielded URL
+    may then ask is answered, however slowly a loaded machine starts it."""
+    wait_for(lambda: _ready(url, process, log), READY_WITHIN_S, f"Prometheus at {url} to be ready")
 
 
 def _data(api: str, path: str, params: dict[str, str]) -> Any:
