@@ -23,17 +23,12 @@ from plexichat.generate.stack.native_histograms import (
     for_release,
 )
 from plexichat.generate.stack.targets import BUNDLED_PROMETHEUS, COMPOSE, HELM, up_target
+from plexichat.stack.ports import DEFAULT_PORTS
 from tests.deploy.image_facts import pins
 from tests.support.tools import promtool, requires_tool, version
 
-PORTS = {
-    "service": 8000,
-    "prometheus": 9090,
-    "alertmanager": 9093,
-    "receiver": 9095,
-    "redis": 6380,
-    "redis_exporter": 9121,
-}
+PORTS = {k: v for k, v in DEFAULT_PORTS.items() if k not in ("postgres_exporter", "node_exporter")}
+"""``up``'s ports without the optional exporters: the base stack."""
 NATIVE = "--enable-feature=native-histograms"
 SCRAPE_NATIVE = {"scrape_native_histograms": True, "always_scrape_classic_histograms": True}
 

@@ -114,13 +114,13 @@ def without_native_classics(series: dict[Any, str]) -> dict[Any, str]:
     }
 
 
-def native_totals(api: str, family: str, classic: bool, job: str = "svc") -> tuple[float, float]:
-    """(count, sum) of ``family`` over ``job``: native (``histogram_count``) or classic."""
+def native_totals(api: str, family: str, classic: bool) -> tuple[float, float]:
+    """(count, sum) of ``family`` over job svc: native (``histogram_count``) or classic."""
     if classic:
-        count, total = f"sum({family}_count{{job='{job}'}})", f"sum({family}_sum{{job='{job}'}})"
+        count, total = f"sum({family}_count{{job='svc'}})", f"sum({family}_sum{{job='svc'}})"
     else:
-        count = f"sum(histogram_count({family}{{job='{job}'}}))"
-        total = f"sum(histogram_sum({family}{{job='{job}'}}))"
+        count = f"sum(histogram_count({family}{{job='svc'}}))"
+        total = f"sum(histogram_sum({family}{{job='svc'}}))"
     values = [query(api, q) for q in (count, total)]
     return tuple(float(v[0]["value"][1]) if v else -1.0 for v in values)  # type: ignore[return-value]
 
