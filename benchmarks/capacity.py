@@ -66,12 +66,20 @@ def _lookups(url: str) -> dict[str, float]:
 
 
 class Served:
-    """The service of one source on one database, pinned to the server core."""
+    """The service of one source on one database, pinned to the server core; ``metrics_url`` is
+    its ``/metrics``, on a second listener of its own when ``metrics_listener`` is set."""
 
-    def __init__(self, args: argparse.Namespace, env: dict[str, str], db_url: str | None) -> None:
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        env: dict[str, str],
+        db_url: str | None,
+        metrics_listener: bool = False,
+    ) -> None:
         self.home = Path(tempfile.mkdtemp(prefix="plexichat-capacity-"))
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.metrics_url = f"{self.url}/metrics"
         env = {
             **{k: v for k, v in env.items() if not k.startswith(("PLEXICHAT_", "OTEL_"))},
             "PLEXICHAT_PERFORMANCE__API__RATE_LIMITING__ENABLED": "false",
@@ -80,6 +88,10 @@ class Served:
         }
         if db_url is not None:
             env["PLEXICHAT_SERVICE__DATABASE_URL"] = db_url
+        if metrics_listener:
+            metrics_port = _free_port()
+            env["PLEXICHAT_PERFORMANCE__METRICS__EXPORTERS__PROMETHEUS__PORT"] = str(metrics_port)
+            self.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
         cmd = [sys.executable, "-m", "plexichat.cli", "serve", "--port", str(self.port)]
         self.proc = load.start(
             [*cmd, "--log-level", "warning"], args.server_core, str(self.home / "serve.log"), env

@@ -4,7 +4,10 @@ The service runs (pinned to ``--server-core``, rate limiter off, SQLite) while `
 own process, ``--load-core``) sends loadgen's mix at ``--rate`` (default: 70 % of the knee
 measured in ``docs/benchmarks.md``) from a fixed population (its set-up users, ``--no-register``)
 plus 5 % random unknown paths, in one run. Every ``--segment`` seconds: the server's RSS, the
-number of series on ``/metrics``, the L1 cache's bytes; at the end, the run's errors.
+number of series on ``/metrics``, the L1 cache's bytes; at the end, the run's errors. The samples
+are scraped from the service's second metrics listener (``metrics.exporters.prometheus.port``, a
+thread of its own), not its API port: a scrape there would wait in line behind the load's
+requests whenever the server falls behind, and a late sample would stretch the segments.
 
 Warm-up ends at the first segment after which the cache stopped growing (its bytes within 1 %
 of the previous sample). After it, the soak holds when: RSS grew < 5 %, the series count did
@@ -53,9 +56,9 @@ def rss_bytes(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
-def scrape(url: str) -> tuple[int, float]:
-    """(series on /metrics, L1 cache bytes)."""
-    with urllib.request.urlopen(f"{url}/metrics", timeout=30) as resp:
+def scrape(metrics_url: str) -> tuple[int, float]:
+    """(series on the Prometheus endpoint at ``metrics_url``, L1 cache bytes)."""
+    with urllib.request.urlopen(metrics_url, timeout=30) as resp:
         text = resp.read().decode()
     series = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
     cache = sum(float(v) for v in _CACHE_BYTES.findall(text))
@@ -64,6 +67,7 @@ def scrape(url: str) -> tuple[int, float]:
 
 def soak(
     url: str,
+    metrics_url: str,
     pid: int,
     rps: float,
     total_s: float,
@@ -71,15 +75,16 @@ def soak(
     load_core: int | None = None,
     report: Any = None,
 ) -> tuple[list[Sample], dict[str, Any]]:
-    """One loadgen run of ``total_s`` (one population: its set-up users, no registrations;
-    random paths), a sample before it and every ``segment_s`` while it runs; (samples, the
-    loadgen summary). A sample's ``errors`` is 0 until the end, then the run's errors."""
+    """One loadgen run of ``total_s`` against ``url`` (one population: its set-up users, no
+    registrations; random paths), a sample of ``pid`` and ``metrics_url`` before it and every
+    ``segment_s`` while it runs; (samples, the loadgen summary). A sample's ``errors`` is 0 until
+    the end, then the run's errors."""
     cmd = [sys.executable, "-m", "plexichat.cli", "loadgen", "--url", url, "--json"]
     cmd += ["--duration", str(total_s), "--rps", str(rps), "--no-register"]
     cmd += ["--random-paths", str(RANDOM_PATHS_PERCENT)]
     if load_core is not None:
         cmd = ["taskset", "-c", str(load_core), *cmd]
-    series, cache = scrape(url)
+    series, cache = scrape(metrics_url)
     samples = [Sample(0.0, rss_bytes(pid), series, cache, 0)]
     started = time.monotonic()
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as lg:
@@ -87,7 +92,7 @@ def soak(
             time.sleep(min(segment_s, 1.0))
             now = time.monotonic() - started
             if now - samples[-1].seconds >= segment_s and lg.poll() is None:
-                series, cache = scrape(url)
+                series, cache = scrape(metrics_url)
                 samples.append(Sample(now, rss_bytes(pid), series, cache, 0))
                 if report is not None:
                     report(samples[-1])
@@ -97,7 +102,7 @@ def soak(
     summary: dict[str, Any] = json.loads(out)
     errors = summary["status_classes"].get("5xx", 0) + summary["connection_errors"]
     errors += summary["timeouts"] + summary["unfinished"] + summary["dropped"]
-    series, cache = scrape(url)
+    series, cache = scrape(metrics_url)
     samples.append(Sample(time.monotonic() - started, rss_bytes(pid), series, cache, errors))
     return samples, summary
 
@@ -184,10 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     env, measured = snapshot(args.source)
     print(f"# scripts/bench soak {' '.join(sys.argv[1:] if argv is None else argv)}")
     print(f"# {measured}; {args.rate:.0f} req/s for {args.minutes:g} min; load {os.getloadavg()}")
-    served = Served(argparse.Namespace(server_core=args.server_core), env, None)
+    served = Served(argparse.Namespace(server_core=args.server_core), env, None, True)
     try:
-        samples, summary = soak(served.url, served.proc.pid, args.rate, args.minutes * 60,
-                          args.segment, args.load_core,
+        samples, summary = soak(served.url, served.metrics_url, served.proc.pid, args.rate,
+                          args.minutes * 60, args.segment, args.load_core,
                           report=lambda s: print(_line(s), flush=True))  # fmt: skip
     finally:
         served.stop()
