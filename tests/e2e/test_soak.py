@@ -34,7 +34,9 @@ def test_two_minutes_at_200_rps_grow_nothing(tmp_path: Path) -> None:
             segment_s=10,
         )
     max_size = float(load_settings(environ={}).performance.caching.memory_cache.max_size)
-    result = verdict(samples, max_size)
+    # At 200 req/s the caches are still filling after 2 minutes (they fill with the requests
+    # served; benchmarks/soak.py): warm-up is the first 30 s, and the bounds hold after it.
+    result = verdict(samples, max_size, warm_up_s=30)
     seen = (result, "\n".join(map(str, samples)))  # every sample, not pytest's elided repr
     # What the service answered wrongly fails the test; timeouts, drops at loadgen's in-flight
     # cap and requests left unfinished measure how busy this machine is (the 30-minute
