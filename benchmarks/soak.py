@@ -126,7 +126,12 @@ def verdict(
         settled = (i for i in loaded if samples[i].seconds >= warm_up_s)
     warm = next(settled, None)
     if warm is None:
-        return {"ok": False, "why": "the caches never stopped growing", "warm_up_sample": None}
+        why = (
+            "the caches never stopped growing"
+            if warm_up_s is None
+            else f"no sample under load after the {warm_up_s:g} s warm-up"
+        )
+        return {"ok": False, "why": why, "warm_up_sample": None}
     base, last = samples[warm], samples[-1]
     rss_growth = (last.rss_bytes - base.rss_bytes) / base.rss_bytes
     series_growth = max(s.series for s in samples[warm:]) - base.series
